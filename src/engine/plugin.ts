@@ -1,0 +1,94 @@
+/**
+ * The contract between the engine and a format plug-in.
+ *
+ * A format ships one *task module* whose default export is a {@link FormatTask}. The engine loads
+ * it inside every worker (by URL) and, for streams, on the main thread for framing only. The
+ * engine never looks inside records: it only asks the framing where records start and hands the
+ * task whole records.
+ */
+
+/** Where records start. Pure; runs in workers, and on the main thread to cut stream blocks. */
+export interface Framing {
+  /**
+   * The first record start at or after `from` in `buf`.
+   *
+   * `from === 0` means `buf[0]` is the first byte of the input, which is always a record start
+   * (or the header, for formats that have one). When `from > 0` the engine guarantees that
+   * `buf[from - 1]` is the byte before `from` in the input (one byte of look-behind).
+   *
+   * Returns -1 when the answer depends on bytes past the end of `buf` and `eof` is false (the
+   * engine then reads more and asks again). When `eof` is true and no record starts at or after
+   * `from`, returns `buf.length`.
+   */
+  recordStart(buf: Uint8Array, from: number, eof: boolean): number;
+}
+
+/** Where a chunk's bytes sit. Offsets, lines and records in results are relative to the chunk. */
+export interface ChunkContext {
+  /** Chunk number, 0-based, global over all inputs in input order. */
+  readonly index: number;
+  /** The input's display name (a path, or `-`). */
+  readonly input: string;
+  /** Position of the input in the run's input list. */
+  readonly inputIndex: number;
+  /**
+   * Byte offset of the chunk's first byte in the input's (decompressed) data, when the worker
+   * knows it (seekable plain files); -1 otherwise. Informational: error offsets are relative.
+   */
+  readonly offset: number;
+}
+
+/** A record that could not be used. Never stops the run on its own. */
+export interface RecordError {
+  /** Stable machine-readable category, e.g. `parse_error`, `invalid_field`. */
+  category: string;
+  /** One line for a person. */
+  reason: string;
+  /** Byte offset of the record *relative to the chunk's first byte*; the engine makes it absolute. */
+  offset: number;
+  /** 1-based line *within the chunk*, for line formats; the engine makes it absolute. */
+  line?: number;
+  /** 1-based record *within the chunk*; the engine makes it absolute. */
+  record?: number;
+  /** The raw record text for the rejects file (may be shortened by the format). */
+  text?: string;
+}
+
+/** What a worker hands back for one chunk. */
+export interface ChunkResult<P> {
+  /** Structured-cloneable result. Put bulk data in ArrayBuffers and list them in `transfer`. */
+  payload: P;
+  /** Buffers inside `payload` to move instead of copy. */
+  transfer: ArrayBuffer[];
+  /** Records that started in this chunk (valid or not). */
+  records: number;
+  /** Newline count of the chunk's bytes (0 for binary formats); used to number lines. */
+  lines: number;
+  /** Bad records met in the chunk, in chunk order. */
+  errors: RecordError[];
+}
+
+/** A format's worker-side half. */
+export interface FormatTask<O, P> {
+  framing: Framing;
+  /** Called once per worker before the first chunk (load WASM, build tables, ...). */
+  init?(options: O): void | Promise<void>;
+  /** Turn exactly the chunk's whole records into a result. Must not depend on chunk size. */
+  processChunk(bytes: Uint8Array, ctx: ChunkContext, options: O): ChunkResult<P> | Promise<ChunkResult<P>>;
+}
+
+/** Identity helper that fixes the generic types of a task module's default export. */
+export function defineTask<O, P>(task: FormatTask<O, P>): FormatTask<O, P> {
+  return task;
+}
+
+/** Framing for newline-terminated records (JSON lines, logs, CSV without quoted newlines). */
+export const lineFraming: Framing = {
+  recordStart(buf, from, eof) {
+    if (from === 0) return 0;
+    if (buf[from - 1] === 0x0a) return from;
+    const nl = buf.indexOf(0x0a, from);
+    if (nl >= 0) return nl + 1;
+    return eof ? buf.length : -1;
+  },
+};
