@@ -1,0 +1,35 @@
+/** Shared benchmark helpers: peak RSS of a child, and writing one section of docs/benchmarks.md. */
+import { readFileSync, writeFileSync, existsSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+
+export const benchmarksFile = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+
+/**
+ * Replaces the section between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in docs/benchmarks.md
+ * (appending it when absent), so each pipeline's benchmark owns its own part of the file.
+ */
+export function writeSection(name: string, markdown: string): void {
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const text = existsSync(benchmarksFile) ? readFileSync(benchmarksFile, 'utf8') : '# Benchmarks\n\nWritten by `npm run bench` (each pipeline rewrites its own section).\n';
+  const block = `${open}\n${markdown.trim()}\n${close}`;
+  const start = text.indexOf(open);
+  const end = text.indexOf(close);
+  const next = start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + close.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(benchmarksFile, next);
+}
+
+export interface Timed { seconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string }
+
+/** Runs a command and reports wall seconds and peak RSS (via GNU time when present, else -1). */
+export function timeCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Timed {
+  const useTime = existsSync('/usr/bin/time');
+  const start = performance.now();
+  const r = useTime
+    ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: opts.env ?? process.env, ...(opts.input ? { stdio: [openSync(opts.input, 'r'), 'pipe', 'pipe'] } : {}) })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env: opts.env ?? process.env });
+  const seconds = (performance.now() - start) / 1000;
+  const m = /__RSS_KB=(\d+)/.exec(r.stderr ?? '');
+  return { seconds, peakRssMiB: m ? Number(m[1]) / 1024 : -1, status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/__RSS_KB=\d+\n?/, '') };
+}
