@@ -1,0 +1,197 @@
+/**
+ * BGZF (blocked gzip, SAM/BAM spec §4.1): a series of independent gzip members of at most 64 KiB,
+ * each carrying its own compressed size in a `BC` extra subfield. Knowing the size lets a reader
+ * find block starts from any offset and inflate blocks independently, i.e. in parallel.
+ *
+ * Format-agnostic: nothing here knows about BAM or FASTQ.
+ */
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { ThreadmillError } from './errors.js';
+
+/** The 28-byte empty block every BGZF file should end with (its absence suggests truncation). */
+export const BGZF_EOF: Uint8Array = Uint8Array.from([
+  0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00,
+  0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+]);
+
+/** Fixed gzip header before the extra field: ID1 ID2 CM FLG MTIME(4) XFL OS XLEN(2). */
+const FIXED_HEADER = 12;
+/** CRC32 + ISIZE. */
+const TRAILER = 8;
+/** Smallest possible block: 12-byte header, 6-byte BC subfield, 2-byte empty deflate, trailer. */
+const MIN_BLOCK = FIXED_HEADER + 6 + 2 + TRAILER;
+/** Headers checked after a candidate before it is believed (see findBlockStart). */
+const CHAIN = 2;
+
+/** A fatal BGZF problem: `BGZF_CORRUPT` (bad header, deflate data, CRC32, ISIZE) or `BGZF_TRUNCATED`. */
+export class BgzfError extends ThreadmillError {
+  /** Offset of the offending block in the compressed file. */
+  readonly compressedOffset: number;
+  constructor(code: string, message: string, compressedOffset: number) {
+    super(code, message);
+    this.name = 'BgzfError';
+    this.compressedOffset = compressedOffset;
+  }
+}
+
+/**
+ * Parses the header at `pos`: the block's total size, 0 if these bytes are not a BGZF header, or
+ * -1 if the buffer ends before the header does (so the answer needs more bytes).
+ */
+function headerSize(buf: Uint8Array, pos: number): number {
+  const n = buf.length;
+  if (pos + 4 > n) return pos < n && !gzipPrefixMatches(buf, pos) ? 0 : -1;
+  if (buf[pos] !== 0x1f || buf[pos + 1] !== 0x8b || buf[pos + 2] !== 8 || ((buf[pos + 3] ?? 0) & 4) === 0) return 0;
+  if (pos + FIXED_HEADER > n) return -1;
+  const xlen = (buf[pos + 10] ?? 0) | ((buf[pos + 11] ?? 0) << 8);
+  if (xlen < 6) return 0;
+  const end = pos + FIXED_HEADER + xlen;
+  if (end > n) return -1;
+  // Subfields: SI1 SI2 SLEN(2) DATA; BC may sit among others.
+  let p = pos + FIXED_HEADER;
+  while (p + 4 <= end) {
+    const slen = (buf[p + 2] ?? 0) | ((buf[p + 3] ?? 0) << 8);
+    if (buf[p] === 0x42 && buf[p + 1] === 0x43) {
+      if (slen !== 2 || p + 6 > end) return 0;
+      const size = ((buf[p + 4] ?? 0) | ((buf[p + 5] ?? 0) << 8)) + 1;
+      return size >= FIXED_HEADER + xlen + 2 + TRAILER && size >= MIN_BLOCK ? size : 0;
+    }
+    p += 4 + slen;
+  }
+  return 0;
+}
+
+/** Whether the 1-3 bytes left at `pos` could still begin a gzip header. */
+function gzipPrefixMatches(buf: Uint8Array, pos: number): boolean {
+  const want = [0x1f, 0x8b, 0x08];
+  for (let i = 0; pos + i < buf.length && i < 3; i++) if (buf[pos + i] !== want[i]) return false;
+  return true;
+}
+
+/** gzip magic, CM=8, FLG.FEXTRA, and a `BC` subfield with SLEN=2 (false when bytes are missing). */
+export function isBgzfHeader(buf: Uint8Array, pos: number): boolean {
+  return headerSize(buf, pos) > 0;
+}
+
+/** Total compressed length of the block at `pos` (BSIZE+1), or -1 if not a BGZF header / not enough bytes. */
+export function blockSizeAt(buf: Uint8Array, pos: number): number {
+  const size = headerSize(buf, pos);
+  return size > 0 ? size : -1;
+}
+
+/**
+ * Whether a block really starts at `pos`: 1 yes, 0 no, -1 unknown until more bytes arrive.
+ * Checks the header and the headers of the next CHAIN-1 blocks; a chain that ends exactly at eof
+ * counts. At eof a chain whose last block runs past the end also counts: that is a truncated
+ * block, and saying "it starts here" lets the inflater report the truncation instead of the
+ * framing silently skipping the data.
+ */
+function verifyAt(buf: Uint8Array, pos: number, eof: boolean): number {
+  let p = pos;
+  for (let i = 0; i < CHAIN; i++) {
+    if (eof && p === buf.length && i > 0) return 1;
+    const size = headerSize(buf, p);
+    if (size === 0) return 0;
+    // A header cut by eof: the candidate itself is no block; a verified block followed by a cut
+    // header is (the file is truncated after it).
+    if (size < 0) return eof ? (i > 0 ? 1 : 0) : -1;
+    p += size;
+    if (p > buf.length) return eof ? 1 : -1;
+  }
+  return 1;
+}
+
+/**
+ * First verified BGZF block start at or after `from` (same contract as Framing.recordStart:
+ * -1 = need more bytes unless eof; eof and none → buf.length).
+ *
+ * A candidate is any offset with gzip magic and a BC subfield; it is believed only when its
+ * size leads to another valid header (or exactly to eof). Random compressed bytes pass the
+ * header test with odds around 2^-64, the chained test around 2^-128, so in practice the
+ * answer is the true block start; it depends only on the bytes, never on how many are buffered.
+ */
+export function findBlockStart(buf: Uint8Array, from: number, eof: boolean): number {
+  let p = from;
+  while (p < buf.length) {
+    const next = buf.indexOf(0x1f, p);
+    if (next < 0) break;
+    const v = verifyAt(buf, next, eof);
+    if (v === 1) return next;
+    if (v === -1) return -1;
+    p = next + 1;
+  }
+  return eof ? buf.length : -1;
+}
+
+/** Byte length of the header (12 + XLEN) of the block at `pos`; the header must be valid. */
+function headerLength(buf: Uint8Array, pos: number): number {
+  return FIXED_HEADER + ((buf[pos + 10] ?? 0) | ((buf[pos + 11] ?? 0) << 8));
+}
+
+function readU32(buf: Uint8Array, pos: number): number {
+  return ((buf[pos] ?? 0) | ((buf[pos + 1] ?? 0) << 8) | ((buf[pos + 2] ?? 0) << 16) | ((buf[pos + 3] ?? 0) << 24)) >>> 0;
+}
+
+/**
+ * Inflates the block at `pos` and checks CRC32 and ISIZE. `base` is the compressed offset of
+ * `buf[0]` in the file, used only to name the block in errors.
+ */
+export function inflateBlock(buf: Uint8Array, pos: number, base: number): Uint8Array {
+  const at = base + pos;
+  const size = headerSize(buf, pos);
+  if (size === 0) throw new BgzfError('BGZF_CORRUPT', `not a BGZF block header at compressed offset ${at}`, at);
+  if (size < 0 || pos + size > buf.length) throw new BgzfError('BGZF_TRUNCATED', `truncated BGZF block at compressed offset ${at}`, at);
+  const end = pos + size;
+  const cdata = buf.subarray(pos + headerLength(buf, pos), end - TRAILER);
+  let out: Uint8Array;
+  try {
+    out = inflateRawSync(cdata);
+  } catch (e) {
+    throw new BgzfError('BGZF_CORRUPT', `bad deflate data in BGZF block at compressed offset ${at}: ${(e as Error).message}`, at);
+  }
+  if (out.length !== readU32(buf, end - 4)) throw new BgzfError('BGZF_CORRUPT', `ISIZE mismatch in BGZF block at compressed offset ${at}`, at);
+  if (crc32(out) !== readU32(buf, end - TRAILER)) throw new BgzfError('BGZF_CORRUPT', `CRC32 mismatch in BGZF block at compressed offset ${at}`, at);
+  return out;
+}
+
+/** Block starts in `buf[start, end)`, walking sizes from `start`; throws if a header is bad or cut. */
+export function blockOffsets(buf: Uint8Array, start: number, end: number, base: number): number[] {
+  const starts: number[] = [];
+  let p = start;
+  while (p < end) {
+    const size = headerSize(buf, p);
+    if (size === 0) throw new BgzfError('BGZF_CORRUPT', `not a BGZF block header at compressed offset ${base + p}`, base + p);
+    if (size < 0 || p + size > buf.length) throw new BgzfError('BGZF_TRUNCATED', `truncated BGZF block at compressed offset ${base + p}`, base + p);
+    starts.push(p);
+    p += size;
+  }
+  return starts;
+}
+
+/**
+ * Inflates the consecutive blocks lying in `buf[start, end)` into one buffer.
+ *
+ * Fast path: the blocks are gzip members, so one gunzipSync call inflates them all with a single
+ * zlib stream (zlib itself checks each member's CRC32 and ISIZE). Measured on 30 MB of read-like
+ * text (459 blocks): 66-68 ms in one call vs 73-104 ms block by block (stream setup and a
+ * separate crc32 pass per block). On any error the
+ * slow path inflates block by block to name the exact bad block.
+ */
+export function inflateBlocks(buf: Uint8Array, start: number, end: number, base: number): Uint8Array {
+  const starts = blockOffsets(buf, start, end, base);
+  if (starts.length === 0) return new Uint8Array(0);
+  try {
+    return gunzipSync(buf.subarray(start, end));
+  } catch {
+    // Throws naming the first bad block; if every block passes on its own, their data is right.
+    return Buffer.concat(starts.map((p) => inflateBlock(buf, p, base)));
+  }
+}
+
+/** Whether `buf` ends with the standard empty EOF block. */
+export function endsWithEof(buf: Uint8Array): boolean {
+  if (buf.length < BGZF_EOF.length) return false;
+  const tail = buf.subarray(buf.length - BGZF_EOF.length);
+  for (let i = 0; i < BGZF_EOF.length; i++) if (tail[i] !== BGZF_EOF[i]) return false;
+  return true;
+}
