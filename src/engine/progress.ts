@@ -1,8 +1,113 @@
-/** Placeholder replaced by the progress model; see below. */
+/**
+ * One progress model (bytes done / total, records, rate, ETA) with three renderers: a bar on a
+ * terminal (cli-progress), newline-delimited JSON (`--progress=json`), or nothing (`--quiet`).
+ * Updated by the main thread once per chunk, never per record.
+ */
+import cliProgress from 'cli-progress';
+
+export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';
+
+export interface ProgressSnapshot {
+  bytesDone: number;
+  bytesTotal: number | null;
+  records: number;
+  seconds: number;
+  bytesPerSecond: number;
+  recordsPerSecond: number;
+  etaSeconds: number | null;
+}
+
 export interface Progress {
-  /** Adds done bytes / records (main thread, in chunk order). */
   advance(bytes: number, records: number): void;
-  /** Sets the total when it becomes known (seekable inputs). */
-  setTotal(bytes: number): void;
+  setTotal(bytes: number | null): void;
   finish(): void;
+}
+
+export class ProgressModel implements Progress {
+  private bytesDone = 0;
+  private records = 0;
+  private total: number | null = null;
+  private readonly started = performance.now();
+
+  constructor(private readonly render: (s: ProgressSnapshot, final: boolean) => void = () => {}) {}
+
+  setTotal(bytes: number | null): void {
+    this.total = bytes;
+  }
+
+  advance(bytes: number, records: number): void {
+    this.bytesDone += bytes;
+    this.records += records;
+    this.render(this.snapshot(), false);
+  }
+
+  finish(): void {
+    this.render(this.snapshot(), true);
+  }
+
+  snapshot(): ProgressSnapshot {
+    const seconds = (performance.now() - this.started) / 1000;
+    const bps = seconds > 0 ? this.bytesDone / seconds : 0;
+    const eta = this.total !== null && bps > 0 ? Math.max(0, (this.total - this.bytesDone) / bps) : null;
+    return { bytesDone: this.bytesDone, bytesTotal: this.total, records: this.records, seconds, bytesPerSecond: bps, recordsPerSecond: seconds > 0 ? this.records / seconds : 0, etaSeconds: eta };
+  }
+}
+
+/** Renders at most every `everyMs` (and always at the end) so a fast run is not slowed by output. */
+function throttled(everyMs: number, draw: (s: ProgressSnapshot, final: boolean) => void): (s: ProgressSnapshot, final: boolean) => void {
+  let last = -Infinity;
+  return (s, final) => {
+    const now = performance.now();
+    if (!final && now - last < everyMs) return;
+    last = now;
+    draw(s, final);
+  };
+}
+
+function jsonRenderer(stream: NodeJS.WritableStream): (s: ProgressSnapshot, final: boolean) => void {
+  return throttled(500, (s, final) => {
+    stream.write(`${JSON.stringify({ type: 'progress', final, ...s, seconds: round(s.seconds), bytesPerSecond: Math.round(s.bytesPerSecond), recordsPerSecond: Math.round(s.recordsPerSecond), etaSeconds: s.etaSeconds === null ? null : round(s.etaSeconds) })}\n`);
+  });
+}
+
+function barRenderer(label: string): (s: ProgressSnapshot, final: boolean) => void {
+  const bar = new cliProgress.SingleBar({
+    format: `${label} {bar} {percentage}% | {done} | {records} records | {rate} | ETA {eta_formatted}`,
+    stream: process.stderr,
+    hideCursor: false,
+    clearOnComplete: false,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return throttled(100, (s, final) => {
+    const payload = { done: formatBytes(s.bytesDone), records: s.records.toLocaleString('en-US'), rate: `${formatBytes(s.bytesPerSecond)}/s` };
+    const total = s.bytesTotal ?? Math.max(s.bytesDone, 1);
+    if (!started) {
+      bar.start(total, s.bytesDone, payload);
+      started = true;
+    }
+    bar.setTotal(total);
+    bar.update(final ? total : s.bytesDone, payload);
+    if (final) bar.stop();
+  });
+}
+
+export function createProgress(mode: ProgressMode, label: string): ProgressModel {
+  const effective = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'none') : mode;
+  if (effective === 'json') return new ProgressModel(jsonRenderer(process.stderr));
+  if (effective === 'bar') return new ProgressModel(barRenderer(label));
+  return new ProgressModel();
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let u = 0;
+  while (n >= 1000 && u < units.length - 1) {
+    n /= 1000;
+    u++;
+  }
+  return `${n.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
 }

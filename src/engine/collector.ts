@@ -1,0 +1,64 @@
+/**
+ * The ordered collector: results arrive in any order, are released in chunk order, and get their
+ * chunk-relative lines, records and offsets made absolute per input. Output therefore never
+ * depends on thread timing or on -j.
+ */
+import type { JobOutcome } from './pool.js';
+import type { OrderedChunk, LocatedError } from './run-types.js';
+import type { Job } from './protocol.js';
+
+interface InputPosition { lines: number; records: number; bytes: number; blockBytes: number }
+
+export class OrderedCollector<P> {
+  private readonly waiting = new Map<number, { job: Job; outcome: JobOutcome }>();
+  private readonly positions = new Map<number, InputPosition>();
+  private next = 0;
+  private delivering = false;
+
+  constructor(private readonly deliver: (chunk: OrderedChunk<P>, job: Job) => Promise<void>) {}
+
+  /** Chunks released so far. */
+  get released(): number {
+    return this.next;
+  }
+
+  async add(job: Job, outcome: JobOutcome): Promise<void> {
+    this.waiting.set(job.index, { job, outcome });
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let item = this.waiting.get(this.next); item; item = this.waiting.get(this.next)) {
+        this.waiting.delete(this.next);
+        await this.deliver(this.place(item.job, item.outcome), item.job);
+        this.next++;
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private place(job: Job, { result, placement }: JobOutcome): OrderedChunk<P> {
+    let pos = this.positions.get(job.inputIndex);
+    if (!pos) {
+      pos = { lines: 0, records: 0, bytes: 0, blockBytes: 0 };
+      this.positions.set(job.inputIndex, pos);
+    }
+    const offset = job.kind === 'file' ? placement.offset : job.kind === 'bgzf' ? pos.blockBytes + placement.offset : pos.bytes;
+    const errors: LocatedError[] = result.errors.map((e) => ({
+      ...e,
+      input: job.input,
+      offset: offset + e.offset,
+      ...(e.line !== undefined ? { line: pos.lines + e.line } : {}),
+      ...(e.record !== undefined ? { record: pos.records + e.record } : {}),
+    }));
+    const chunk: OrderedChunk<P> = {
+      index: job.index, inputIndex: job.inputIndex, input: job.input, payload: result.payload as P,
+      records: result.records, lines: result.lines, bytes: placement.bytes, offset, errors,
+    };
+    pos.lines += result.lines;
+    pos.records += result.records;
+    pos.bytes = offset + placement.bytes;
+    pos.blockBytes += placement.blockBytes;
+    return chunk;
+  }
+}

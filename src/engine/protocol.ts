@@ -1,0 +1,46 @@
+/**
+ * The typed message protocol between the main thread and the workers (one place, both sides
+ * import it). Bulk data crosses as transferred ArrayBuffers, never as per-record messages.
+ */
+import type { ChunkResult } from './plugin.js';
+import type { ErrorShape } from './errors.js';
+
+interface JobBase {
+  /** Job id, unique per run (equals the chunk index). */
+  id: number;
+  index: number;
+  input: string;
+  inputIndex: number;
+}
+
+/** A byte range [start, end) of a seekable plain file; the worker reads and frames it itself. */
+export interface FileJob extends JobBase { kind: 'file'; path: string; start: number; end: number; size: number }
+
+/** A compressed byte range of a seekable BGZF file: blocks starting in [start, end). */
+export interface BgzfJob extends JobBase { kind: 'bgzf'; path: string; start: number; end: number; size: number; allowTruncated: boolean }
+
+/** Whole records already cut by the main thread (streams). */
+export interface BytesJob extends JobBase { kind: 'bytes'; bytes: Uint8Array }
+
+export type Job = FileJob | BgzfJob | BytesJob;
+
+export type ToWorker =
+  | { type: 'init'; taskModule: string; options: unknown }
+  | { type: 'job'; job: Job };
+
+/** Where the chunk's first byte sits: absolute for plain files, relative to its first block for BGZF. */
+export interface ChunkPlacement {
+  /** Decompressed bytes handed to processChunk. */
+  bytes: number;
+  /** Absolute offset (file) or offset from the first byte of the chunk's own blocks (bgzf); -1 for streams. */
+  offset: number;
+  /** BGZF only: decompressed bytes of the blocks that start in the job's range. */
+  blockBytes: number;
+  /** BGZF only: set when the file ended inside a block and allowTruncated kept what came before. */
+  truncatedAt?: number;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: ChunkResult<unknown>; placement: ChunkPlacement }
+  | { type: 'failed'; id: number; error: ErrorShape };

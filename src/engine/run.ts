@@ -1,0 +1,105 @@
+/**
+ * runChunks: the engine's one entry point. Plans inputs into chunks, keeps a bounded window of
+ * them in flight on the worker pool, and hands results to the caller in input order.
+ */
+import { availableParallelism } from 'node:os';
+import { WorkerPool } from './pool.js';
+import { OrderedCollector } from './collector.js';
+import { describeInput, planRanges, planStream, type InputInfo, type PlannedJob } from './source.js';
+import { ThreadmillError, InterruptedError } from './errors.js';
+import type { ErrorLog } from './error-log.js';
+import type { FormatTask } from './plugin.js';
+import type { Job } from './protocol.js';
+import type { RunOptions, RunStats } from './run-types.js';
+
+export const DEFAULT_CHUNK_SIZE = 4 << 20;
+
+export interface EngineOptions<O, P> extends RunOptions<O, P> {
+  /** Record errors go here (counted, written to --rejects, --max-errors enforced). */
+  errorLog?: ErrorLog;
+  /** Non-fatal notes for the user (e.g. a BGZF file without its EOF block). */
+  warn?(message: string): void;
+  /** BGZF inputs that end inside a block keep what came before instead of failing. */
+  allowTruncated?: boolean;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+async function* planAll(infos: InputInfo[], chunkSize: number, task: FormatTask<unknown, unknown>, allowTruncated: boolean): AsyncGenerator<PlannedJob> {
+  for (const [i, info] of infos.entries()) {
+    if (info.kind === 'file' || info.kind === 'bgzf') yield* planRanges(info, i, chunkSize, allowTruncated);
+    else yield* planStream(info, i, chunkSize, task.framing);
+  }
+}
+
+/** Resolves when fewer than `limit` chunks are unreleased, or rejects with the run's failure. */
+class Window {
+  private wake: (() => void) | null = null;
+  failure: Error | null = null;
+  constructor(private readonly limit: number, private readonly inFlight: () => number) {}
+  async room(): Promise<void> {
+    while (!this.failure && this.inFlight() >= this.limit) await new Promise<void>((r) => { this.wake = r; });
+    if (this.failure) throw this.failure;
+  }
+  poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+  fail(err: Error): void {
+    this.failure ??= err;
+    this.poke();
+  }
+}
+
+export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunStats> {
+  const started = performance.now();
+  const infos = opts.inputs.map(describeInput);
+  for (const info of infos) for (const w of info.warnings) opts.warn?.(w);
+  const seekable = infos.every((i) => i.size >= 0);
+  opts.progress?.setTotal(seekable ? infos.reduce((n, i) => n + i.size, 0) : null);
+  const task = ((await import(opts.taskModule.href)) as { default: FormatTask<unknown, unknown> }).default;
+  const threads = Math.max(1, opts.threads ?? defaultThreads());
+  const chunkSize = Math.max(1 << 16, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  const pool = new WorkerPool(opts.taskModule, opts.taskOptions, threads);
+  const stats: RunStats = { chunks: 0, records: 0, bytes: 0, errors: 0, threads: 0, seconds: 0 };
+  const inputBytes = new Map<number, number>();
+  let dispatched = 0;
+  const collector = new OrderedCollector<P>(async (chunk, job) => {
+    stats.records += chunk.records;
+    stats.bytes += chunk.bytes;
+    stats.errors += chunk.errors.length;
+    stats.chunks++;
+    for (const e of chunk.errors) opts.errorLog?.add(e);
+    await opts.onChunk(chunk);
+    opts.progress?.advance(inputBytes.get(job.index) ?? 0, chunk.records);
+    inputBytes.delete(job.index);
+  });
+  const window = new Window(threads * (opts.windowPerWorker ?? 2), () => dispatched - collector.released);
+  const onAbort = (): void => window.fail(new InterruptedError(String(opts.signal?.reason ?? 'abort')));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const settled: Promise<void>[] = [];
+  try {
+    if (opts.signal?.aborted) onAbort();
+    for await (const planned of planAll(infos, chunkSize, task, opts.allowTruncated ?? false)) {
+      await window.room();
+      if (opts.shouldStop?.()) break;
+      const index = dispatched++;
+      const job = { ...planned.job, id: index, index } as Job;
+      inputBytes.set(index, planned.inputBytes);
+      settled.push(pool.run(job).then((outcome) => collector.add(job, outcome)).then(() => window.poke(), (err: Error) => window.fail(err)));
+    }
+    await Promise.all(settled);
+    if (window.failure) throw window.failure;
+    stats.threads = pool.size;
+    stats.seconds = (performance.now() - started) / 1000;
+    return stats;
+  } catch (err) {
+    throw err instanceof ThreadmillError ? err : new ThreadmillError('RUN_FAILED', (err as Error).message, { cause: err });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await pool.close();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The one worker entry of the engine. It loads the format's task module named in the `init`
+ * message, then turns jobs into chunk results. Format-agnostic: it only reads, frames and inflates.
+ */
+import { parentPort } from 'node:worker_threads';
+import { RangeReader, closeAllFiles } from './range-reader.js';
+import { readBgzfChunk } from './bgzf-chunk.js';
+import { toErrorShape } from './errors.js';
+import type { FormatTask, Framing, ChunkContext } from './plugin.js';
+import type { ToWorker, FromWorker, Job, FileJob, ChunkPlacement } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('threadmill worker started outside worker_threads');
+
+let task: FormatTask<unknown, unknown> | null = null;
+let options: unknown = null;
+/** Jobs arrive while init's dynamic import is pending; chain them so each sees a loaded task. */
+let queue: Promise<void> = Promise.resolve();
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(msg, transfer);
+}
+
+/** The first record start at or after file offset `pos`, reading more of the file as needed. */
+function boundary(reader: RangeReader, framing: Framing, pos: number): number {
+  for (;;) {
+    const r = framing.recordStart(reader.buf, pos - reader.base, reader.eof);
+    if (r >= 0) return reader.base + r;
+    reader.grow(1 << 16);
+  }
+}
+
+const FIRST_LOOK_AHEAD = 1 << 16;
+
+function readFileChunk(job: FileJob, framing: Framing): { bytes: Uint8Array; placement: ChunkPlacement } {
+  const lookBehind = job.start > 0 ? 1 : 0;
+  const reader = new RangeReader(job.path, job.start - lookBehind, job.end + FIRST_LOOK_AHEAD, job.size);
+  const s = boundary(reader, framing, job.start);
+  const e = job.end >= job.size ? Math.max(s, reader.base + reader.buf.length) : Math.max(s, boundary(reader, framing, job.end));
+  return { bytes: reader.buf.subarray(s - reader.base, e - reader.base), placement: { bytes: e - s, offset: s, blockBytes: 0 } };
+}
+
+function readJob(job: Job, framing: Framing): { bytes: Uint8Array; placement: ChunkPlacement } {
+  switch (job.kind) {
+    case 'file': return readFileChunk(job, framing);
+    case 'bgzf': return readBgzfChunk(job, framing);
+    case 'bytes': return { bytes: job.bytes, placement: { bytes: job.bytes.length, offset: -1, blockBytes: 0 } };
+  }
+}
+
+async function runJob(job: Job): Promise<void> {
+  try {
+    if (!task) throw new Error('job before init');
+    const { bytes, placement } = readJob(job, task.framing);
+    const ctx: ChunkContext = { index: job.index, input: job.input, inputIndex: job.inputIndex, offset: job.kind === 'file' ? placement.offset : -1 };
+    const result = await task.processChunk(bytes, ctx, options);
+    post({ type: 'result', id: job.id, result, placement }, result.transfer);
+  } catch (err) {
+    post({ type: 'failed', id: job.id, error: toErrorShape(err) });
+  }
+}
+
+async function init(taskModule: string, opts: unknown): Promise<void> {
+  const mod = (await import(taskModule)) as { default: FormatTask<unknown, unknown> };
+  task = mod.default;
+  options = opts;
+  await task.init?.(opts);
+  post({ type: 'ready' });
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'init') queue = queue.then(() => init(msg.taskModule, msg.options)).catch((err: unknown) => post({ type: 'failed', id: -1, error: toErrorShape(err) }));
+  else queue = queue.then(() => runJob(msg.job));
+});
+port.on('close', closeAllFiles);
