@@ -19,6 +19,11 @@ function workerUrl(): URL {
   return new URL(`./worker${ext}`, import.meta.url);
 }
 
+/** Loader and profiling flags carry over to workers; flags about the main script do not. */
+function workerExecArgv(): string[] {
+  return process.execArgv.filter((a) => !/^--(input-type|eval|print|test)/.test(a) && a !== '-e' && a !== '-p');
+}
+
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private closed = false;
@@ -48,7 +53,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl(), { execArgv: process.execArgv });
+    const worker = new Worker(workerUrl(), { execArgv: workerExecArgv() });
     const slot: Slot = { worker, pending: new Map(), dead: false };
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
     worker.on('error', (err) => this.failSlot(slot, new ThreadmillError('WORKER_FAILED', `worker crashed: ${err.message}`, { cause: err })));

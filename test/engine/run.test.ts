@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { runChunks } from '../../src/engine/run.js';
+import { ErrorLog } from '../../src/engine/error-log.js';
+import type { LocatedError } from '../../src/engine/run-types.js';
+import type { LinesPayload } from './fixtures/lines-task.js';
+
+const taskModule = new URL('./fixtures/lines-task.js', import.meta.url);
+const dir = mkdtempSync(join(tmpdir(), 'tm-engine-'));
+
+/** Lines of varied length (some longer than a chunk), some BAD, no trailing newline. */
+function sample(): string {
+  const lines: string[] = [];
+  let x = 7;
+  for (let i = 0; i < 5000; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const len = i === 1234 ? 300_000 : x % 200;
+    lines.push(`${i}:${'abcdefghij'.repeat(len / 10 + 1).slice(0, len)}${i % 997 === 5 ? 'BAD' : ''}`);
+  }
+  return lines.join('\n');
+}
+
+async function collect(inputs: string[], threads: number, chunkSize = 1 << 16): Promise<{ text: string; errors: LocatedError[]; records: number; order: number[] }> {
+  let text = '';
+  const order: number[] = [];
+  const errors: LocatedError[] = [];
+  const errorLog = new ErrorLog();
+  const stats = await runChunks<{ failOn?: string }, LinesPayload>({
+    inputs, taskModule, taskOptions: {}, threads, chunkSize, errorLog,
+    onChunk(c) {
+      order.push(c.index);
+      text += Buffer.from(c.payload.text).toString('latin1');
+      errors.push(...c.errors);
+    },
+  });
+  assert.equal(errorLog.total, errors.length);
+  return { text, errors, records: stats.records, order };
+}
+
+const input = sample();
+const plain = join(dir, 'in.txt');
+writeFileSync(plain, input);
+
+test('every byte of a plain file comes back once, in order, whatever -j', async () => {
+  const one = await collect([plain], 1);
+  const four = await collect([plain], 4);
+  assert.equal(one.text, input);
+  assert.equal(four.text, input);
+  assert.equal(one.records, 5000);
+  assert.deepEqual(four.order, [...four.order].sort((a, b) => a - b));
+  assert.deepEqual(one.errors, four.errors);
+});
+
+test('record errors carry the absolute line and byte offset', async () => {
+  const { errors } = await collect([plain], 3);
+  const lines = input.split('\n');
+  const expected = lines.map((l, i) => ({ l, i })).filter(({ l }) => l.includes('BAD'));
+  assert.equal(errors.length, expected.length);
+  for (const [k, e] of errors.entries()) {
+    const want = expected[k]!;
+    assert.equal(e.line, want.i + 1);
+    assert.equal(e.record, want.i + 1);
+    assert.equal(e.offset, lines.slice(0, want.i).reduce((n, l) => n + l.length + 1, 0));
+    assert.equal(e.input, plain);
+  }
+});
+
+test('gzip, BGZF and stdin give the same records and positions as the plain file', async (t) => {
+  const gz = join(dir, 'in.txt.gz');
+  writeFileSync(gz, gzipSync(input));
+  const ref = await collect([plain], 2);
+  const viaGz = await collect([gz], 2);
+  assert.equal(viaGz.text, input);
+  assert.deepEqual(viaGz.errors.map((e) => [e.line, e.offset]), ref.errors.map((e) => [e.line, e.offset]));
+  if (spawnSync('bgzip', ['--version']).status !== 0) {
+    t.diagnostic('bgzip not installed: BGZF case skipped');
+  } else {
+    const bgz = join(dir, 'in.txt.bgz');
+    writeFileSync(bgz, execFileSync('bgzip', ['-c', plain], { maxBuffer: 1 << 28 }));
+    const viaBgzf = await collect([bgz], 3, 1 << 16);
+    assert.equal(viaBgzf.text, input);
+    assert.deepEqual(viaBgzf.errors.map((e) => [e.line, e.offset]), ref.errors.map((e) => [e.line, e.offset]));
+  }
+  const script = `import { runChunks } from ${JSON.stringify(new URL('../../src/engine/run.js', import.meta.url).href)};
+let n = 0, bytes = 0; const lines = [];
+await runChunks({ inputs: ['-'], taskModule: new URL(${JSON.stringify(taskModule.href)}), taskOptions: {}, threads: 2, chunkSize: 65536,
+  onChunk(c) { n += c.records; bytes += c.bytes; lines.push(...c.errors.map((e) => e.line)); } });
+console.log(JSON.stringify({ n, bytes, lines }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { input: gzipSync(input), maxBuffer: 1 << 26 }).toString();
+  const got = JSON.parse(out) as { n: number; bytes: number; lines: number[] };
+  assert.equal(got.n, 5000);
+  assert.equal(got.bytes, input.length);
+  assert.deepEqual(got.lines, ref.errors.map((e) => e.line));
+});
+
+test('several inputs keep input order; empty and tiny files work', async () => {
+  const empty = join(dir, 'empty.txt');
+  const tiny = join(dir, 'tiny.txt');
+  writeFileSync(empty, '');
+  writeFileSync(tiny, 'a\nb\n');
+  const r = await collect([tiny, empty, plain, tiny], 4);
+  assert.equal(r.text, `a\nb\n${input}a\nb\n`);
+  assert.equal(r.records, 5004);
+});
+
+test('a failing chunk fails the run with its code; max-errors stops the run', async () => {
+  await assert.rejects(runChunks({ inputs: [plain], taskModule, taskOptions: { failOn: '4999:' }, threads: 2, chunkSize: 1 << 16, onChunk() {} }), { code: 'TEST_FAIL' });
+  await assert.rejects(runChunks({ inputs: [plain], taskModule, taskOptions: {}, threads: 2, chunkSize: 1 << 16, errorLog: new ErrorLog({ maxErrors: 2 }), onChunk() {} }), { code: 'TOO_MANY_ERRORS' });
+  await assert.rejects(runChunks({ inputs: [join(dir, 'missing')], taskModule, taskOptions: {}, onChunk() {} }), { code: 'INPUT_NOT_FOUND' });
+});
+
