@@ -7,7 +7,7 @@ const SECONDS_PER_DAY = 86400;
  *
  * Computed arithmetically (Hinnant's days-to-civil) rather than with `Date`, because `Date` stops at
  * year 275,760 while `created_at` may be any safe integer, and because it avoids an allocation per
- * event. Years past 9999 simply get more digits, so such files still sort after the normal ones.
+ * event. Years past 9999 simply get more digits (e.g. a `created_at` in milliseconds).
  */
 export function dayKey(createdAt: number): string {
   const { year, month, day } = civilFromDays(Math.floor(createdAt / SECONDS_PER_DAY));

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createNobleVerifier, createTinySecp256k1Verifier, createVerifier } from '../../../src/formats/nostr/verify.js';
+import { checkLine, type ValidationOptions } from '../../../src/formats/nostr/event.js';
+
+// dist/test/formats/nostr/ → repo root → ../shared/corpora (absent in a user's fresh clone).
+const corpora = fileURLToPath(new URL('../../../../../shared/corpora/nostr/', import.meta.url));
+const skip = existsSync(corpora) ? false : `corpora absent: ${corpora} not found`;
+const all: ValidationOptions = { validateIds: true, validateSignatures: true, filterKinds: true };
+
+interface Vector { index: number; pub: Uint8Array; msg: Uint8Array; sig: Uint8Array; expected: boolean; comment: string }
+
+function bip340Vectors(): Vector[] {
+  const rows = readFileSync(`${corpora}vectors/bip340-test-vectors.csv`, 'utf8').trim().split('\n').slice(1);
+  return rows.map((row) => {
+    const [index, , pub, , msg, sig, result, comment] = row.split(',');
+    const bytes = (hex = '') => Uint8Array.from(Buffer.from(hex, 'hex'));
+    return { index: Number(index), pub: bytes(pub), msg: bytes(msg), sig: bytes(sig), expected: result === 'TRUE', comment: comment ?? '' };
+  });
+}
+
+test('createVerifier picks tiny-secp256k1 (fastest measured) and it verifies a known signature', { skip }, async () => {
+  const v = await createVerifier();
+  assert.equal(v.name, 'tiny-secp256k1');
+  const vec = bip340Vectors().find((x) => x.index === 1);
+  assert.ok(vec);
+  assert.equal(v.verify(vec.sig, vec.msg, vec.pub), true);
+});
+
+test('BIP-340 vectors with 32-byte messages: tiny-secp256k1 and noble give the expected result', { skip }, async () => {
+  const verifiers = [await createTinySecp256k1Verifier(), await createNobleVerifier()];
+  const vectors = bip340Vectors().filter((v) => v.msg.length === 32);
+  assert.equal(vectors.length, 15);
+  assert.ok(vectors.some((v) => !v.expected), 'the invalid vectors are included');
+  for (const verifier of verifiers) {
+    for (const v of vectors) {
+      assert.equal(verifier.verify(v.sig, v.msg, v.pub), v.expected, `${verifier.name} vector ${v.index} ${v.comment}`);
+    }
+  }
+});
+
+test('BIP-340 vectors 15-18 (messages of 0, 1, 17, 100 bytes) verify with noble', { skip }, async () => {
+  const noble = await createNobleVerifier();
+  const vectors = bip340Vectors().filter((v) => v.msg.length !== 32);
+  assert.deepEqual(vectors.map((v) => v.msg.length), [0, 1, 17, 100]);
+  for (const v of vectors) assert.equal(noble.verify(v.sig, v.msg, v.pub), v.expected, `vector ${v.index}`);
+});
+
+test('tiny-secp256k1 answers false (never throws) for the lengths it does not support', async () => {
+  const v = await createTinySecp256k1Verifier();
+  assert.equal(v.verify(new Uint8Array(64), new Uint8Array(17), new Uint8Array(32)), false);
+  assert.equal(v.verify(new Uint8Array(63), new Uint8Array(32), new Uint8Array(32)), false);
+});
+
+test('a flipped bit in signature, message or key fails verification', { skip }, async () => {
+  const v = await createVerifier();
+  const vec = bip340Vectors().find((x) => x.index === 2);
+  assert.ok(vec);
+  for (const field of ['sig', 'msg', 'pub'] as const) {
+    const copy: Record<'sig' | 'msg' | 'pub', Uint8Array> = { sig: vec.sig.slice(), msg: vec.msg.slice(), pub: vec.pub.slice() };
+    const bytes = copy[field];
+    bytes[5] = (bytes[5] as number) ^ 1;
+    assert.equal(v.verify(copy.sig, copy.msg, copy.pub), false, field);
+  }
+});
+
+test('every event in events.jsonl has a valid id and signature', { skip }, async () => {
+  const v = await createVerifier();
+  const lines = readFileSync(`${corpora}events.jsonl`, 'utf8').split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 2616);
+  const failures = lines.map((l, i) => [i + 1, checkLine(l, all, v)] as const).filter(([, r]) => !r.ok);
+  assert.deepEqual(failures, []);
+});
+
+test('noble agrees on a sample of real events (independent implementation)', { skip }, async () => {
+  const noble = await createNobleVerifier();
+  const lines = readFileSync(`${corpora}events.jsonl`, 'utf8').split('\n').filter((l) => l !== '');
+  for (let i = 0; i < lines.length; i += 131) {
+    const r = checkLine(lines[i] as string, all, noble);
+    assert.ok(r.ok, `line ${i + 1}`);
+  }
+});
+
+test('invalid/bad-id.jsonl is rejected as invalid_id, bad-sig.jsonl as invalid_signature', { skip }, async () => {
+  const v = await createVerifier();
+  const read = (name: string) => readFileSync(`${corpora}invalid/${name}`, 'utf8').split('\n').filter((l) => l !== '');
+  const badId = read('bad-id.jsonl').map((l) => checkLine(l, all, v));
+  assert.equal(badId.length, 61);
+  // One of them (Proton Beam's own test event) also has kind -1: the cheaper kind check reports it first.
+  const categories = badId.map((r) => (r.ok ? 'ok' : r.category));
+  assert.equal(categories.filter((c) => c === 'invalid_id').length, 60);
+  assert.equal(categories.filter((c) => c === 'invalid_kind').length, 1);
+  for (const l of read('bad-id.jsonl')) {
+    const r = checkLine(l, { ...all, filterKinds: false }, v);
+    assert.equal(r.ok ? 'ok' : r.category, 'invalid_id');
+  }
+  const badSig = read('bad-sig.jsonl').map((l) => checkLine(l, all, v));
+  assert.equal(badSig.length, 2);
+  for (const r of badSig) assert.equal(r.ok ? 'ok' : r.category, 'invalid_signature');
+  // With signature checks off, the bad-sig events are accepted: their ids are right.
+  for (const l of read('bad-sig.jsonl')) assert.equal(checkLine(l, { ...all, validateSignatures: false }, v).ok, true);
+});
