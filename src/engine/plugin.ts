@@ -75,7 +75,15 @@ export interface FormatTask<O, P> {
   init?(options: O): void | Promise<void>;
   /** Turn exactly the chunk's whole records into a result. Must not depend on chunk size. */
   processChunk(bytes: Uint8Array, ctx: ChunkContext, options: O): ChunkResult<P> | Promise<ChunkResult<P>>;
+  /**
+   * Side work the main thread may hand to the same workers after records are merged (e.g. compress
+   * a deduplicated output segment), so that no heavy work stays on the main thread.
+   */
+  calls?: Record<string, (arg: never, options: O) => CallResult | Promise<CallResult>>;
 }
+
+/** What a side call returns: a structured-cloneable value and the buffers inside it to move. */
+export interface CallResult { value: unknown; transfer: ArrayBuffer[] }
 
 /** Identity helper that fixes the generic types of a task module's default export. */
 export function defineTask<O, P>(task: FormatTask<O, P>): FormatTask<O, P> {

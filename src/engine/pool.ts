@@ -9,7 +9,8 @@ import type { Job, FromWorker, ToWorker, ChunkPlacement } from './protocol.js';
 
 export interface JobOutcome { result: ChunkResult<unknown>; placement: ChunkPlacement }
 
-interface Pending { resolve(o: JobOutcome): void; reject(e: Error): void; job: Job }
+/** A job or a call waiting for its worker; `label` names it in errors. */
+interface Pending { resolve(value: unknown): void; reject(e: Error): void; label: string }
 
 interface Slot { worker: Worker; pending: Map<number, Pending>; dead: boolean }
 
@@ -39,11 +40,24 @@ export class WorkerPool {
     if (this.closed) return Promise.reject(new ThreadmillError('POOL_CLOSED', 'worker pool is closed'));
     const slot = this.pickSlot();
     return new Promise<JobOutcome>((resolve, reject) => {
-      slot.pending.set(job.id, { resolve, reject, job });
+      slot.pending.set(job.id, { resolve: resolve as (v: unknown) => void, reject, label: job.input });
       const transfer = job.kind === 'bytes' ? [job.bytes.buffer as ArrayBuffer] : [];
       slot.worker.postMessage({ type: 'job', job } satisfies ToWorker, transfer);
     });
   }
+
+  /** Runs a named side call of the task module; call ids are negative so they never meet job ids. */
+  call<T>(name: string, arg: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.closed) return Promise.reject(new ThreadmillError('POOL_CLOSED', 'worker pool is closed'));
+    const slot = this.pickSlot();
+    const id = -2 - this.calls++;
+    return new Promise<T>((resolve, reject) => {
+      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, label: `call ${name}` });
+      slot.worker.postMessage({ type: 'call', call: { id, name, arg } } satisfies ToWorker, transfer);
+    });
+  }
+
+  private calls = 0;
 
   private pickSlot(): Slot {
     let best: Slot | undefined;
@@ -74,8 +88,9 @@ export class WorkerPool {
     const p = slot.pending.get(msg.id);
     if (!p) return;
     slot.pending.delete(msg.id);
-    if (msg.type === 'result') p.resolve({ result: msg.result, placement: msg.placement });
-    else p.reject(fromErrorShape(msg.error, p.job.input));
+    if (msg.type === 'result') p.resolve({ result: msg.result, placement: msg.placement } satisfies JobOutcome);
+    else if (msg.type === 'called') p.resolve(msg.value);
+    else p.reject(fromErrorShape(msg.error, p.label));
   }
 
   private failSlot(slot: Slot, err: Error): void {

@@ -22,11 +22,15 @@ export interface BgzfJob extends JobBase { kind: 'bgzf'; path: string; start: nu
 /** Whole records already cut by the main thread (streams). */
 export interface BytesJob extends JobBase { kind: 'bytes'; bytes: Uint8Array }
 
+/** Side work: a named function of the task module (see FormatTask.calls). */
+export interface CallJob { kind: 'call'; id: number; name: string; arg: unknown; transfer: ArrayBuffer[] }
+
 export type Job = FileJob | BgzfJob | BytesJob;
 
 export type ToWorker =
   | { type: 'init'; taskModule: string; options: unknown }
-  | { type: 'job'; job: Job };
+  | { type: 'job'; job: Job }
+  | { type: 'call'; call: Omit<CallJob, 'transfer' | 'kind'> };
 
 /** Where the chunk's first byte sits: absolute for plain files, relative to its first block for BGZF. */
 export interface ChunkPlacement {
@@ -43,4 +47,5 @@ export interface ChunkPlacement {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'result'; id: number; result: ChunkResult<unknown>; placement: ChunkPlacement }
+  | { type: 'called'; id: number; value: unknown }
   | { type: 'failed'; id: number; error: ErrorShape };

@@ -40,13 +40,23 @@ export interface RunOptions<O, P> {
   /** Chunks in flight per worker (default 2): bounds memory whatever the input size. */
   windowPerWorker?: number;
   /** Called once per chunk in input order; the next chunk waits for its promise. */
-  onChunk(chunk: OrderedChunk<P>): void | Promise<void>;
+  onChunk(chunk: OrderedChunk<P>, engine: EngineHandle): void | Promise<void>;
+  /** Called after the last chunk, before the workers stop (flush work that needs `engine.call`). */
+  onEnd?(engine: EngineHandle): void | Promise<void>;
   /** Progress sink (see progress.ts); optional. */
   progress?: import('./progress.js').Progress;
   /** Stops reading new chunks (e.g. --limit reached); in-flight chunks are still delivered. */
   shouldStop?(): boolean;
   /** Aborts the run: pending work is dropped and runChunks rejects with an AbortError. */
   signal?: AbortSignal;
+}
+
+/** What onChunk/onEnd may ask of the running engine. */
+export interface EngineHandle {
+  /** Runs a named side call (FormatTask.calls) on the worker pool. */
+  call<T>(name: string, arg: unknown, transfer?: ArrayBuffer[]): Promise<T>;
+  /** Workers the run may use. */
+  readonly threads: number;
 }
 
 export interface RunStats {

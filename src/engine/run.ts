@@ -66,6 +66,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
   const pool = new WorkerPool(opts.taskModule, opts.taskOptions, threads);
   const stats: RunStats = { chunks: 0, records: 0, bytes: 0, errors: 0, threads: 0, seconds: 0 };
   const inputBytes = new Map<number, number>();
+  const engine = { threads, call: <T>(name: string, arg: unknown, transfer?: ArrayBuffer[]) => pool.call<T>(name, arg, transfer) };
   let dispatched = 0;
   const collector = new OrderedCollector<P>(async (chunk, job) => {
     stats.records += chunk.records;
@@ -73,7 +74,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
     stats.errors += chunk.errors.length;
     stats.chunks++;
     for (const e of chunk.errors) opts.errorLog?.add(e);
-    await opts.onChunk(chunk);
+    await opts.onChunk(chunk, engine);
     opts.progress?.advance(inputBytes.get(job.index) ?? 0, chunk.records);
     inputBytes.delete(job.index);
   });
@@ -93,6 +94,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
     }
     await Promise.all(settled);
     if (window.failure) throw window.failure;
+    await opts.onEnd?.(engine);
     stats.threads = pool.size;
     stats.seconds = (performance.now() - started) / 1000;
     return stats;

@@ -60,6 +60,17 @@ async function runJob(job: Job): Promise<void> {
   }
 }
 
+async function runCall(call: { id: number; name: string; arg: unknown }): Promise<void> {
+  try {
+    const fn = task?.calls?.[call.name];
+    if (!fn) throw new Error(`task has no call named ${call.name}`);
+    const { value, transfer } = await fn(call.arg as never, options);
+    post({ type: 'called', id: call.id, value }, transfer);
+  } catch (err) {
+    post({ type: 'failed', id: call.id, error: toErrorShape(err) });
+  }
+}
+
 async function init(taskModule: string, opts: unknown): Promise<void> {
   const mod = (await import(taskModule)) as { default: FormatTask<unknown, unknown> };
   task = mod.default;
@@ -70,6 +81,7 @@ async function init(taskModule: string, opts: unknown): Promise<void> {
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'init') queue = queue.then(() => init(msg.taskModule, msg.options)).catch((err: unknown) => post({ type: 'failed', id: -1, error: toErrorShape(err) }));
+  else if (msg.type === 'call') queue = queue.then(() => runCall(msg.call));
   else queue = queue.then(() => runJob(msg.job));
 });
 port.on('close', closeAllFiles);
