@@ -1,0 +1,306 @@
+/**
+ * FASTQ parsing of one chunk: pure, runs in the workers.
+ *
+ * Why a hand-written loop over bytes: decoding the chunk to a string and splitting it into lines
+ * allocates several strings per record (millions per GB) and copies every byte twice; here lines
+ * are found with `Uint8Array.indexOf` (a native byte search) and records become 7 integers in an
+ * Int32Array, so the only per-byte JS work is the character check (or the histogram, for stats)
+ * that validation needs anyway. Records do not become objects until the main thread asks for them.
+ *
+ * Grammar (Biopython's and htslib's, multi-line aware): `@title`, one or more sequence lines up to a
+ * line starting with `+` (optionally repeating the title), then quality lines until the quality is
+ * as long as the sequence. Lines may end in CRLF. Blank lines between records are skipped.
+ */
+import type { RecordError } from '../../engine/plugin.js';
+import { AT, CR, NL, PLUS, fastqFraming } from './framing.js';
+
+/** Int32 fields per record in {@link ParsedChunk.index}. */
+export const F = 7;
+/** Field offsets: record start (`@`), title start, id end, title end, sequence start, quality start, length. */
+export const REC = 0, TITLE = 1, ID_END = 2, TITLE_END = 3, SEQ = 4, QUAL = 5, LEN = 6;
+
+export interface ParseOptions {
+  /** Quality offset: 33 (Sanger, default) or 64 (Illumina 1.3+/Solexa, which also allows `;`..`?`). */
+  phred?: 33 | 64;
+  /** Fill `seqHist`/`qualHist` (byte histograms) instead of only checking characters: for stats. */
+  histograms?: boolean;
+}
+
+export interface ParsedChunk {
+  /** Bytes the index points into: the chunk, followed by joined lines of wrapped records if any. */
+  buf: Uint8Array;
+  /** {@link F} integers per valid record. */
+  index: Int32Array;
+  /** Valid records. */
+  count: number;
+  /** Records met, valid or not. */
+  records: number;
+  /** Newlines in the chunk. */
+  lines: number;
+  errors: RecordError[];
+  /** A record spanned more than 4 lines: chunk boundaries of this input cannot be trusted. */
+  wrapped: boolean;
+  /** Byte histograms of valid records' sequences/qualities (only with `histograms`). */
+  seqHist?: Float64Array;
+  qualHist?: Float64Array;
+}
+
+class State {
+  index = new Int32Array(F * 1024);
+  count = 0;
+  line = 1;
+  wrapped = false;
+  extra = new Uint8Array(0);
+  extraLen = 0;
+  reason = '';
+  category = '';
+  readonly lo: number;
+  readonly seqHist: Float64Array | undefined;
+  readonly qualHist: Float64Array | undefined;
+  constructor(readonly b: Uint8Array, opts: ParseOptions) {
+    this.lo = opts.phred === 64 ? 59 : 33;
+    if (opts.histograms) {
+      this.seqHist = new Float64Array(256);
+      this.qualHist = new Float64Array(256);
+    }
+  }
+  append(src: Uint8Array, start: number, end: number): void {
+    const need = this.extraLen + (end - start);
+    if (need > this.extra.length) {
+      const grown = new Uint8Array(Math.max(need, this.extra.length * 2, 4096));
+      grown.set(this.extra.subarray(0, this.extraLen));
+      this.extra = grown;
+    }
+    this.extra.set(src.subarray(start, end), this.extraLen);
+    this.extraLen = need;
+  }
+}
+
+function contentEnd(b: Uint8Array, start: number, end: number): number {
+  return end > start && b[end - 1] === CR ? end - 1 : end;
+}
+
+function fail(st: State, category: string, reason: string): number {
+  st.category = category;
+  st.reason = reason;
+  return -1;
+}
+
+function show(c: number | undefined): string {
+  if (c === undefined) return 'end of input';
+  return c >= 33 && c <= 126 ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+}
+
+/** First byte in [s, e) outside [lo, 126], or -1. The per-byte hot loop of records mode. */
+function badByte(b: Uint8Array, s: number, e: number, lo: number): number {
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if (c < lo || c > 126) return i;
+  }
+  return -1;
+}
+
+/** Histogram of [s, e) into h (characters are checked on the histogram afterwards, see stats.ts). */
+function histogram(b: Uint8Array, s: number, e: number, h: Float64Array): void {
+  for (let i = s; i < e; i++) h[b[i]!]!++;
+}
+
+/** Title, sequence lines and `+` line; returns the position after the `+` line, or -1. */
+function parseHead(st: State, p: number, f: Int32Array, o: number): number {
+  const b = st.b;
+  const n = b.length;
+  if (b[p] !== AT) return fail(st, 'missing_at', `expected '@' at the start of a record, found ${show(b[p])}`);
+  const e1 = b.indexOf(NL, p);
+  if (e1 < 0) return fail(st, 'truncated', 'input ends inside the title line');
+  const t1 = contentEnd(b, p, e1);
+  let idEnd = p + 1;
+  while (idEnd < t1 && b[idEnd] !== 0x20 && b[idEnd] !== 0x09) idEnd++;
+  const s2 = e1 + 1;
+  let e = b.indexOf(NL, s2);
+  if (e < 0) return fail(st, 'truncated', 'input ends inside the sequence');
+  const seqEnd = contentEnd(b, s2, e);
+  let seqStart = s2;
+  let seqLen = seqEnd - s2;
+  let next = e + 1;
+  let lines = 2;
+  while (b[next] !== PLUS) {
+    if (next >= n) return fail(st, 'truncated', "input ends before the '+' line");
+    if (b[next] === AT) return fail(st, 'missing_plus', "expected a '+' line after the sequence, found '@'");
+    if (seqStart === s2) {
+      st.wrapped = true;
+      seqStart = n + st.extraLen;
+      st.append(b, s2, seqEnd);
+    }
+    e = b.indexOf(NL, next);
+    if (e < 0) return fail(st, 'truncated', "input ends before the '+' line");
+    const ce = contentEnd(b, next, e);
+    st.append(b, next, ce);
+    seqLen += ce - next;
+    next = e + 1;
+    lines++;
+  }
+  const e3 = b.indexOf(NL, next);
+  if (e3 < 0) return fail(st, 'truncated', "input ends inside the '+' line");
+  const t3 = contentEnd(b, next, e3);
+  if (t3 - next > 1 && !sameBytes(b, p + 1, t1, next + 1, t3)) return fail(st, 'plus_mismatch', "the '+' line repeats a different title");
+  f[o + REC] = p;
+  f[o + TITLE] = p + 1;
+  f[o + ID_END] = idEnd;
+  f[o + TITLE_END] = t1;
+  f[o + SEQ] = seqStart;
+  f[o + LEN] = seqLen;
+  st.line += lines + 1;
+  return e3 + 1;
+}
+
+function sameBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
+  if (e1 - s1 !== e2 - s2) return false;
+  for (let i = 0; i < e1 - s1; i++) if (b[s1 + i] !== b[s2 + i]) return false;
+  return true;
+}
+
+/** Quality lines from q until as long as the sequence; returns the position after them, or -1. */
+function parseQual(st: State, q: number, f: Int32Array, o: number): number {
+  const b = st.b;
+  const n = b.length;
+  const seqLen = f[o + LEN]!;
+  if (q >= n) return fail(st, 'truncated', 'input ends before the quality line');
+  let e = b.indexOf(NL, q);
+  if (e < 0) e = n;
+  const qe = contentEnd(b, q, e);
+  let qLen = qe - q;
+  let qualStart = q;
+  let next = e + 1;
+  let lines = e < n ? 1 : 0;
+  while (qLen < seqLen) {
+    if (next >= n) return fail(st, 'truncated', `input ends inside the quality (${qLen} of ${seqLen})`);
+    if (qualStart === q) {
+      st.wrapped = true;
+      qualStart = n + st.extraLen;
+      st.append(b, q, qe);
+    }
+    e = b.indexOf(NL, next);
+    if (e < 0) e = n;
+    const ce = contentEnd(b, next, e);
+    st.append(b, next, ce);
+    qLen += ce - next;
+    next = e + 1;
+    if (e < n) lines++;
+  }
+  if (qLen !== seqLen) return fail(st, 'length_mismatch', `quality length ${qLen} differs from sequence length ${seqLen}`);
+  f[o + QUAL] = qualStart;
+  st.line += lines;
+  return Math.min(next, n);
+}
+
+/** The array and start of a field that may live in the chunk or in the joined-lines buffer. */
+function region(st: State, start: number): [Uint8Array, number] {
+  const n = st.b.length;
+  return start >= n ? [st.extra, start - n] : [st.b, start];
+}
+
+/** Character check (records mode) or histograms (stats mode) of one parsed record. */
+function checkChars(st: State, f: Int32Array, o: number): number {
+  const len = f[o + LEN]!;
+  const [sb, ss] = region(st, f[o + SEQ]!);
+  const [qb, qs] = region(st, f[o + QUAL]!);
+  if (st.seqHist && st.qualHist) {
+    histogram(sb, ss, ss + len, st.seqHist);
+    histogram(qb, qs, qs + len, st.qualHist);
+    return 0;
+  }
+  const bs = badByte(sb, ss, ss + len, 33);
+  if (bs >= 0) return fail(st, 'invalid_sequence', `sequence contains ${show(sb[bs])}`);
+  const bq = badByte(qb, qs, qs + len, st.lo);
+  if (bq >= 0) return fail(st, 'invalid_quality', `quality contains ${show(qb[bq])} (outside ${show(st.lo)}..'~')`);
+  return 0;
+}
+
+/** Parses one record at p into slot `st.count`; returns the next position, or -1 with a reason. */
+function parseRecord(st: State, p: number): number {
+  if (st.index.length < (st.count + 1) * F) {
+    const grown = new Int32Array(st.index.length * 2);
+    grown.set(st.index);
+    st.index = grown;
+  }
+  const f = st.index;
+  const o = st.count * F;
+  const line0 = st.line;
+  const extra0 = st.extraLen;
+  const wrapped0 = st.wrapped;
+  let next = parseHead(st, p, f, o);
+  if (next >= 0) next = parseQual(st, next, f, o);
+  if (next >= 0 && checkChars(st, f, o) < 0) next = -1;
+  if (next < 0) {
+    st.line = line0;
+    st.extraLen = extra0;
+    st.wrapped = wrapped0;
+  }
+  return next;
+}
+
+function countNewlines(b: Uint8Array, s: number, e: number): number {
+  let k = 0;
+  for (let i = b.indexOf(NL, s); i >= 0 && i < e; i = b.indexOf(NL, i + 1)) k++;
+  return k;
+}
+
+/** Skips blank lines (LF or CRLF) at p; returns the new position. */
+function skipBlank(st: State, p: number): number {
+  const b = st.b;
+  for (;;) {
+    if (b[p] === NL) p += 1;
+    else if (b[p] === CR && b[p + 1] === NL) p += 2;
+    else return p;
+    st.line++;
+  }
+}
+
+const MAX_TEXT = 2000;
+
+function latin1(b: Uint8Array, s: number, e: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + s, Math.min(e, s + MAX_TEXT) - s).toString('latin1');
+}
+
+/**
+ * Parses every record of a chunk (the bytes from a record start to the next chunk's record start,
+ * or to the end of the input). A bad record is reported and skipped: parsing goes on at the next
+ * position the framing accepts as a record start, so one damaged record costs one record.
+ */
+export function parseChunk(bytes: Uint8Array, opts: ParseOptions = {}): ParsedChunk {
+  const st = new State(bytes, opts);
+  const errors: RecordError[] = [];
+  const n = bytes.length;
+  let records = 0;
+  let p = skipBlank(st, 0);
+  while (p < n) {
+    records++;
+    const next = parseRecord(st, p);
+    if (next >= 0) {
+      st.count++;
+      p = skipBlank(st, next);
+      continue;
+    }
+    const resume = fastqFraming.recordStart(bytes, p + 1, true);
+    errors.push({ category: st.category, reason: st.reason, offset: p, line: st.line, record: records, text: latin1(bytes, p, resume) });
+    st.line += countNewlines(bytes, p, resume);
+    p = skipBlank(st, resume);
+  }
+  return finish(st, records, errors);
+}
+
+function finish(st: State, records: number, errors: RecordError[]): ParsedChunk {
+  const n = st.b.length;
+  let buf = st.b;
+  if (st.extraLen > 0) {
+    buf = new Uint8Array(n + st.extraLen);
+    buf.set(st.b);
+    buf.set(st.extra.subarray(0, st.extraLen), n);
+  }
+  const out: ParsedChunk = { buf, index: st.index.subarray(0, st.count * F), count: st.count, records, lines: st.line - 1, errors, wrapped: st.wrapped };
+  if (st.seqHist && st.qualHist) {
+    out.seqHist = st.seqHist;
+    out.qualHist = st.qualHist;
+  }
+  return out;
+}

@@ -1,0 +1,275 @@
+/**
+ * `seqkit stats -a` numbers, as partial results that merge associatively: each worker folds its
+ * chunk into a {@link StatsPartial} (sums, min/max, a run-length histogram of read lengths and byte
+ * histograms of sequences and qualities); the main thread only merges partials, so the answer does
+ * not depend on chunking or on `-j`.
+ */
+import { F, LEN, parseChunk, QUAL, SEQ, type ParsedChunk, type ParseOptions } from './parse.js';
+
+export interface StatsPartial {
+  records: number;
+  sumLen: number;
+  minLen: number;
+  maxLen: number;
+  /** Distinct read lengths, ascending, and how many reads have each. */
+  lenValues: number[];
+  lenCounts: number[];
+  /** Byte histograms (256 entries) of all sequence and quality bytes of valid records. */
+  seqHist: number[];
+  qualHist: number[];
+  /**
+   * The first valid record's sequence (first 10,000 bytes): seqkit guesses the type from it alone
+   * (`--alphabet-guess-seq-length`), so the guess is made from the earliest partial when merging.
+   */
+  firstSeq: string | null;
+}
+
+export function emptyPartial(): StatsPartial {
+  return { records: 0, sumLen: 0, minLen: Infinity, maxLen: 0, lenValues: [], lenCounts: [], seqHist: new Array<number>(256).fill(0), qualHist: new Array<number>(256).fill(0), firstSeq: null };
+}
+
+/** Merges two ascending run-length lists. */
+function mergeRuns(av: number[], ac: number[], bv: number[], bc: number[]): [number[], number[]] {
+  const v: number[] = [];
+  const c: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < av.length || j < bv.length) {
+    const x = i < av.length ? av[i]! : Infinity;
+    const y = j < bv.length ? bv[j]! : Infinity;
+    const m = Math.min(x, y);
+    v.push(m);
+    c.push((x === m ? ac[i++]! : 0) + (y === m ? bc[j++]! : 0));
+  }
+  return [v, c];
+}
+
+/** Associative merge; `a` is the earlier part of the input (only the type guess depends on order). */
+export function mergePartials(a: StatsPartial, b: StatsPartial): StatsPartial {
+  const [lenValues, lenCounts] = mergeRuns(a.lenValues, a.lenCounts, b.lenValues, b.lenCounts);
+  return {
+    records: a.records + b.records,
+    sumLen: a.sumLen + b.sumLen,
+    minLen: Math.min(a.minLen, b.minLen),
+    maxLen: Math.max(a.maxLen, b.maxLen),
+    lenValues,
+    lenCounts,
+    seqHist: a.seqHist.map((x, i) => x + b.seqHist[i]!),
+    qualHist: a.qualHist.map((x, i) => x + b.qualHist[i]!),
+    firstSeq: a.firstSeq ?? b.firstSeq,
+  };
+}
+
+/** Read lengths as sorted runs: sorting a chunk's lengths (a few 10k) is cheaper than a Map update per read. */
+function lengthRuns(index: Int32Array, count: number): [number[], number[]] {
+  const lens = new Int32Array(count);
+  for (let r = 0; r < count; r++) lens[r] = index[r * F + LEN]!;
+  lens.sort();
+  const v: number[] = [];
+  const c: number[] = [];
+  for (let r = 0; r < count; r++) {
+    const x = lens[r]!;
+    if (v.length > 0 && v[v.length - 1] === x) c[c.length - 1]!++;
+    else {
+      v.push(x);
+      c.push(1);
+    }
+  }
+  return [v, c];
+}
+
+function histogramsClean(p: ParsedChunk, lo: number): boolean {
+  const s = p.seqHist!;
+  const q = p.qualHist!;
+  for (let c = 0; c < 256; c++) {
+    if (s[c]! > 0 && (c < 33 || c > 126)) return false;
+    if (q[c]! > 0 && (c < lo || c > 126)) return false;
+  }
+  return true;
+}
+
+/** Histograms of the valid records of a chunk parsed in checking mode (the slow path). */
+function histogramsOf(p: ParsedChunk): { seqHist: Float64Array; qualHist: Float64Array } {
+  const seqHist = new Float64Array(256);
+  const qualHist = new Float64Array(256);
+  for (let r = 0; r < p.count; r++) {
+    const o = r * F;
+    const len = p.index[o + LEN]!;
+    for (let i = p.index[o + SEQ]!, e = i + len; i < e; i++) seqHist[p.buf[i]!]!++;
+    for (let i = p.index[o + QUAL]!, e = i + len; i < e; i++) qualHist[p.buf[i]!]!++;
+  }
+  return { seqHist, qualHist };
+}
+
+/**
+ * Parses a chunk and folds it into a partial. The fast path histograms the bytes while parsing and
+ * checks characters on the histogram (256 tests instead of one per byte); only a chunk that has a bad
+ * character is parsed again in checking mode to find, report and leave out the bad records.
+ */
+export function statsOfChunk(bytes: Uint8Array, opts: ParseOptions): { partial: StatsPartial; parsed: ParsedChunk } {
+  const lo = opts.phred === 64 ? 59 : 33;
+  let parsed = parseChunk(bytes, { ...opts, histograms: true });
+  let hists = { seqHist: parsed.seqHist!, qualHist: parsed.qualHist! };
+  if (!histogramsClean(parsed, lo)) {
+    parsed = parseChunk(bytes, { ...opts, histograms: false });
+    hists = histogramsOf(parsed);
+  }
+  const [lenValues, lenCounts] = lengthRuns(parsed.index, parsed.count);
+  const partial: StatsPartial = {
+    records: parsed.count,
+    sumLen: hists.seqHist.reduce((a, b) => a + b, 0),
+    minLen: lenValues.length > 0 ? lenValues[0]! : Infinity,
+    maxLen: lenValues.length > 0 ? lenValues[lenValues.length - 1]! : 0,
+    lenValues,
+    lenCounts,
+    seqHist: Array.from(hists.seqHist),
+    qualHist: Array.from(hists.qualHist),
+    firstSeq: parsed.count > 0 ? firstSequence(parsed) : null,
+  };
+  return { partial, parsed };
+}
+
+const GUESS_LEN = 10_000;
+
+function firstSequence(p: ParsedChunk): string {
+  const s = p.index[SEQ]!;
+  const len = Math.min(p.index[LEN]!, GUESS_LEN);
+  return Buffer.from(p.buf.buffer, p.buf.byteOffset + s, len).toString('latin1');
+}
+
+/** The row `seqkit stats -a` prints for one file. */
+export interface FastqStats {
+  file: string;
+  format: 'FASTQ' | '';
+  type: 'DNA' | 'RNA' | 'Protein' | '';
+  num_seqs: number;
+  sum_len: number;
+  min_len: number;
+  avg_len: number;
+  max_len: number;
+  Q1: number;
+  Q2: number;
+  Q3: number;
+  sum_gap: number;
+  N50: number;
+  'Q20(%)': number;
+  'Q30(%)': number;
+  'GC(%)': number;
+}
+
+/** The length at 0-based rank k of the sorted lengths. */
+function lengthAtRank(p: StatsPartial, k: number): number {
+  let seen = 0;
+  for (let i = 0; i < p.lenValues.length; i++) {
+    seen += p.lenCounts[i]!;
+    if (k < seen) return p.lenValues[i]!;
+  }
+  return 0;
+}
+
+/** Median of the sorted lengths at ranks [from, from + n). */
+function medianOfRanks(p: StatsPartial, from: number, n: number): number {
+  if (n <= 0) return 0;
+  const mid = from + Math.floor(n / 2);
+  return n % 2 === 1 ? lengthAtRank(p, mid) : (lengthAtRank(p, mid - 1) + lengthAtRank(p, mid)) / 2;
+}
+
+/**
+ * Quartiles as Tukey's hinges: Q2 is the median; Q1/Q3 the medians of the lower/upper half, each
+ * half including the median when the count is odd. This equals seqkit's numbers on every file we
+ * compared except where seqkit 2.3.0 halves Q1/Q3 (all reads of one length: 12.5 for 25 bp reads);
+ * see docs/decisions/0005-fastq-quartiles.md.
+ */
+export function quartiles(p: StatsPartial): [number, number, number] {
+  const n = p.records;
+  const half = Math.ceil(n / 2);
+  return [medianOfRanks(p, 0, half), medianOfRanks(p, 0, n), medianOfRanks(p, n - half, half)];
+}
+
+/** N50: the length L such that reads of length >= L hold at least half of all bases. */
+export function n50(p: StatsPartial): number {
+  let acc = 0;
+  for (let i = p.lenValues.length - 1; i >= 0; i--) {
+    acc += p.lenValues[i]! * p.lenCounts[i]!;
+    if (acc * 2 >= p.sumLen) return p.lenValues[i]!;
+  }
+  return 0;
+}
+
+const DNA = new Set('ACGTRYMKSWHBVDNacgtrymkswhbvdn-. *');
+const RNA = new Set('ACGURYMKSWHBVDNacgurymkswhbvdn-. *');
+
+/** seqkit's alphabet guess (DNA, else RNA, else protein) from the start of the first sequence. */
+function alphabet(firstSeq: string | null): FastqStats['type'] {
+  if (firstSeq === null) return '';
+  const used = [...new Set(firstSeq)];
+  if (used.every((c) => DNA.has(c))) return 'DNA';
+  if (used.every((c) => RNA.has(c))) return 'RNA';
+  return 'Protein';
+}
+
+function count(h: number[], chars: string): number {
+  let k = 0;
+  for (const ch of chars) k += h[ch.charCodeAt(0)]!;
+  return k;
+}
+
+/** Sum of h over byte values [from, 255]. */
+function atLeast(h: number[], from: number): number {
+  let k = 0;
+  for (let c = Math.max(0, from); c < 256; c++) k += h[c]!;
+  return k;
+}
+
+const pct = (a: number, b: number): number => (b > 0 ? (100 * a) / b : 0);
+
+export function finalizeStats(file: string, p: StatsPartial, phred: 33 | 64 = 33): FastqStats {
+  const [Q1, Q2, Q3] = quartiles(p);
+  const quals = atLeast(p.qualHist, 0);
+  return {
+    file,
+    format: p.records > 0 ? 'FASTQ' : '',
+    type: alphabet(p.firstSeq),
+    num_seqs: p.records,
+    sum_len: p.sumLen,
+    min_len: p.records > 0 ? p.minLen : 0,
+    avg_len: p.records > 0 ? p.sumLen / p.records : 0,
+    max_len: p.maxLen,
+    Q1,
+    Q2,
+    Q3,
+    sum_gap: count(p.seqHist, '-. '),
+    N50: n50(p),
+    'Q20(%)': pct(atLeast(p.qualHist, phred + 20), quals),
+    'Q30(%)': pct(atLeast(p.qualHist, phred + 30), quals),
+    'GC(%)': pct(count(p.seqHist, 'GCgc'), p.sumLen),
+  };
+}
+
+export const STATS_COLUMNS: (keyof FastqStats)[] = ['file', 'format', 'type', 'num_seqs', 'sum_len', 'min_len', 'avg_len', 'max_len', 'Q1', 'Q2', 'Q3', 'sum_gap', 'N50', 'Q20(%)', 'Q30(%)', 'GC(%)'];
+
+/** A cell as seqkit prints it: 1 decimal for averages and quartiles, 2 for percentages. */
+export function formatCell(s: FastqStats, k: keyof FastqStats): string {
+  const v = s[k];
+  if (typeof v === 'string') return v;
+  if (k === 'avg_len' || k === 'Q1' || k === 'Q2' || k === 'Q3') return v.toFixed(1);
+  if (k.endsWith('(%)')) return v.toFixed(2);
+  return String(v);
+}
+
+export function statsTsv(rows: FastqStats[]): string {
+  const lines = [STATS_COLUMNS.join('\t'), ...rows.map((r) => STATS_COLUMNS.map((k) => formatCell(r, k)).join('\t'))];
+  return lines.join('\n') + '\n';
+}
+
+/** An aligned table like seqkit's default output (numbers right-aligned, with thousands separators). */
+export function statsTable(rows: FastqStats[]): string {
+  const cells = rows.map((r) => STATS_COLUMNS.map((k) => {
+    const t = formatCell(r, k);
+    return typeof r[k] === 'number' ? t.replace(/^(\d+)/, (d) => Number(d).toLocaleString('en-US')) : t;
+  }));
+  const head = STATS_COLUMNS.map(String);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const fmt = (c: string[], header: boolean): string => c.map((x, i) => (i < 3 || header ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ').trimEnd();
+  return [fmt(head, true), ...cells.map((c) => fmt(c, false))].join('\n') + '\n';
+}
