@@ -1,0 +1,95 @@
+/** Growable byte and int buffers for building columns in a worker without per-record objects. */
+
+export class Bytes {
+  buf: Uint8Array;
+  len = 0;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(64, capacity));
+  }
+  /** Makes room for `extra` more bytes; returns the (possibly new) buffer. */
+  reserve(extra: number): Uint8Array {
+    const need = this.len + extra;
+    if (need > this.buf.length) {
+      const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+    }
+    return this.buf;
+  }
+  push(byte: number): void {
+    this.reserve(1)[this.len++] = byte;
+  }
+  append(src: Uint8Array, start: number, end: number): void {
+    this.reserve(end - start).set(src.subarray(start, end), this.len);
+    this.len += end - start;
+  }
+  /** Writes a decimal integer (|v| < 2^53). */
+  int(v: number): void {
+    const b = this.reserve(21);
+    if (v < 0) {
+      b[this.len++] = 0x2d;
+      v = -v;
+    }
+    if (v < 10) {
+      b[this.len++] = 0x30 + v;
+      return;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.len + digits;
+    this.len = p;
+    do {
+      const q = Math.floor(v / 10);
+      b[--p] = 0x30 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+  }
+  ascii(s: string): void {
+    const b = this.reserve(s.length);
+    for (let i = 0; i < s.length; i++) b[this.len++] = s.charCodeAt(i);
+  }
+  /** An exact-size copy whose ArrayBuffer can be transferred. */
+  take(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+export class Ints {
+  buf: Int32Array;
+  len = 0;
+  constructor(capacity: number) {
+    this.buf = new Int32Array(Math.max(16, capacity));
+  }
+  push(v: number): void {
+    if (this.len === this.buf.length) {
+      const next = new Int32Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.len++] = v;
+  }
+  take(): Int32Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+/** C printf("%g") for a double: 6 significant digits, trailing zeros dropped (as htslib prints floats). */
+export function formatG(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const [mant, expText] = x.toExponential(5).split('e') as [string, string];
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 6) {
+    const m = stripZeros(mant);
+    const sign = exp < 0 ? '-' : '+';
+    const e = Math.abs(exp);
+    return `${m}e${sign}${e < 10 ? '0' : ''}${e}`;
+  }
+  return stripZeros(x.toFixed(5 - exp));
+}
+
+function stripZeros(s: string): string {
+  if (!s.includes('.')) return s;
+  return s.replace(/0+$/, '').replace(/\.$/, '');
+}

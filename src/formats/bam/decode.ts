@@ -1,0 +1,370 @@
+/**
+ * Decodes whole BAM records into columns (runs in workers). Text columns are built as one
+ * UTF-8 byte buffer plus Int32 offsets, exactly what Arrow's Utf8 layout wants, so the main
+ * thread wraps them without copying or creating strings.
+ */
+import type { RecordError } from '../../engine/plugin.js';
+import { Bytes, Ints, formatG } from './bytes.js';
+import { FIXED, MAX_RECORD, auxSize } from './framing.js';
+
+export interface DecodeOptions {
+  sequence: boolean;
+  quality: boolean;
+  tags: boolean;
+  /** Number of references when known (records are checked against it), else -1. */
+  nRef: number;
+}
+
+/** A UTF-8 column: row i is data[offsets[i], offsets[i+1]); an empty value means SAM `*` (null). */
+export interface TextColumn { offsets: Int32Array; data: Uint8Array }
+
+/** Aux fields as a map column: row i owns entries [entries[i], entries[i+1]); key j is keys[2j, 2j+2). */
+export interface TagColumn { entries: Int32Array; keys: Uint8Array; values: TextColumn }
+
+export interface BamColumns {
+  rows: number;
+  qname: TextColumn;
+  flag: Uint16Array;
+  /** Reference id, -1 when `*`. */
+  refId: Int32Array;
+  /** 1-based position, 0 when unset. */
+  pos: Int32Array;
+  mapq: Uint8Array;
+  cigar: TextColumn;
+  /** Mate reference as an index into ['=', ...references]; -1 when `*`. */
+  rnext: Int32Array;
+  pnext: Int32Array;
+  tlen: Int32Array;
+  seq: TextColumn | null;
+  qual: TextColumn | null;
+  tags: TagColumn | null;
+  /** Largest reference id seen (refID or next refID), for checking when nRef was unknown. */
+  maxRef: number;
+}
+
+const CIGAR_OPS = 'MIDNSHP=X';
+const BASES = '=ACMGRSVTWYHKDBN';
+/** Byte → its two bases, as ASCII. */
+const SEQ_PAIRS = new Uint8Array(512);
+for (let b = 0; b < 256; b++) {
+  SEQ_PAIRS[2 * b] = BASES.charCodeAt(b >> 4);
+  SEQ_PAIRS[2 * b + 1] = BASES.charCodeAt(b & 15);
+}
+const CG0 = 0x43;
+const CG1 = 0x47;
+
+class TextBuilder {
+  readonly data: Bytes;
+  readonly offsets: Ints;
+  constructor(rowsHint: number, bytesHint: number) {
+    this.data = new Bytes(bytesHint);
+    this.offsets = new Ints(rowsHint + 1);
+    this.offsets.push(0);
+  }
+  end(): void {
+    this.offsets.push(this.data.len);
+  }
+  take(): TextColumn {
+    return { offsets: this.offsets.take(), data: this.data.take() };
+  }
+}
+
+/** Column builders for one chunk. */
+class Builders {
+  readonly qname: TextBuilder;
+  readonly cigar: TextBuilder;
+  readonly seq: TextBuilder | null;
+  readonly qual: TextBuilder | null;
+  readonly tagEntries: Ints | null;
+  readonly tagKeys: Bytes | null;
+  readonly tagValues: TextBuilder | null;
+  readonly flag: Uint16Array;
+  readonly refId: Int32Array;
+  readonly pos: Int32Array;
+  readonly mapq: Uint8Array;
+  readonly rnext: Int32Array;
+  readonly pnext: Int32Array;
+  readonly tlen: Int32Array;
+  rows = 0;
+  maxRef = -1;
+  constructor(maxRows: number, bytes: number, o: DecodeOptions) {
+    const rows = Math.min(maxRows, 1 << 16);
+    this.qname = new TextBuilder(rows, rows * 24);
+    this.cigar = new TextBuilder(rows, rows * 8);
+    this.seq = o.sequence ? new TextBuilder(rows, bytes) : null;
+    this.qual = o.quality ? new TextBuilder(rows, bytes / 2) : null;
+    this.tagEntries = o.tags ? new Ints(rows + 1) : null;
+    this.tagEntries?.push(0);
+    this.tagKeys = o.tags ? new Bytes(rows * 16) : null;
+    this.tagValues = o.tags ? new TextBuilder(rows * 8, bytes / 2) : null;
+    this.flag = new Uint16Array(maxRows);
+    this.refId = new Int32Array(maxRows);
+    this.pos = new Int32Array(maxRows);
+    this.mapq = new Uint8Array(maxRows);
+    this.rnext = new Int32Array(maxRows);
+    this.pnext = new Int32Array(maxRows);
+    this.tlen = new Int32Array(maxRows);
+  }
+  take(): BamColumns {
+    const n = this.rows;
+    return {
+      rows: n,
+      qname: this.qname.take(),
+      flag: this.flag.slice(0, n),
+      refId: this.refId.slice(0, n),
+      pos: this.pos.slice(0, n),
+      mapq: this.mapq.slice(0, n),
+      cigar: this.cigar.take(),
+      rnext: this.rnext.slice(0, n),
+      pnext: this.pnext.slice(0, n),
+      tlen: this.tlen.slice(0, n),
+      seq: this.seq?.take() ?? null,
+      qual: this.qual?.take() ?? null,
+      tags: this.tagEntries && this.tagKeys && this.tagValues
+        ? { entries: this.tagEntries.take(), keys: this.tagKeys.take(), values: this.tagValues.take() }
+        : null,
+      maxRef: this.maxRef,
+    };
+  }
+}
+
+/** Every ArrayBuffer of a BamColumns, for transfer. */
+export function columnBuffers(c: BamColumns): ArrayBuffer[] {
+  const list: ArrayBufferView[] = [c.qname.offsets, c.qname.data, c.flag, c.refId, c.pos, c.mapq, c.cigar.offsets, c.cigar.data, c.rnext, c.pnext, c.tlen];
+  for (const t of [c.seq, c.qual, c.tags?.values]) if (t) list.push(t.offsets, t.data);
+  if (c.tags) list.push(c.tags.entries, c.tags.keys);
+  return list.map((v) => v.buffer as ArrayBuffer);
+}
+
+/** The CG:B:I tag's position when the CIGAR is the `<l_seq>S<ref_len>N` placeholder (htslib's rule). */
+function findCigarTag(buf: Uint8Array, dv: DataView, r: number, cigarAt: number, nCigar: number, lSeq: number, auxAt: number, end: number): number {
+  if (nCigar === 0 || dv.getInt32(r, true) < 0 || dv.getInt32(r + 4, true) < 0) return -1;
+  const c0 = dv.getUint32(cigarAt, true);
+  if ((c0 & 0xf) !== 4 || c0 >>> 4 !== lSeq) return -1;
+  for (let p = auxAt; p < end;) {
+    const type = buf[p + 2]!;
+    if (buf[p] === CG0 && buf[p + 1] === CG1) return type === 0x42 && (buf[p + 3] === 0x49 || buf[p + 3] === 0x69) ? p : -1;
+    p = skipAux(buf, dv, p, end);
+    if (p < 0) return -1;
+  }
+  return -1;
+}
+
+/** Offset after the aux field at `p`, or -1 when it does not fit before `end`. */
+function skipAux(buf: Uint8Array, dv: DataView, p: number, end: number): number {
+  const type = buf[p + 2]!;
+  let q: number;
+  if (type === 0x5a || type === 0x48) {
+    const nul = buf.indexOf(0, p + 3);
+    q = nul < 0 || nul >= end ? -1 : nul + 1;
+  } else if (type === 0x42) {
+    const size = auxSize(buf[p + 3]!);
+    q = size === 0 || p + 8 > end ? -1 : p + 8 + size * dv.getUint32(p + 4, true);
+  } else {
+    const size = auxSize(type);
+    q = size === 0 ? -1 : p + 3 + size;
+  }
+  return q > end ? -1 : q;
+}
+
+function writeCigar(out: Bytes, dv: DataView, at: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const op = dv.getUint32(at + 4 * i, true);
+    out.int(op >>> 4);
+    out.push(CIGAR_OPS.charCodeAt(op & 0xf));
+  }
+}
+
+function writeSeq(out: Bytes, buf: Uint8Array, at: number, lSeq: number): void {
+  const b = out.reserve(lSeq + 1);
+  let o = out.len;
+  const pairs = lSeq >> 1;
+  for (let i = 0; i < pairs; i++) {
+    const v = buf[at + i]! << 1;
+    b[o] = SEQ_PAIRS[v]!;
+    b[o + 1] = SEQ_PAIRS[v + 1]!;
+    o += 2;
+  }
+  if (lSeq & 1) b[o++] = SEQ_PAIRS[buf[at + pairs]! << 1]!;
+  out.len = o;
+}
+
+function writeQual(out: Bytes, buf: Uint8Array, at: number, lSeq: number): void {
+  if (lSeq === 0 || buf[at] === 0xff) return;
+  const b = out.reserve(lSeq);
+  const o = out.len;
+  for (let i = 0; i < lSeq; i++) b[o + i] = buf[at + i]! + 33;
+  out.len = o + lSeq;
+}
+
+/** One integer or float of aux type `t` at `p`. */
+function auxNumber(dv: DataView, t: number, p: number): number {
+  switch (t) {
+    case 0x63: return dv.getInt8(p);
+    case 0x43: return dv.getUint8(p);
+    case 0x73: return dv.getInt16(p, true);
+    case 0x53: return dv.getUint16(p, true);
+    case 0x69: return dv.getInt32(p, true);
+    case 0x49: return dv.getUint32(p, true);
+    default: return dv.getFloat32(p, true);
+  }
+}
+
+function writeNumber(out: Bytes, t: number, v: number): void {
+  if (t === 0x66) out.ascii(formatG(v));
+  else out.int(v);
+}
+
+/** Writes the aux fields of buf[p, end) as map entries; skips CG at `skipAt`. False if malformed. */
+function writeTags(tags: { entries: Ints; keys: Bytes; values: TextBuilder }, buf: Uint8Array, dv: DataView, p: number, end: number, skipAt: number): boolean {
+  const values = tags.values.data;
+  while (p < end) {
+    const next = skipAux(buf, dv, p, end);
+    if (next < 0) return false;
+    if (p === skipAt) {
+      p = next;
+      continue;
+    }
+    tags.keys.append(buf, p, p + 2);
+    const t = buf[p + 2]!;
+    if (t === 0x5a || t === 0x48) {
+      values.push(t);
+      values.push(0x3a);
+      values.append(buf, p + 3, next - 1);
+    } else if (t === 0x41) {
+      values.ascii('A:');
+      values.push(buf[p + 3]!);
+    } else if (t === 0x42) {
+      const sub = buf[p + 3]!;
+      const size = auxSize(sub);
+      values.ascii('B:');
+      values.push(sub);
+      for (let q = p + 8; q < next; q += size) {
+        values.push(0x2c);
+        writeNumber(values, sub, auxNumber(dv, sub, q));
+      }
+    } else {
+      values.push(t === 0x66 ? 0x66 : 0x69);
+      values.push(0x3a);
+      writeNumber(values, t, auxNumber(dv, t, p + 3));
+    }
+    tags.values.end();
+    p = next;
+  }
+  return true;
+}
+
+/** A problem with the record at `at` (offset of its block_size field within the chunk). */
+function recordError(reason: string, at: number, record: number): RecordError {
+  return { category: 'bad_record', reason, offset: at, record };
+}
+
+/** Why the record at `p` cannot be decoded, or null when its fixed fields are consistent. */
+function checkFixed(buf: Uint8Array, dv: DataView, p: number, bs: number, nRef: number): string | null {
+  const r = p + 4;
+  const tid = dv.getInt32(r, true);
+  const mtid = dv.getInt32(r + 20, true);
+  if (tid < -1 || (nRef >= 0 && tid >= nRef)) return `reference id ${tid} out of range [-1, ${nRef})`;
+  if (mtid < -1 || (nRef >= 0 && mtid >= nRef)) return `mate reference id ${mtid} out of range [-1, ${nRef})`;
+  const lName = buf[r + 8]!;
+  const nCigar = dv.getUint16(r + 12, true);
+  const lSeq = dv.getInt32(r + 16, true);
+  if (lName < 1) return 'empty read name';
+  if (lSeq < 0) return `negative sequence length ${lSeq}`;
+  const need = FIXED + lName + 4 * nCigar + ((lSeq + 1) >> 1) + lSeq;
+  if (need > bs) return `fields need ${need} bytes but the record has ${bs}`;
+  if (buf[r + FIXED + lName - 1] !== 0) return 'read name not NUL-terminated';
+  return null;
+}
+
+export interface DecodeResult { columns: BamColumns; errors: RecordError[]; records: number }
+
+/**
+ * Decodes the records in `bytes[start, end)` (whole records; the last one may run past the end
+ * only when the input was cut, which is reported). Record numbers in errors are 1-based within
+ * the chunk.
+ */
+export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions): DecodeResult {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
+  const b = new Builders(Math.ceil((end - start) / (4 + FIXED + 2)) + 1, end - start, o);
+  const tags = b.tagEntries && b.tagKeys && b.tagValues ? { entries: b.tagEntries, keys: b.tagKeys, values: b.tagValues } : null;
+  const errors: RecordError[] = [];
+  let records = 0;
+  let p = start;
+  while (p < end) {
+    records++;
+    if (p + 4 + FIXED > end) {
+      errors.push(recordError(`record runs past the end of the data (${end - p} bytes left, the fixed fields need ${4 + FIXED})`, p, records));
+      break;
+    }
+    const bs = dv.getUint32(p, true);
+    if (bs < FIXED || bs > MAX_RECORD || p + 4 + bs > end) {
+      const why = bs < FIXED || bs > MAX_RECORD ? `impossible record length ${bs}` : `record length ${bs} runs past the end of the data (${end - p - 4} bytes left)`;
+      errors.push(recordError(why, p, records));
+      break;
+    }
+    const bad = checkFixed(bytes, dv, p, bs, o.nRef);
+    if (bad) {
+      errors.push(recordError(bad, p, records));
+      p += 4 + bs;
+      continue;
+    }
+    if (!decodeOne(bytes, dv, p, bs, b, tags)) errors.push(recordError('malformed auxiliary fields', p, records));
+    p += 4 + bs;
+  }
+  return { columns: b.take(), errors, records };
+}
+
+/** Appends one checked record to the builders; false when its aux fields are malformed. */
+function decodeOne(buf: Uint8Array, dv: DataView, p: number, bs: number, b: Builders, tags: { entries: Ints; keys: Bytes; values: TextBuilder } | null): boolean {
+  const r = p + 4;
+  const end = r + bs;
+  const tid = dv.getInt32(r, true);
+  const mtid = dv.getInt32(r + 20, true);
+  const lName = buf[r + 8]!;
+  const nCigar = dv.getUint16(r + 12, true);
+  const lSeq = dv.getInt32(r + 16, true);
+  const cigarAt = r + FIXED + lName;
+  const seqAt = cigarAt + 4 * nCigar;
+  const qualAt = seqAt + ((lSeq + 1) >> 1);
+  const auxAt = qualAt + lSeq;
+  const cg = findCigarTag(buf, dv, r, cigarAt, nCigar, lSeq, auxAt, end);
+  if (tags) {
+    const keys = tags.keys.len;
+    const data = tags.values.data.len;
+    const offsets = tags.values.offsets.len;
+    if (!writeTags(tags, buf, dv, auxAt, end, cg)) {
+      // The row is dropped: undo its partial entries so the map column stays aligned.
+      tags.keys.len = keys;
+      tags.values.data.len = data;
+      tags.values.offsets.len = offsets;
+      return false;
+    }
+  }
+  const i = b.rows++;
+  if (tid > b.maxRef) b.maxRef = tid;
+  if (mtid > b.maxRef) b.maxRef = mtid;
+  b.qname.data.append(buf, r + FIXED, r + FIXED + lName - 1);
+  b.qname.end();
+  b.flag[i] = dv.getUint16(r + 14, true);
+  b.refId[i] = tid;
+  b.pos[i] = dv.getInt32(r + 4, true) + 1;
+  b.mapq[i] = buf[r + 9]!;
+  if (cg >= 0) writeCigar(b.cigar.data, dv, cg + 8, dv.getUint32(cg + 4, true));
+  else writeCigar(b.cigar.data, dv, cigarAt, nCigar);
+  b.cigar.end();
+  b.rnext[i] = mtid < 0 ? -1 : mtid === tid ? 0 : mtid + 1;
+  b.pnext[i] = dv.getInt32(r + 24, true) + 1;
+  b.tlen[i] = dv.getInt32(r + 28, true);
+  if (b.seq) {
+    writeSeq(b.seq.data, buf, seqAt, lSeq);
+    b.seq.end();
+  }
+  if (b.qual) {
+    writeQual(b.qual.data, buf, qualAt, lSeq);
+    b.qual.end();
+  }
+  if (tags) tags.entries.push(tags.keys.len >> 1);
+  return true;
+}

@@ -1,0 +1,13 @@
+import { ThreadmillError } from '../../engine/errors.js';
+
+/**
+ * Fatal BAM problems. Codes: `BAM_BAD_MAGIC` (not a BAM file), `BAM_BAD_HEADER` (header cut or
+ * inconsistent), `BAM_BAD_RECORD` (a record that cannot be decoded: length past the data, bad
+ * reference id, fields inconsistent with its length), `BAM_TRUNCATED` (file ends inside a record).
+ */
+export class BamError extends ThreadmillError {
+  constructor(code: string, message: string) {
+    super(code, message);
+    this.name = 'BamError';
+  }
+}

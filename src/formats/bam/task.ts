@@ -1,0 +1,40 @@
+/**
+ * The BAM task module: loaded by the engine in every worker. Chunk 0 starts with the BAM header
+ * (the framing keeps it there), so the worker that gets it parses it and hands it back; this
+ * makes stdin work exactly like a file.
+ */
+import { defineTask, type ChunkResult } from '../../engine/plugin.js';
+import { bamFraming } from './framing.js';
+import { parseHeader, type BamHeader } from './header.js';
+import { columnBuffers, decodeRecords, type BamColumns, type DecodeOptions } from './decode.js';
+import { scanStats, type BamStatsPartial } from './stats.js';
+
+export interface BamTaskOptions extends DecodeOptions {
+  mode: 'convert' | 'stats';
+}
+
+export interface BamPayload {
+  /** Set on chunk 0 only. */
+  header: BamHeader | null;
+  columns: BamColumns | null;
+  stats: BamStatsPartial | null;
+}
+
+function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTaskOptions): ChunkResult<BamPayload> {
+  let header: BamHeader | null = null;
+  let start = 0;
+  let nRef = options.nRef;
+  if (ctx.index === 0) {
+    header = parseHeader(bytes);
+    start = header.length;
+    nRef = header.references.length;
+  }
+  if (options.mode === 'stats') {
+    const r = scanStats(bytes, start, nRef);
+    return { payload: { header, columns: null, stats: r.partial }, transfer: [r.partial.flags.buffer as ArrayBuffer, r.partial.perRef.buffer as ArrayBuffer], records: r.records, lines: 0, errors: r.errors };
+  }
+  const r = decodeRecords(bytes, start, { ...options, nRef });
+  return { payload: { header, columns: r.columns, stats: null }, transfer: columnBuffers(r.columns), records: r.records, lines: 0, errors: r.errors };
+}
+
+export default defineTask<BamTaskOptions, BamPayload>({ framing: bamFraming, processChunk });
