@@ -1,0 +1,130 @@
+/** The `threadmill nostr` command group: convert, cat, lookup, stats, index rebuild. */
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { addRunOptions, action, progressFor, printRecordError, warner, interruptSignal, formatTable, nonNegativeInt, type RunFlags } from '../../cli/common.js';
+import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
+import { readPbGz, eventToJson } from './pb-reader.js';
+import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
+import { rebuildIndex } from './index-rebuild.js';
+import { recoverDirectory } from '../../engine/atomic.js';
+import { UsageError } from '../../engine/errors.js';
+
+interface ConvertFlags extends RunFlags {
+  outputDir: string;
+  compressionLevel: number;
+  validateEventIds: boolean;
+  validateSignatures: boolean;
+  filterKinds: boolean;
+  chunkSize?: number;
+}
+
+/** Proton Beam spells these `--validate-signatures false`; we also accept `--no-validate-signatures`. */
+function bool(v: string): boolean {
+  if (/^(true|1|yes|on)$/i.test(v)) return true;
+  if (/^(false|0|no|off)$/i.test(v)) return false;
+  throw new UsageError(`expected true or false, got ${JSON.stringify(v)}`);
+}
+
+function printConvertSummary(s: ConvertSummary, flags: RunFlags): void {
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(s)}\n`);
+    return;
+  }
+  if (flags.quiet) return;
+  const rows: [string, string | number][] = [
+    ['lines read', s.lines_read], ['valid', s.valid], ['written', s.written], ['duplicates', s.duplicates],
+    ...REJECT_CATEGORIES.map((c): [string, number] => [`rejected ${c.replace('_', ' ')}`, s.rejected[c]]),
+    ['day files written', s.files_written], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['events/s', s.events_per_second],
+  ];
+  process.stderr.write(`threadmill nostr convert: done\n${formatTable(rows)}\n`);
+}
+
+function registerConvert(nostr: Command): void {
+  addRunOptions(nostr.command('convert')
+    .description('convert Nostr events (JSON lines, .jsonl.gz, or - for stdin) into per-day .pb.gz files, deduplicated, with index.db')
+    .argument('<inputs...>', 'input files, or - for stdin')
+    .option('-o, --output-dir <dir>', 'output directory', './pb_data')
+    .option('--compression-level <0-9>', 'gzip level of the .pb.gz files', nonNegativeInt('--compression-level', 9), 6)
+    .option('--validate-event-ids [bool]', 'check that id = sha256 of the NIP-01 serialization (default true)', bool, true)
+    .option('--no-validate-event-ids', 'skip the id check')
+    .option('--validate-signatures [bool]', 'check the BIP-340 signature (default true)', bool, true)
+    .option('--no-validate-signatures', 'skip signature checks')
+    .option('--no-filter-kinds', 'accept kinds above 65535')
+    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp()))
+    .action(action(async (inputs: string[], flags: ConvertFlags) => {
+      if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
+      const progress = progressFor(flags, 'nostr convert');
+      const summary = await convertNostr({
+        inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize,
+        compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds,
+        rejectsPath: flags.rejects, maxErrors: flags.maxErrors, progress, signal: interruptSignal(),
+        onRecordError: printRecordError(flags), warn: warner(flags),
+      });
+      progress.finish();
+      printConvertSummary(summary, flags);
+    }));
+}
+
+function registerReaders(nostr: Command): void {
+  nostr.command('cat')
+    .description('print the events of .pb.gz files as JSON lines')
+    .argument('<files...>', '.pb.gz files')
+    .action(action(async (files: string[]) => {
+      for (const f of files) {
+        for await (const ev of readPbGz(f)) {
+          if (!process.stdout.write(`${eventToJson(ev)}\n`)) await new Promise((r) => process.stdout.once('drain', r));
+        }
+      }
+    }));
+  nostr.command('lookup')
+    .description('find events by id in DIR/index.db')
+    .argument('<dir>', 'output directory of convert')
+    .argument('<ids...>', 'event ids (64 hex characters)')
+    .option('--json', 'one JSON object per id on stdout')
+    .action(action(async (dir: string, ids: string[], flags: { json?: boolean }) => {
+      recoverDirectory(dir);
+      const db = openIndexReadOnly(dir);
+      const found = lookupIds(db, ids);
+      db.close();
+      for (const id of ids) {
+        const row = found.get(id);
+        if (flags.json) process.stdout.write(`${JSON.stringify(row ? { found: true, ...row, file_path: resolve(dir, row.file_path) } : { id, found: false })}\n`);
+        else process.stdout.write(row ? `${row.id}\t${row.kind}\t${row.pubkey}\t${row.created_at}\t${row.file_path}\n` : `${id}\tnot found\n`);
+      }
+      if (found.size < ids.length) process.exitCode = 1;
+    }));
+  nostr.command('stats')
+    .description('summarize DIR/index.db: events, files, pubkeys, time range, kinds')
+    .argument('<dir>', 'output directory of convert')
+    .option('--json', 'print as JSON')
+    .action(action(async (dir: string, flags: { json?: boolean }) => {
+      recoverDirectory(dir);
+      const db = openIndexReadOnly(dir);
+      const s = indexStats(db);
+      db.close();
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(s)}\n`);
+        return;
+      }
+      const iso = (t: number | null): string => (t === null ? '-' : `${t} (${new Date(Math.min(t, 8.64e12) * 1000).toISOString()})`);
+      process.stdout.write(`${formatTable([['events', s.total_events], ['files', s.unique_files], ['pubkeys', s.unique_pubkeys], ['earliest', iso(s.earliest_event)], ['latest', iso(s.latest_event)]])}\n`);
+      process.stdout.write(`  kinds (top 20):\n${s.kinds.slice(0, 20).map((k) => `    ${String(k.kind).padStart(6)}  ${k.events.toLocaleString('en-US')}`).join('\n')}\n`);
+    }));
+  nostr.command('index')
+    .description('maintain DIR/index.db')
+    .command('rebuild')
+    .description('rebuild DIR/index.db from the .pb.gz files')
+    .argument('<dir>', 'output directory of convert')
+    .option('--json', 'print the summary as JSON')
+    .action(action(async (dir: string, flags: { json?: boolean }) => {
+      const s = await rebuildIndex(dir);
+      if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+      else process.stderr.write(`threadmill nostr index rebuild: ${s.events.toLocaleString('en-US')} events from ${s.files} files (${s.duplicates} duplicates) in ${s.seconds.toFixed(2)} s\n`);
+    }));
+}
+
+export function registerNostrCommands(program: Command): void {
+  const nostr = program.command('nostr').description('Nostr events: JSON lines ⇄ per-day protobuf files with an id index');
+  registerConvert(nostr);
+  registerReaders(nostr);
+}

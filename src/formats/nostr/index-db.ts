@@ -1,0 +1,92 @@
+/**
+ * DIR/index.db: Proton Beam's SQLite index of event ids (same table, columns and indexes), so
+ * tools written for Proton Beam's index read ours. Opened read-only by lookup/stats; written only
+ * through a temporary copy by index-writer.ts, so an interrupted run leaves it as it was.
+ */
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ThreadmillError } from '../../engine/errors.js';
+
+export const INDEX_FILE = 'index.db';
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  pubkey TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  file_path TEXT NOT NULL,
+  indexed_at INTEGER NOT NULL
+);`;
+
+/** Secondary indexes, created after a bulk load (cheaper than maintaining them row by row). */
+export const SECONDARY_INDEXES = `
+CREATE INDEX IF NOT EXISTS idx_kind ON events(kind);
+CREATE INDEX IF NOT EXISTS idx_pubkey ON events(pubkey);
+CREATE INDEX IF NOT EXISTS idx_created_at ON events(created_at);
+CREATE INDEX IF NOT EXISTS idx_file_path ON events(file_path);`;
+
+export function indexPath(dir: string): string {
+  return join(dir, INDEX_FILE);
+}
+
+export function openIndexReadOnly(dir: string): Database.Database {
+  const path = indexPath(dir);
+  if (!existsSync(path)) throw new ThreadmillError('INDEX_NOT_FOUND', `no index at ${path}; run \`threadmill nostr convert … -o ${dir}\` or \`threadmill nostr index rebuild ${dir}\``);
+  return new Database(path, { readonly: true, fileMustExist: true });
+}
+
+export interface IndexRow { id: string; kind: number; pubkey: string; created_at: number; file_path: string; indexed_at: number }
+
+export function lookupIds(db: Database.Database, ids: readonly string[]): Map<string, IndexRow> {
+  const stmt = db.prepare<[string], IndexRow>('SELECT id, kind, pubkey, created_at, file_path, indexed_at FROM events WHERE id = ?');
+  const found = new Map<string, IndexRow>();
+  for (const id of ids) {
+    const row = stmt.get(id.toLowerCase());
+    if (row) found.set(id, row);
+  }
+  return found;
+}
+
+export interface IndexStats {
+  total_events: number;
+  unique_files: number;
+  unique_pubkeys: number;
+  earliest_event: number | null;
+  latest_event: number | null;
+  kinds: { kind: number; events: number }[];
+  files: { file_path: string; events: number }[];
+}
+
+export function indexStats(db: Database.Database): IndexStats {
+  const one = <T>(sql: string): T => (db.prepare(sql).pluck().get() as T);
+  return {
+    total_events: one<number>('SELECT COUNT(*) FROM events'),
+    unique_files: one<number>('SELECT COUNT(DISTINCT file_path) FROM events'),
+    unique_pubkeys: one<number>('SELECT COUNT(DISTINCT pubkey) FROM events'),
+    earliest_event: one<number | null>('SELECT MIN(created_at) FROM events'),
+    latest_event: one<number | null>('SELECT MAX(created_at) FROM events'),
+    kinds: db.prepare('SELECT kind, COUNT(*) AS events FROM events GROUP BY kind ORDER BY events DESC, kind').all() as IndexStats['kinds'],
+    files: db.prepare('SELECT file_path, COUNT(*) AS events FROM events GROUP BY file_path ORDER BY file_path').all() as IndexStats['files'],
+  };
+}
+
+/** Every id already in DIR's index, fed to `add` as 32 raw bytes (the dedup set of a new run). */
+export function forEachIndexedId(dir: string, add: (id: Uint8Array) => void): number {
+  const path = indexPath(dir);
+  if (!existsSync(path)) return 0;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const scratch = Buffer.alloc(32);
+    let n = 0;
+    for (const id of db.prepare('SELECT id FROM events').pluck().iterate() as IterableIterator<string>) {
+      if (scratch.write(id, 0, 32, 'hex') !== 32) throw new ThreadmillError('INDEX_CORRUPT', `${path}: id ${JSON.stringify(id)} is not 64 hex characters`);
+      add(scratch);
+      n++;
+    }
+    return n;
+  } finally {
+    db.close();
+  }
+}
