@@ -91,6 +91,8 @@ export function writeDelimitedEvent(out: ByteSink, ev: NostrEvent): void {
   pos = writeTags(buf, pos, ev.tags, sizes);
   if (contentLen !== 0) pos = writeString(buf, pos, TAG_CONTENT, ev.content, contentLen);
   pos = writeAscii(buf, pos, TAG_SIG, ev.sig);
+  // Sizes come from our own UTF-8 count; a lone surrogate (checkLine rejects them) would break it.
+  if (pos !== out.length + varintSize(msgLen) + msgLen) throw new Error('ProtoEvent size mismatch: a string is not well-formed UTF-16');
   out.advance(pos - out.length);
 }
 
@@ -162,8 +164,10 @@ function utf8Length(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) i++, n += 2; // surrogate pair: 2 UTF-16 units → 4 bytes
-    else n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      i++; // a surrogate pair: 2 UTF-16 units → 4 bytes
+      n += 2;
+    } else n += 2;
   }
   return n;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createNobleVerifier, createTinySecp256k1Verifier, createVerifier } from '../../../src/formats/nostr/verify.js';
+import { createBcryptoNativeVerifier, createNobleVerifier, createTinySecp256k1Verifier, createVerifier, type Verifier } from '../../../src/formats/nostr/verify.js';
 import { checkLine, type ValidationOptions } from '../../../src/formats/nostr/event.js';
 
 // dist/test/formats/nostr/ → repo root → ../shared/corpora (absent in a user's fresh clone).
@@ -21,20 +21,28 @@ function bip340Vectors(): Vector[] {
   });
 }
 
-test('createVerifier picks tiny-secp256k1 (fastest measured) and it verifies a known signature', { skip }, async () => {
+/** Every verifier this machine has: the WASM and JS ones always, bcrypto's native one when installed. */
+async function verifiers(): Promise<Verifier[]> {
+  const native = await createBcryptoNativeVerifier();
+  return [await createTinySecp256k1Verifier(), await createNobleVerifier(), ...(native ? [native] : [])];
+}
+
+test('createVerifier picks bcrypto-native when its build is present, else tiny-secp256k1; both verify', { skip }, async () => {
+  const native = await createBcryptoNativeVerifier();
   const v = await createVerifier();
-  assert.equal(v.name, 'tiny-secp256k1');
+  assert.equal(v.name, native ? 'bcrypto-native' : 'tiny-secp256k1');
+  assert.equal((await createVerifier('tiny-secp256k1')).name, 'tiny-secp256k1');
+  assert.equal((await createVerifier('noble')).name, 'noble');
   const vec = bip340Vectors().find((x) => x.index === 1);
   assert.ok(vec);
   assert.equal(v.verify(vec.sig, vec.msg, vec.pub), true);
 });
 
-test('BIP-340 vectors with 32-byte messages: tiny-secp256k1 and noble give the expected result', { skip }, async () => {
-  const verifiers = [await createTinySecp256k1Verifier(), await createNobleVerifier()];
+test('BIP-340 vectors with 32-byte messages: every available verifier gives the expected result', { skip }, async () => {
   const vectors = bip340Vectors().filter((v) => v.msg.length === 32);
   assert.equal(vectors.length, 15);
   assert.ok(vectors.some((v) => !v.expected), 'the invalid vectors are included');
-  for (const verifier of verifiers) {
+  for (const verifier of await verifiers()) {
     for (const v of vectors) {
       assert.equal(verifier.verify(v.sig, v.msg, v.pub), v.expected, `${verifier.name} vector ${v.index} ${v.comment}`);
     }
@@ -48,23 +56,28 @@ test('BIP-340 vectors 15-18 (messages of 0, 1, 17, 100 bytes) verify with noble'
   for (const v of vectors) assert.equal(noble.verify(v.sig, v.msg, v.pub), v.expected, `vector ${v.index}`);
 });
 
-test('tiny-secp256k1 answers false (never throws) for the lengths it does not support', async () => {
-  const v = await createTinySecp256k1Verifier();
-  assert.equal(v.verify(new Uint8Array(64), new Uint8Array(17), new Uint8Array(32)), false);
-  assert.equal(v.verify(new Uint8Array(63), new Uint8Array(32), new Uint8Array(32)), false);
+test('verifiers answer false (never throw) for malformed lengths and all-zero inputs', async () => {
+  for (const v of await verifiers()) {
+    assert.equal(v.verify(new Uint8Array(63), new Uint8Array(32), new Uint8Array(32)), false, v.name);
+    assert.equal(v.verify(new Uint8Array(64), new Uint8Array(32), new Uint8Array(31)), false, v.name);
+    assert.equal(v.verify(new Uint8Array(64), new Uint8Array(32), new Uint8Array(32)), false, v.name);
+  }
 });
 
 test('a flipped bit in signature, message or key fails verification', { skip }, async () => {
-  const v = await createVerifier();
+  for (const v of await verifiers()) flippedBits(v);
+});
+
+function flippedBits(v: Verifier): void {
   const vec = bip340Vectors().find((x) => x.index === 2);
   assert.ok(vec);
   for (const field of ['sig', 'msg', 'pub'] as const) {
     const copy: Record<'sig' | 'msg' | 'pub', Uint8Array> = { sig: vec.sig.slice(), msg: vec.msg.slice(), pub: vec.pub.slice() };
     const bytes = copy[field];
     bytes[5] = (bytes[5] as number) ^ 1;
-    assert.equal(v.verify(copy.sig, copy.msg, copy.pub), false, field);
+    assert.equal(v.verify(copy.sig, copy.msg, copy.pub), false, `${v.name} ${field}`);
   }
-});
+}
 
 test('every event in events.jsonl has a valid id and signature', { skip }, async () => {
   const v = await createVerifier();
