@@ -1,17 +1,18 @@
 /**
  * The FASTQ task module: loaded by the engine in every worker (and on the main thread to cut
- * streams). Three modes: `records` hands back the chunk's bytes and a record index (two transferable
- * buffers, not objects), `stats` folds the chunk into a small partial, `map` runs a user function
- * from a user module on every record inside the worker.
+ * streams). Four modes: `records` hands back the chunk's bytes and a record index (two transferable
+ * buffers, not objects), `stats` folds the chunk into a small partial, `columns` builds Arrow Utf8
+ * columns for convert, `map` runs a user function from a user module on every record in the worker.
  */
 import { defineTask, type ChunkResult } from '../../engine/plugin.js';
 import { fastqFraming } from './framing.js';
 import { parseChunk } from './parse.js';
+import { columnBuffers, columnsOf, type FastqColumns } from './columns.js';
 import { recordsOf, type FastqRecord, type RecordsPayload } from './record.js';
 import { statsOfChunk, type StatsPartial } from './stats.js';
 
 export interface FastqTaskOptions {
-  mode: 'records' | 'stats' | 'map';
+  mode: 'records' | 'stats' | 'map' | 'columns';
   phred?: 33 | 64;
   /** `map` mode: module URL and export name. The export is `(record) => R` (values come back per chunk) or `{ map, combine }` (folded per chunk). */
   mapModule?: string;
@@ -21,7 +22,8 @@ export interface FastqTaskOptions {
 export type FastqPayload =
   | ({ kind: 'records' } & RecordsPayload)
   | { kind: 'stats'; partial: StatsPartial; wrapped: boolean }
-  | { kind: 'map'; values: unknown[]; wrapped: boolean };
+  | { kind: 'map'; values: unknown[]; wrapped: boolean }
+  | { kind: 'columns'; columns: FastqColumns; wrapped: boolean };
 
 type MapFn = (record: FastqRecord) => unknown;
 interface MapCombine { map: MapFn; combine(a: unknown, b: unknown): unknown }
@@ -42,6 +44,12 @@ function records(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPa
 function stats(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayload> {
   const { partial, parsed: p } = statsOfChunk(bytes, { phred: opts.phred ?? 33 });
   return { payload: { kind: 'stats', partial, wrapped: p.wrapped }, transfer: [], records: p.records, lines: p.lines, errors: p.errors };
+}
+
+function columns(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayload> {
+  const p = parseChunk(bytes, { phred: opts.phred ?? 33 });
+  const cols = columnsOf(p);
+  return { payload: { kind: 'columns', columns: cols, wrapped: p.wrapped }, transfer: columnBuffers(cols), records: p.records, lines: p.lines, errors: p.errors };
 }
 
 function mapped(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayload> {
@@ -69,6 +77,7 @@ export default defineTask<FastqTaskOptions, FastqPayload>({
   processChunk(bytes, _ctx, opts) {
     if (opts.mode === 'stats') return stats(bytes, opts);
     if (opts.mode === 'map') return mapped(bytes, opts);
+    if (opts.mode === 'columns') return columns(bytes, opts);
     return records(bytes, opts);
   },
 });

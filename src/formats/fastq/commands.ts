@@ -1,0 +1,100 @@
+/** The `threadmill fastq` command group: stats, convert. */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { addRunOptions, action, formatTable, interruptSignal, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { ErrorLog } from '../../engine/error-log.js';
+import { OutputTransaction } from '../../engine/atomic.js';
+import { convertFastq } from './convert.js';
+import { runFastq } from './pipeline.js';
+import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type FastqStats } from './stats.js';
+
+interface FastqFlags extends RunFlags {
+  phred: 33 | 64;
+  wrapped?: boolean;
+  chunkSize?: number;
+}
+
+function phred(v: string): 33 | 64 {
+  if (v === '33' || v === '64') return Number(v) as 33 | 64;
+  throw new InvalidArgumentError('--phred must be 33 or 64');
+}
+
+function addFastqOptions(cmd: Command): Command {
+  return addRunOptions(cmd)
+    .addOption(new Option('--phred <33|64>', 'quality offset: 33 (Sanger, Illumina 1.8+) or 64 (Illumina 1.3-1.7, Solexa)').argParser(phred).default(33))
+    .option('--wrapped', 'the input has wrapped (multi-line) records: read each input as one chunk (detected from the first 1 MiB otherwise)')
+    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp());
+}
+
+function errorLogFor(flags: RunFlags, tx: OutputTransaction): ErrorLog {
+  return new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), echo: 20 });
+}
+
+async function statsOf(input: string, flags: FastqFlags, errorLog: ErrorLog, signal: AbortSignal): Promise<FastqStats> {
+  let partial = emptyPartial();
+  const progress = progressFor(flags, `fastq stats ${input}`);
+  await runFastq(input, { mode: 'stats', phred: flags.phred }, { threads: flags.threads, chunkSize: flags.chunkSize, wrapped: flags.wrapped, progress, errorLog, signal, warn: warner(flags) }, (c) => {
+    if (c.payload.kind === 'stats') partial = mergePartials(partial, c.payload.partial);
+  });
+  progress.finish();
+  return finalizeStats(input, partial, flags.phred);
+}
+
+function registerStats(fastq: Command): void {
+  addFastqOptions(fastq.command('stats')
+    .description('the numbers of `seqkit stats -a` for each input (plain, gzip, BGZF, or - for stdin)')
+    .argument('<inputs...>', 'FASTQ files, or - for stdin')
+    .option('--tsv', 'tab-separated output (like seqkit stats -T)'))
+    .action(action(async (inputs: string[], flags: FastqFlags & { tsv?: boolean }) => {
+      const tx = new OutputTransaction();
+      const errorLog = errorLogFor(flags, tx);
+      const signal = interruptSignal();
+      const rows: FastqStats[] = [];
+      try {
+        for (const input of inputs) rows.push(await statsOf(input, flags, errorLog, signal));
+        errorLog.close();
+        tx.commit();
+      } catch (err) {
+        errorLog.close();
+        tx.abort();
+        throw err;
+      }
+      if (flags.json) process.stdout.write(`${JSON.stringify(rows.length === 1 ? rows[0] : rows)}\n`);
+      else process.stdout.write(flags.tsv ? statsTsv(rows) : statsTable(rows));
+      if (errorLog.total > 0 && !flags.quiet) process.stderr.write(`threadmill fastq stats: ${errorLog.total} bad record(s) left out\n`);
+    }));
+}
+
+function registerConvert(fastq: Command): void {
+  addFastqOptions(fastq.command('convert')
+    .description('FASTQ → Parquet (.parquet) or Arrow IPC (.arrow, .arrows) with columns id, description, sequence, quality')
+    .argument('<input>', 'FASTQ file, or - for stdin')
+    .requiredOption('-o, --output <file>', 'output file; the format follows the extension')
+    .option('--batch-size <rows>', 'rows per record batch / row group', positiveInt('--batch-size'), 65_536)
+    .option('--limit <records>', 'stop after this many records', positiveInt('--limit')))
+    .action(action(async (input: string, flags: FastqFlags & { output: string; batchSize: number; limit?: number }) => {
+      const tx = new OutputTransaction();
+      const errorLog = errorLogFor(flags, tx);
+      const progress = progressFor(flags, 'fastq convert');
+      try {
+        const s = await convertFastq({ input, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, phred: flags.phred, wrapped: flags.wrapped, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
+        progress.finish();
+        errorLog.close();
+        tx.commit();
+        if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+        else if (!flags.quiet) {
+          const rows: [string, string | number][] = [['records read', s.records_in], ['written', s.written], ['rejected', s.rejected], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['records/s', s.records_per_second]];
+          process.stderr.write(`threadmill fastq convert: ${s.output}\n${formatTable(rows)}\n`);
+        }
+      } catch (err) {
+        errorLog.close();
+        tx.abort();
+        throw err;
+      }
+    }));
+}
+
+export function registerFastqCommands(program: Command): void {
+  const fastq = program.command('fastq').description('FASTQ reads: seqkit-style stats, conversion to Parquet / Arrow');
+  registerStats(fastq);
+  registerConvert(fastq);
+}

@@ -1,0 +1,122 @@
+/**
+ * `fastq convert`: records → Arrow IPC (`.arrow`, `.arrows` for the stream format) or Parquet
+ * (`.parquet`), columns id, description, sequence, quality. Workers build the Arrow columns; the main
+ * thread wraps them (no copy) and writes, to a temporary file renamed into place at the end.
+ */
+import { Field, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
+import { fileWriter, ParquetWriter } from 'hyparquet-writer';
+import { ArrowIpcWriter } from '../../sinks/arrow-ipc.js';
+import { OutputTransaction } from '../../engine/atomic.js';
+import { UsageError } from '../../engine/errors.js';
+import type { ErrorLog } from '../../engine/error-log.js';
+import type { Progress } from '../../engine/progress.js';
+import { COLUMN_NAMES, type FastqColumns } from './columns.js';
+import { runFastq } from './pipeline.js';
+
+export interface ConvertOptions {
+  input: string;
+  output: string;
+  threads?: number;
+  chunkSize?: number;
+  /** Rows per Arrow record batch / Parquet row group (default 65,536). */
+  batchSize?: number;
+  /** Stop after this many records. */
+  limit?: number;
+  phred?: 33 | 64;
+  wrapped?: boolean;
+  progress?: Progress;
+  errorLog?: ErrorLog;
+  signal?: AbortSignal;
+  warn?(message: string): void;
+}
+
+export interface ConvertSummary { input: string; output: string; records_in: number; written: number; rejected: number; threads: number; seconds: number; records_per_second: number }
+
+const schema = new Schema(COLUMN_NAMES.map((n) => new Field(n, new Utf8(), false)), new Map([['threadmill', JSON.stringify({ format: 'fastq' })]]));
+
+/** Wraps worker-built columns in a RecordBatch (no copy). */
+export function batchOf(c: FastqColumns): RecordBatch {
+  const children = COLUMN_NAMES.map((n) => makeData({ type: new Utf8(), length: c.count, nullCount: 0, valueOffsets: c[n].offsets, data: c[n].data }));
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: c.count, nullCount: 0, children }));
+}
+
+interface Sink { write(b: RecordBatch): void | Promise<void>; close(): void | Promise<void>; abort(): void }
+
+function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
+  const w = new ArrowIpcWriter(path, schema, { stream });
+  return {
+    write(b) {
+      for (let i = 0; i < b.numRows; i += batchSize) w.write(b.slice(i, Math.min(b.numRows, i + batchSize)));
+    },
+    close: () => w.close(),
+    abort: () => w.abort(),
+  };
+}
+
+const parquetSchema = [
+  { name: 'root', num_children: COLUMN_NAMES.length },
+  ...COLUMN_NAMES.map((name) => ({ name, type: 'BYTE_ARRAY' as const, repetition_type: 'REQUIRED' as const, converted_type: 'UTF8' as const })),
+];
+
+/** Parquet through hyparquet-writer; rows are buffered into row groups of `batchSize`. */
+function parquetSink(path: string, batchSize: number): Sink {
+  const pw = new ParquetWriter({ writer: fileWriter(path), schema: parquetSchema, codec: 'SNAPPY' });
+  let cols: string[][] = COLUMN_NAMES.map(() => []);
+  const flush = async (): Promise<void> => {
+    if (cols[0]!.length === 0) return;
+    const columnData = COLUMN_NAMES.map((name, i) => ({ name, data: cols[i]!, type: 'STRING' as const, nullable: false }));
+    cols = COLUMN_NAMES.map(() => []);
+    await pw.write({ columnData, rowGroupSize: batchSize });
+  };
+  return {
+    async write(b) {
+      COLUMN_NAMES.forEach((n, i) => {
+        const v = b.getChild(n)!;
+        const out = cols[i]!;
+        for (let r = 0; r < b.numRows; r++) out.push(v.get(r) as string);
+      });
+      if (cols[0]!.length >= batchSize) await flush();
+    },
+    async close() {
+      await flush();
+      await pw.finish();
+    },
+    abort() {},
+  };
+}
+
+/** The sink for the final path's extension, writing to the temporary path. */
+function sinkFor(final: string, tmp: string, batchSize: number): Sink {
+  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize);
+  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize);
+  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize);
+  throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
+}
+
+export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
+  const batchSize = o.batchSize ?? 65_536;
+  const limit = o.limit ?? Infinity;
+  const tx = new OutputTransaction();
+  if (!/\.(parquet|arrows?|feather|ipc)$/i.test(o.output)) sinkFor(o.output, '', batchSize);
+  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize);
+  let written = 0;
+  try {
+    const stats = await runFastq(o.input, { mode: 'columns', phred: o.phred ?? 33 }, {
+      threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn,
+      shouldStop: () => written >= limit,
+    }, async (c) => {
+      if (c.payload.kind !== 'columns' || written >= limit) return;
+      let batch = batchOf(c.payload.columns);
+      if (written + batch.numRows > limit) batch = batch.slice(0, limit - written);
+      written += batch.numRows;
+      await sink.write(batch);
+    });
+    await sink.close();
+    tx.commit();
+    return { input: o.input, output: o.output, records_in: stats.records, written, rejected: stats.errors, threads: stats.threads, seconds: stats.seconds, records_per_second: Math.round(written / Math.max(stats.seconds, 1e-9)) };
+  } catch (err) {
+    sink.abort();
+    tx.abort();
+    throw err;
+  }
+}
