@@ -46,7 +46,7 @@ function plusMatches(buf: Uint8Array, s1: number, e1: number, s3: number, e3: nu
  * inside the candidate it is not a record start (the previous chunk then owns and reports the
  * truncated bytes), so `eof` never yields -1.
  */
-export function fourLineRecordAt(buf: Uint8Array, p: number, eof: boolean): Verdict {
+export function fourLineRecordAt(buf: Uint8Array, p: number, eof: boolean, checkNext = true): Verdict {
   const n = buf.length;
   const more: Verdict = eof ? 0 : -1;
   const e1 = buf.indexOf(NL, p);
@@ -69,6 +69,7 @@ export function fourLineRecordAt(buf: Uint8Array, p: number, eof: boolean): Verd
   const seqLen = contentEnd(buf, s2, e2) - s2;
   if (contentEnd(buf, s4, e4) - s4 !== seqLen) return 0;
   const s5 = e4 + 1;
+  if (!checkNext) return 1;
   if (s5 >= n) return eof ? 1 : -1;
   // The next line must start a record, or be blank (Biopython and htslib skip blank lines).
   const c = buf[s5];
@@ -82,21 +83,25 @@ function lineStartAtOrAfter(buf: Uint8Array, from: number): number {
   return nl < 0 ? -1 : nl + 1;
 }
 
+/** First verified record start at or after `from`; see {@link fastqFraming}. */
+export function findRecordStart(buf: Uint8Array, from: number, eof: boolean, checkNext = true): number {
+  let p = lineStartAtOrAfter(buf, from);
+  while (p >= 0 && p < buf.length) {
+    if (buf[p] === AT) {
+      const v = fourLineRecordAt(buf, p, eof, checkNext);
+      if (v === 1) return p;
+      if (v === -1) return -1;
+    }
+    const nl = buf.indexOf(NL, p);
+    p = nl < 0 ? -1 : nl + 1;
+  }
+  if (p === buf.length) return eof ? p : -1;
+  return eof ? buf.length : -1;
+}
+
 /** The Framing of the FASTQ task (see the module comment). */
 export const fastqFraming: Framing = {
   recordStart(buf, from, eof) {
-    if (from === 0) return 0;
-    let p = lineStartAtOrAfter(buf, from);
-    while (p >= 0 && p < buf.length) {
-      if (buf[p] === AT) {
-        const v = fourLineRecordAt(buf, p, eof);
-        if (v === 1) return p;
-        if (v === -1) return -1;
-      }
-      const nl = buf.indexOf(NL, p);
-      p = nl < 0 ? -1 : nl + 1;
-    }
-    if (p === buf.length) return eof ? p : -1;
-    return eof ? buf.length : -1;
+    return from === 0 ? 0 : findRecordStart(buf, from, eof);
   },
 };

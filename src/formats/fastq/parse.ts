@@ -12,7 +12,7 @@
  * as long as the sequence. Lines may end in CRLF. Blank lines between records are skipped.
  */
 import type { RecordError } from '../../engine/plugin.js';
-import { AT, CR, NL, PLUS, fastqFraming } from './framing.js';
+import { AT, CR, NL, PLUS, findRecordStart } from './framing.js';
 
 /** Int32 fields per record in {@link ParsedChunk.index}. */
 export const F = 7;
@@ -265,7 +265,7 @@ function latin1(b: Uint8Array, s: number, e: number): string {
 /**
  * Parses every record of a chunk (the bytes from a record start to the next chunk's record start,
  * or to the end of the input). A bad record is reported and skipped: parsing goes on at the next
- * position the framing accepts as a record start, so one damaged record costs one record.
+ * verified record start, so one damaged record costs one record.
  */
 export function parseChunk(bytes: Uint8Array, opts: ParseOptions = {}): ParsedChunk {
   const st = new State(bytes, opts);
@@ -281,7 +281,9 @@ export function parseChunk(bytes: Uint8Array, opts: ParseOptions = {}): ParsedCh
       p = skipBlank(st, next);
       continue;
     }
-    const resume = fastqFraming.recordStart(bytes, p + 1, true);
+    // Resume at the next complete 4-line record; unlike a chunk boundary it need not be followed by
+    // another record (a good record before more damage is kept). Needs no byte past the chunk.
+    const resume = findRecordStart(bytes, p + 1, true, false);
     errors.push({ category: st.category, reason: st.reason, offset: p, line: st.line, record: records, text: latin1(bytes, p, resume) });
     st.line += countNewlines(bytes, p, resume);
     p = skipBlank(st, resume);
