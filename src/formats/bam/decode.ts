@@ -255,8 +255,8 @@ function writeTags(tags: { entries: Ints; keys: Bytes; values: TextBuilder }, bu
 }
 
 /** A problem with the record at `at` (offset of its block_size field within the chunk). */
-function recordError(reason: string, at: number, record: number): RecordError {
-  return { category: 'bad_record', reason, offset: at, record };
+function recordError(reason: string, at: number, record: number, category = 'bad_record'): RecordError {
+  return { category, reason, offset: at, record };
 }
 
 /** Why the record at `p` cannot be decoded, or null when its fixed fields are consistent. */
@@ -295,13 +295,14 @@ export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions
   while (p < end) {
     records++;
     if (p + 4 + FIXED > end) {
-      errors.push(recordError(`record runs past the end of the data (${end - p} bytes left, the fixed fields need ${4 + FIXED})`, p, records));
+      errors.push(recordError(`record runs past the end of the data (${end - p} bytes left, the fixed fields need ${4 + FIXED})`, p, records, 'truncated_record'));
       break;
     }
     const bs = dv.getUint32(p, true);
     if (bs < FIXED || bs > MAX_RECORD || p + 4 + bs > end) {
-      const why = bs < FIXED || bs > MAX_RECORD ? `impossible record length ${bs}` : `record length ${bs} runs past the end of the data (${end - p - 4} bytes left)`;
-      errors.push(recordError(why, p, records));
+      const impossible = bs < FIXED || bs > MAX_RECORD;
+      const why = impossible ? `impossible record length ${bs}` : `record length ${bs} runs past the end of the data (${end - p - 4} bytes left)`;
+      errors.push(recordError(why, p, records, impossible ? 'bad_record' : 'truncated_record'));
       break;
     }
     const bad = checkFixed(bytes, dv, p, bs, o.nRef);

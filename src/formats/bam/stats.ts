@@ -9,7 +9,7 @@ import { FIXED, MAX_RECORD } from './framing.js';
 
 /** Counter slots, each kept for QC-passed (even index) and QC-failed (odd index) reads. */
 export const FLAGSTAT_FIELDS = [
-  'total', 'primary', 'secondary', 'supplementary', 'duplicates', 'primary duplicates', 'mapped', 'primary mapped',
+  'in total', 'primary', 'secondary', 'supplementary', 'duplicates', 'primary duplicates', 'mapped', 'primary mapped',
   'paired in sequencing', 'read1', 'read2', 'properly paired', 'with itself and mate mapped', 'singletons',
   'with mate mapped to a different chr', 'with mate mapped to a different chr (mapQ>=5)',
 ] as const;
@@ -24,7 +24,7 @@ export interface BamStatsPartial {
 
 function countFlags(c: Float64Array, flag: number, tid: number, mtid: number, mapq: number): void {
   const w = flag & 0x200 ? 1 : 0;
-  c[F.total + w]!++;
+  c[F['in total'] + w]!++;
   if (flag & 0x100) c[F.secondary + w]!++;
   else if (flag & 0x800) c[F.supplementary + w]!++;
   else {
@@ -63,7 +63,8 @@ export function scanStats(bytes: Uint8Array, start: number, nRef: number): Stats
     records++;
     const bs = p + 4 <= bytes.length ? dv.getUint32(p, true) : 0;
     if (p + 4 + FIXED > bytes.length || bs < FIXED || bs > MAX_RECORD || p + 4 + bs > bytes.length) {
-      errors.push({ category: 'bad_record', reason: 'record runs past the end of the data', offset: p, record: records });
+      const impossible = p + 4 <= bytes.length && (bs < FIXED || bs > MAX_RECORD);
+      errors.push({ category: impossible ? 'bad_record' : 'truncated_record', reason: impossible ? `impossible record length ${bs}` : 'record runs past the end of the data', offset: p, record: records });
       break;
     }
     const tid = dv.getInt32(p + 4, true);
@@ -114,8 +115,8 @@ export function formatStats(s: BamStatsPartial, refs: readonly BamReference[]): 
     const pass = get(name, 0);
     const fail = get(name, 1);
     let line = `${pass} + ${fail} ${name}`;
-    if (name === 'total') line += ' (QC-passed reads + QC-failed reads)';
-    const denom = name === 'mapped' ? 'total' : name === 'primary mapped' ? 'primary' : name === 'properly paired' || name === 'singletons' || name === 'with itself and mate mapped' ? 'paired in sequencing' : null;
+    if (name === 'in total') line += ' (QC-passed reads + QC-failed reads)';
+    const denom = name === 'mapped' ? 'in total' : name === 'primary mapped' ? 'primary' : name === 'properly paired' || name === 'singletons' || name === 'with itself and mate mapped' ? 'paired in sequencing' : null;
     if (denom) line += ` (${pct(pass, get(denom, 0))} : ${pct(fail, get(denom, 1))})`;
     lines.push(line);
   }

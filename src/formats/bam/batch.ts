@@ -1,0 +1,142 @@
+/**
+ * Main-thread side of `bam convert`: queues the columns that workers return and cuts them into
+ * record batches of exactly `batchSize` rows, whatever the chunk sizes were, so the output bytes
+ * depend only on the input and the options (not on -j or chunking). Only typed-array copies and
+ * slices happen here; no per-record objects.
+ */
+import type { BamColumns, TagColumn, TextColumn } from './decode.js';
+
+type Fixed = Uint8Array | Uint16Array | Int32Array;
+
+function concatFixed<T extends Fixed>(parts: T[], make: (n: number) => T): T {
+  if (parts.length === 1) return parts[0]!;
+  const out = make(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Rows [a, b) of a text column, offsets rebased to 0. */
+export function sliceText(t: TextColumn, a: number, b: number): TextColumn {
+  const base = t.offsets[a]!;
+  const offsets = base === 0 ? t.offsets.subarray(a, b + 1) : t.offsets.slice(a, b + 1).map((o) => o - base);
+  return { offsets, data: t.data.subarray(base, t.offsets[b]!) };
+}
+
+export function concatText(parts: TextColumn[]): TextColumn {
+  if (parts.length === 1) return parts[0]!;
+  const rows = parts.reduce((n, p) => n + p.offsets.length - 1, 0);
+  const offsets = new Int32Array(rows + 1);
+  const data = new Uint8Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let row = 0;
+  let at = 0;
+  for (const p of parts) {
+    const n = p.offsets.length - 1;
+    for (let i = 1; i <= n; i++) offsets[row + i] = p.offsets[i]! + at;
+    data.set(p.data, at);
+    row += n;
+    at += p.data.length;
+  }
+  return { offsets, data };
+}
+
+function sliceTags(t: TagColumn, a: number, b: number): TagColumn {
+  const e0 = t.entries[a]!;
+  const e1 = t.entries[b]!;
+  const entries = e0 === 0 ? t.entries.subarray(a, b + 1) : t.entries.slice(a, b + 1).map((e) => e - e0);
+  return { entries, keys: t.keys.subarray(2 * e0, 2 * e1), values: sliceText(t.values, e0, e1) };
+}
+
+function concatTags(parts: TagColumn[]): TagColumn {
+  if (parts.length === 1) return parts[0]!;
+  const entries = concatText(parts.map((p) => ({ offsets: p.entries, data: new Uint8Array(0) }))).offsets;
+  return { entries, keys: concatFixed(parts.map((p) => p.keys), (n) => new Uint8Array(n)), values: concatText(parts.map((p) => p.values)) };
+}
+
+/** Rows [a, b) of a chunk's columns (views where possible). */
+export function sliceColumns(c: BamColumns, a: number, b: number): BamColumns {
+  if (a === 0 && b === c.rows) return c;
+  return {
+    rows: b - a,
+    qname: sliceText(c.qname, a, b),
+    flag: c.flag.subarray(a, b),
+    refId: c.refId.subarray(a, b),
+    pos: c.pos.subarray(a, b),
+    mapq: c.mapq.subarray(a, b),
+    cigar: sliceText(c.cigar, a, b),
+    rnext: c.rnext.subarray(a, b),
+    pnext: c.pnext.subarray(a, b),
+    tlen: c.tlen.subarray(a, b),
+    seq: c.seq && sliceText(c.seq, a, b),
+    qual: c.qual && sliceText(c.qual, a, b),
+    tags: c.tags && sliceTags(c.tags, a, b),
+    maxRef: c.maxRef,
+  };
+}
+
+export function concatColumns(parts: BamColumns[]): BamColumns {
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0]!;
+  const i32 = (n: number): Int32Array => new Int32Array(n);
+  return {
+    rows: parts.reduce((n, p) => n + p.rows, 0),
+    qname: concatText(parts.map((p) => p.qname)),
+    flag: concatFixed(parts.map((p) => p.flag), (n) => new Uint16Array(n)),
+    refId: concatFixed(parts.map((p) => p.refId), i32),
+    pos: concatFixed(parts.map((p) => p.pos), i32),
+    mapq: concatFixed(parts.map((p) => p.mapq), (n) => new Uint8Array(n)),
+    cigar: concatText(parts.map((p) => p.cigar)),
+    rnext: concatFixed(parts.map((p) => p.rnext), i32),
+    pnext: concatFixed(parts.map((p) => p.pnext), i32),
+    tlen: concatFixed(parts.map((p) => p.tlen), i32),
+    seq: first.seq && concatText(parts.map((p) => p.seq!)),
+    qual: first.qual && concatText(parts.map((p) => p.qual!)),
+    tags: first.tags && concatTags(parts.map((p) => p.tags!)),
+    maxRef: Math.max(...parts.map((p) => p.maxRef)),
+  };
+}
+
+/** Collects chunk columns and releases them in batches of exactly `size` rows (the last may be short). */
+export class RowBatcher {
+  private parts: BamColumns[] = [];
+  private pending = 0;
+  constructor(private readonly size: number) {}
+
+  push(c: BamColumns): void {
+    if (c.rows === 0) return;
+    this.parts.push(c);
+    this.pending += c.rows;
+  }
+
+  /** Full batches now available. */
+  *full(): Generator<BamColumns> {
+    while (this.pending >= this.size) yield this.take(this.size);
+  }
+
+  /** Whatever is left (at the end of the run). */
+  rest(): BamColumns | null {
+    return this.pending > 0 ? this.take(this.pending) : null;
+  }
+
+  private take(n: number): BamColumns {
+    const out: BamColumns[] = [];
+    let need = n;
+    while (need > 0) {
+      const head = this.parts[0]!;
+      if (head.rows <= need) {
+        out.push(head);
+        this.parts.shift();
+        need -= head.rows;
+      } else {
+        out.push(sliceColumns(head, 0, need));
+        this.parts[0] = sliceColumns(head, need, head.rows);
+        need = 0;
+      }
+    }
+    this.pending -= n;
+    return concatColumns(out);
+  }
+}

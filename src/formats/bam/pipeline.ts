@@ -1,0 +1,225 @@
+/**
+ * `bam convert`, `bam stats`, `bam header`: compose the engine with the BAM task module.
+ * Workers inflate BGZF blocks and decode records into columns; this thread only cuts the
+ * columns into record batches, wraps them in Arrow and writes them in chunk order.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { extname } from 'node:path';
+import { runChunks, type EngineOptions } from '../../engine/run.js';
+import { OutputTransaction } from '../../engine/atomic.js';
+import { UsageError } from '../../engine/errors.js';
+import { blockSizeAt, inflateBlock, isBgzfHeader, locateBlock } from '../../engine/bgzf.js';
+import type { LocatedError, OrderedChunk, RunStats } from '../../engine/run-types.js';
+import type { Progress } from '../../engine/progress.js';
+import { ArrowIpcWriter } from '../../sinks/arrow-ipc.js';
+import { ParquetWriter } from '../../sinks/parquet.js';
+import { BamError } from './errors.js';
+import { headerLength, parseHeader, type BamHeader } from './header.js';
+import { bamSchema, toRecordBatch, type BamArrow } from './arrow.js';
+import { RowBatcher, sliceColumns } from './batch.js';
+import { emptyStats, mergeStats, type BamStatsPartial } from './stats.js';
+import type { BamPayload, BamTaskOptions } from './task.js';
+import type { BamColumns } from './decode.js';
+
+const TASK = new URL('./task.js', import.meta.url);
+
+export type BamOutputFormat = 'ipc' | 'parquet';
+
+export interface BamRunOptions {
+  input: string;
+  threads?: number;
+  progress?: Progress;
+  warn?: (message: string) => void;
+  /** Keep the records decoded before a truncated end instead of failing. */
+  allowTruncated?: boolean;
+  /** Compressed bytes per chunk (default: the engine's 4 MiB). */
+  chunkSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface BamConvertOptions extends BamRunOptions {
+  output: string;
+  format?: BamOutputFormat;
+  /** Rows per record batch / row group (default 100,000). */
+  batchSize?: number;
+  sequence?: boolean;
+  quality?: boolean;
+  tags?: boolean;
+  limit?: number;
+}
+
+export interface BamConvertResult { records: number; written: number; batches: number; truncated: boolean; stats: RunStats }
+
+/** The output format from `--format` or else the output's extension. */
+export function outputFormat(output: string, format?: string): BamOutputFormat {
+  if (format === 'ipc' || format === 'parquet') return format;
+  if (format !== undefined) throw new UsageError(`--format must be ipc or parquet, got ${JSON.stringify(format)}`);
+  const ext = extname(output).toLowerCase();
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.arrow' || ext === '.ipc' || ext === '.feather' || ext === '.arrows') return 'ipc';
+  throw new UsageError(`cannot tell the output format from ${JSON.stringify(output)}; use .arrow or .parquet, or --format ipc|parquet`);
+}
+
+/**
+ * Reads the header of a BGZF file on this thread (a few blocks), so a wrong file fails before
+ * any worker starts and workers can check reference ids. Null for inputs that are not BGZF files.
+ */
+export function readHeaderFromFile(path: string): BamHeader | null {
+  if (path === '-') return null;
+  const fd = openSync(path, 'r');
+  try {
+    const parts: Uint8Array[] = [];
+    let pos = 0;
+    for (;;) {
+      const head = new Uint8Array(1 << 16);
+      const n = readSync(fd, head, 0, head.length, pos);
+      if (pos === 0 && !isBgzfHeader(head.subarray(0, n), 0)) return null;
+      const size = blockSizeAt(head.subarray(0, n), 0);
+      if (size < 0 || size > n) throw new BamError('BAM_BAD_HEADER', `${path}: BAM header is cut short (no complete BGZF block at compressed offset ${pos})`);
+      parts.push(inflateBlock(head, 0, pos));
+      pos += size;
+      const data = Buffer.concat(parts);
+      if (headerLength(data) >= 0) return parseHeader(data);
+      if (size === 28 && parts[parts.length - 1]!.length === 0) throw new BamError('BAM_BAD_HEADER', `${path}: BAM header is cut short (file truncated?)`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One line naming the record, its offsets and, for files, the compressed offset of its block. */
+function describeBad(input: string, e: LocatedError): string {
+  const block = input !== '-' ? locateBlockSafe(input, e.offset) : -1;
+  const where = block >= 0 ? `in the BGZF block at compressed offset ${block} ` : '';
+  return `${input}: record ${e.record ?? '?'} ${where}(decompressed offset ${e.offset}): ${e.reason}`;
+}
+
+function locateBlockSafe(path: string, uoffset: number): number {
+  try {
+    return locateBlock(path, uoffset);
+  } catch {
+    return -1;
+  }
+}
+
+/** Shared run loop: header from chunk 0, fatal record errors, reference-id checks for streams. */
+async function runBam<T>(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader, chunk: OrderedChunk<BamPayload>) => void | Promise<void>, shouldStop?: () => boolean): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean; extra?: T }> {
+  const pre = readHeaderFromFile(opts.input);
+  let header: BamHeader | null = pre;
+  let truncated = false;
+  const engineOptions: EngineOptions<BamTaskOptions, BamPayload> = {
+    inputs: [opts.input],
+    taskModule: TASK,
+    taskOptions: { ...taskOptions, nRef: pre ? pre.references.length : -1 },
+    threads: opts.threads,
+    chunkSize: opts.chunkSize,
+    progress: opts.progress,
+    warn: opts.warn,
+    allowTruncated: opts.allowTruncated,
+    signal: opts.signal,
+    shouldStop,
+    onChunk: async (chunk) => {
+      const p = chunk.payload;
+      if (p.header) header = p.header;
+      if (!header) throw new BamError('BAM_BAD_HEADER', `${opts.input}: no BAM header before the first records`);
+      for (const e of chunk.errors) {
+        if (e.category === 'truncated_record' && opts.allowTruncated) {
+          truncated = true;
+          opts.warn?.(`${opts.input}: the data ends inside record ${e.record ?? '?'}; kept the ${(e.record ?? 1) - 1} records before it (--allow-truncated)`);
+          continue;
+        }
+        throw new BamError(e.category === 'truncated_record' ? 'BAM_TRUNCATED' : 'BAM_BAD_RECORD', describeBad(opts.input, e));
+      }
+      const cols = p.columns;
+      if (cols && cols.maxRef >= header.references.length) throw badRefId(opts.input, chunk, cols, header.references.length);
+      await onPayload(p, header, chunk);
+    },
+  };
+  const stats = await runChunks(engineOptions);
+  if (!header) throw new BamError('BAM_BAD_HEADER', `${opts.input}: empty input, no BAM header`);
+  return { stats, header, truncated };
+}
+
+/** Streams only (files check in the workers): the first row whose reference id is out of range. */
+function badRefId(input: string, chunk: OrderedChunk<BamPayload>, c: BamColumns, nRef: number): BamError {
+  let i = 0;
+  while (i < c.rows && c.refId[i]! < nRef && c.rnext[i]! <= nRef) i++;
+  const before = chunk.records - c.rows;
+  return new BamError('BAM_BAD_RECORD', `${input}: record ${before + i + 1} of the chunk at decompressed offset ${chunk.offset}: reference id out of range [-1, ${nRef})`);
+}
+
+interface Sink { write(batch: import('apache-arrow').RecordBatch): void | Promise<void>; close(): void | Promise<void>; abort(): void }
+
+function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, batchSize: number): Sink {
+  return format === 'ipc' ? new ArrowIpcWriter(path, arrow.schema) : new ParquetWriter(path, arrow.schema, { rowGroupSize: batchSize });
+}
+
+/** `bam convert`: BAM → Arrow IPC or Parquet, atomically. */
+export async function convertBam(opts: BamConvertOptions): Promise<BamConvertResult> {
+  const format = outputFormat(opts.output, opts.format);
+  const batchSize = opts.batchSize ?? 100_000;
+  const schemaOptions = { sequence: opts.sequence ?? true, quality: opts.quality ?? true, tags: opts.tags ?? true };
+  const limit = opts.limit ?? Infinity;
+  const tx = new OutputTransaction();
+  const tmp = tx.tempFor(opts.output);
+  const batcher = new RowBatcher(batchSize);
+  let arrow: BamArrow | null = null;
+  let sink: Sink | null = null;
+  let written = 0;
+  let batches = 0;
+  let taken = 0;
+  const ensureSink = (header: BamHeader): { arrow: BamArrow; sink: Sink } => {
+    arrow ??= bamSchema(header, schemaOptions);
+    sink ??= openSink(tmp, format, arrow, batchSize);
+    return { arrow, sink };
+  };
+  const writeBatch = async (cols: BamColumns, header: BamHeader): Promise<void> => {
+    const s = ensureSink(header);
+    await s.sink.write(toRecordBatch(s.arrow, cols));
+    written += cols.rows;
+    batches++;
+  };
+  try {
+    const run = await runBam(opts, { ...schemaOptions, mode: 'convert', nRef: -1 }, async (p, header) => {
+      ensureSink(header);
+      const cols = p.columns;
+      if (!cols || taken >= limit) return;
+      const keep = Math.min(cols.rows, limit - taken);
+      batcher.push(keep === cols.rows ? cols : sliceColumns(cols, 0, keep));
+      taken += keep;
+      for (const full of batcher.full()) await writeBatch(full, header);
+    }, () => taken >= limit);
+    const rest = batcher.rest();
+    if (rest) await writeBatch(rest, run.header);
+    const s = ensureSink(run.header);
+    await s.sink.close();
+    tx.commit();
+    return { records: run.stats.records, written, batches, truncated: run.truncated, stats: run.stats };
+  } catch (err) {
+    (sink as Sink | null)?.abort();
+    tx.abort();
+    throw err;
+  }
+}
+
+export interface BamStatsResult { header: BamHeader; stats: BamStatsPartial; run: RunStats; truncated: boolean }
+
+/** `bam stats`: flagstat-like counters and per-reference counts (map-reduce). */
+export async function statsBam(opts: BamRunOptions): Promise<BamStatsResult> {
+  let total = emptyStats();
+  const run = await runBam(opts, { sequence: false, quality: false, tags: false, mode: 'stats', nRef: -1 }, (p) => {
+    if (p.stats) total = mergeStats(total, p.stats);
+  });
+  return { header: run.header, stats: total, run: run.stats, truncated: run.truncated };
+}
+
+/** `bam header`: reads only the first blocks of a file; streams go through the engine. */
+export async function headerBam(opts: BamRunOptions): Promise<BamHeader> {
+  const pre = readHeaderFromFile(opts.input);
+  if (pre) return pre;
+  let header: BamHeader | null = null;
+  await runBam(opts, { sequence: false, quality: false, tags: false, mode: 'stats', nRef: -1 }, (p) => {
+    header ??= p.header;
+  }, () => header !== null);
+  return header!;
+}
