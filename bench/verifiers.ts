@@ -49,16 +49,24 @@ function generate(n: number): string[] {
   return out;
 }
 
-/** Calls `fn(i)` round-robin over the samples for about `seconds`; returns calls per second. */
+/**
+ * Calls `fn(i)` round-robin over the samples in 5 short trials and keeps the best rate: the machine
+ * may be shared, and interference only ever slows a trial down.
+ */
 function measure(count: number, fn: (i: number) => unknown): number {
   for (let i = 0; i < Math.min(count, 200); i++) fn(i); // warm-up (JIT, WASM tier-up)
+  let best = 0;
   let calls = 0;
-  const start = performance.now();
-  const deadline = start + seconds * 1000;
-  while (performance.now() < deadline) {
-    for (let k = 0; k < 64; k++) fn(calls++ % count);
+  for (let trial = 0; trial < 5; trial++) {
+    const start = performance.now();
+    const deadline = start + (seconds * 1000) / 5;
+    let n = 0;
+    while (performance.now() < deadline) {
+      for (let k = 0; k < 64; k++, n++) fn(calls++ % count);
+    }
+    best = Math.max(best, n / ((performance.now() - start) / 1000));
   }
-  return calls / ((performance.now() - start) / 1000);
+  return best;
 }
 
 function verifierRow(v: Verifier, items: Sample[], note: string): Row {
@@ -150,15 +158,16 @@ const C_LOOP_SOURCE = `
 #include <secp256k1_schnorrsig.h>
 static void unhex(const char *h, unsigned char *o, int n) { for (int i = 0; i < n; i++) sscanf(h + 2 * i, "%2hhx", &o[i]); }
 int main(int argc, char **argv) {
-  unsigned char s[64], m[32], k[32]; secp256k1_xonly_pubkey pk; double secs = 0; long n = 0; struct timespec a, b;
+  unsigned char s[64], m[32], k[32]; secp256k1_xonly_pubkey pk; double secs = 0, last = 0, best = 0; long n = 0; struct timespec a, b;
   secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_VERIFY);
   unhex(argv[1], s, 64); unhex(argv[2], m, 32); unhex(argv[3], k, 32);
   clock_gettime(CLOCK_MONOTONIC, &a);
   while (secs < 1.0) {
     for (int i = 0; i < 1000; i++) if (!(secp256k1_xonly_pubkey_parse(ctx, &pk, k) && secp256k1_schnorrsig_verify(ctx, s, m, 32, &pk))) return 2;
     n += 1000; clock_gettime(CLOCK_MONOTONIC, &b); secs = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+    if (n % 5000 == 0) { double r = 5000 / (secs - last); if (r > best) best = r; last = secs; }
   }
-  printf("%.0f\\n", n / secs);
+  printf("%.0f\\n", best);
   return 0;
 }`;
 

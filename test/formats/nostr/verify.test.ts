@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createBcryptoNativeVerifier, createNobleVerifier, createTinySecp256k1Verifier, createVerifier, type Verifier } from '../../../src/formats/nostr/verify.js';
+import { createBcryptoNativeVerifier, createNobleVerifier, createTinySecp256k1Verifier, createVerifier, withVerdictCache, type Verifier } from '../../../src/formats/nostr/verify.js';
 import { checkLine, type ValidationOptions } from '../../../src/formats/nostr/event.js';
 
 // dist/test/formats/nostr/ → repo root → ../shared/corpora (absent in a user's fresh clone).
@@ -114,4 +114,32 @@ test('invalid/bad-id.jsonl is rejected as invalid_id, bad-sig.jsonl as invalid_s
   for (const r of badSig) assert.equal(r.ok ? 'ok' : r.category, 'invalid_signature');
   // With signature checks off, the bad-sig events are accepted: their ids are right.
   for (const l of read('bad-sig.jsonl')) assert.equal(checkLine(l, { ...all, validateSignatures: false }, v).ok, true);
+});
+
+test('withVerdictCache answers repeats from memory, keyed by all three inputs, within its bound', { skip }, async () => {
+  let calls = 0;
+  const inner = await createTinySecp256k1Verifier();
+  const counting: Verifier = { name: 'counting', verify: (s, m, p) => (calls++, inner.verify(s, m, p)) };
+  const cached = withVerdictCache(counting, 2);
+  const good = bip340Vectors().find((v) => v.index === 1);
+  const bad = bip340Vectors().find((v) => v.index === 6); // has_even_y(R) false: well-formed, invalid
+  assert.ok(good && bad && good.expected && !bad.expected);
+  assert.equal(cached.verify(good.sig, good.msg, good.pub), true);
+  assert.equal(cached.verify(good.sig.slice(), good.msg.slice(), good.pub.slice()), true);
+  assert.equal(calls, 1, 'second call answered from the cache');
+  const otherSig = good.sig.slice();
+  otherSig[63] = (otherSig[63] as number) ^ 1;
+  assert.equal(cached.verify(otherSig, good.msg, good.pub), false, 'same id, different sig is verified afresh');
+  assert.equal(calls, 2);
+  assert.equal(cached.verify(bad.sig, bad.msg, bad.pub), false);
+  assert.equal(cached.verify(bad.sig, bad.msg, bad.pub), false);
+  assert.equal(calls, 3, 'negative verdicts are remembered too');
+  for (let i = 0; i < 6; i++) {
+    const s = good.sig.slice();
+    s[0] = i;
+    cached.verify(s, good.msg, good.pub);
+  }
+  const before = calls;
+  cached.verify(good.sig, good.msg, good.pub);
+  assert.equal(calls, before + 1, 'old entries are evicted once 2 × capacity newer ones arrived');
 });
