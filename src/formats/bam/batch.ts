@@ -50,9 +50,23 @@ function sliceTags(t: TagColumn, a: number, b: number): TagColumn {
   return { entries, keys: t.keys.subarray(2 * e0, 2 * e1), values: sliceText(t.values, e0, e1) };
 }
 
+/** Joins offset arrays (each starting at 0), shifting each by the running total. */
+function concatOffsets(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length - 1, 0) + 1);
+  let row = 0;
+  let base = 0;
+  for (const p of parts) {
+    const n = p.length - 1;
+    for (let i = 1; i <= n; i++) out[row + i] = p[i]! + base;
+    row += n;
+    base += p[n]!;
+  }
+  return out;
+}
+
 function concatTags(parts: TagColumn[]): TagColumn {
   if (parts.length === 1) return parts[0]!;
-  const entries = concatText(parts.map((p) => ({ offsets: p.entries, data: new Uint8Array(0) }))).offsets;
+  const entries = concatOffsets(parts.map((p) => p.entries));
   return { entries, keys: concatFixed(parts.map((p) => p.keys), (n) => new Uint8Array(n)), values: concatText(parts.map((p) => p.values)) };
 }
 

@@ -1,0 +1,11 @@
+/** A `threadmill` with only the bam commands, so the BAM CLI tests do not depend on src/cli.ts. */
+import { Command } from 'commander';
+import { registerBamCommands } from '../../../src/formats/bam/cli.js';
+
+const program = new Command('threadmill').exitOverride();
+registerBamCommands(program);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = (err as { exitCode?: number }).exitCode === 0 ? 0 : 2;
+}
