@@ -17,7 +17,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { checkLine, type NostrEvent } from '../src/formats/nostr/event.js';
 import { computeEventId, serializeForId } from '../src/formats/nostr/serialize.js';
 import { ByteSink, writeDelimitedEvent } from '../src/formats/nostr/proto.js';
-import { createBcryptoNativeVerifier, createNobleVerifier, createTinySecp256k1Verifier, type Verifier } from '../src/formats/nostr/verify.js';
+import { createBcryptoNativeVerifier, createNobleVerifier, createTinySecp256k1Verifier, createVerifier, type Verifier } from '../src/formats/nostr/verify.js';
 import { writeSection } from './report.js';
 
 const seconds = Number(process.argv[2] ?? 1.5);
@@ -196,10 +196,11 @@ function nativeRows(items: Sample[]): Row[] {
   }
 }
 
-function perEventRows(items: Sample[]): Row[] {
+function perEventRows(items: Sample[], verifier: Verifier): Row[] {
   const sink = new ByteSink(1 << 24);
   const shape = { validateIds: false, validateSignatures: false, filterKinds: true };
   const ids = { validateIds: true, validateSignatures: false, filterKinds: true };
+  const full = { validateIds: true, validateSignatures: true, filterKinds: true };
   const at = (i: number) => items[i] as Sample;
   return [
     { what: 'JSON.parse(line)', perSecond: measure(items.length, (i) => JSON.parse(at(i).line)), note: '' },
@@ -207,6 +208,7 @@ function perEventRows(items: Sample[]): Row[] {
     { what: 'serialization + sha256', perSecond: measure(items.length, (i) => computeEventId(at(i).event)), note: '' },
     { what: 'checkLine, shapes only', perSecond: measure(items.length, (i) => checkLine(at(i).line, shape, null)), note: 'parse + field checks' },
     { what: 'checkLine, shapes + id', perSecond: measure(items.length, (i) => checkLine(at(i).line, ids, null)), note: 'everything but the signature' },
+    { what: `checkLine, everything (${verifier.name})`, perSecond: measure(items.length, (i) => checkLine(at(i).line, full, verifier)), note: 'what a worker does per valid event' },
     { what: 'writeDelimitedEvent (protobuf)', perSecond: measure(items.length, (i) => { if (sink.length > 1 << 23) sink.reset(); writeDelimitedEvent(sink, at(i).event); }), note: '' },
   ];
 }
@@ -227,7 +229,7 @@ async function main(): Promise<void> {
     await bcryptoRow(items),
     ...nativeRows(items),
   ];
-  const perEvent = perEventRows(items);
+  const perEvent = perEventRows(items, await createVerifier());
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const md = [
     '## BIP-340 verifiers and per-event cost (nostr)',

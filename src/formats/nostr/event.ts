@@ -18,6 +18,7 @@ export type RejectCategory = 'parse_error' | 'invalid_field' | 'invalid_kind' | 
 
 export interface ValidationOptions { validateIds: boolean; validateSignatures: boolean; filterKinds: boolean }
 
+/** `id` is 32 raw bytes; it may share its ArrayBuffer with other ids, so copy it before transferring. */
 export type CheckResult =
   | { ok: true; event: NostrEvent; id: Uint8Array /* 32 raw bytes */ }
   | { ok: false; category: RejectCategory; reason: string };
