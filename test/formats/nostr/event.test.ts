@@ -224,3 +224,26 @@ test('dayKey: UTC calendar days, leap years, and years beyond Date', () => {
     assert.equal(dayKey(t), iso, String(t));
   }
 });
+
+test('checkLine never throws: 5,000 random byte-level mutations of real lines all get a result', { skip }, async () => {
+  const v = await createVerifier();
+  const source = lines('events.jsonl').slice(0, 50);
+  const categories = new Set(['ok', 'parse_error', 'invalid_field', 'invalid_kind', 'invalid_id', 'invalid_signature']);
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const alphabet = '{}[]",:0123456789abcdefABCDEF\\ne-. \u0000\u00e9😀';
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 5000; i++) {
+    const base = source[rand(source.length)] as string;
+    const at = rand(base.length);
+    const cut = rand(3);
+    const insert = alphabet[rand(alphabet.length)] ?? '';
+    const mutated = base.slice(0, at) + (cut === 0 ? '' : insert) + base.slice(at + (cut === 2 ? 0 : 1));
+    const r = checkLine(mutated, { ...all, validateSignatures: i % 10 === 0 }, v);
+    const c = category(r);
+    assert.ok(categories.has(c), c);
+    if (!r.ok) assert.ok(r.reason.length > 0 && r.reason.length < 400, r.reason);
+    seen.set(c, (seen.get(c) ?? 0) + 1);
+  }
+  for (const c of ['parse_error', 'invalid_field', 'invalid_id']) assert.ok((seen.get(c) ?? 0) > 0, `mutations produced ${c}`);
+});
