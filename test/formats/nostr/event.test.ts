@@ -119,7 +119,7 @@ test('kind: out of 0-65535 is invalid_kind when filtering, else kept if it fits 
 });
 
 test('extra keys are accepted and dropped; the event keeps exactly the seven fields', () => {
-  const r = checkLine(JSON.stringify({ _id: 'x', relays: ['wss://a'], ...good, seen: 3 }), shapeOnly, null);
+  const r = checkLine(JSON.stringify({ _id: 'x', relays: ['wss://a'], ok: false, category: 'x', ...good, seen: 3 }), shapeOnly, null);
   assert.ok(r.ok);
   assert.deepEqual(Object.keys(r.event), ['id', 'pubkey', 'created_at', 'kind', 'tags', 'content', 'sig']);
 });
