@@ -89,9 +89,9 @@ function histogramsClean(p: ParsedChunk, lo: number): boolean {
 }
 
 /** Histograms of the valid records of a chunk parsed in checking mode (the slow path). */
-function histogramsOf(p: ParsedChunk): { seqHist: Float64Array; qualHist: Float64Array } {
-  const seqHist = new Float64Array(256);
-  const qualHist = new Float64Array(256);
+function histogramsOf(p: ParsedChunk): { seqHist: Uint32Array; qualHist: Uint32Array } {
+  const seqHist = new Uint32Array(256);
+  const qualHist = new Uint32Array(256);
   for (let r = 0; r < p.count; r++) {
     const o = r * F;
     const len = p.index[o + LEN]!;
@@ -108,10 +108,10 @@ function histogramsOf(p: ParsedChunk): { seqHist: Float64Array; qualHist: Float6
  */
 export function statsOfChunk(bytes: Uint8Array, opts: ParseOptions): { partial: StatsPartial; parsed: ParsedChunk } {
   const lo = opts.phred === 64 ? 59 : 33;
-  let parsed = parseChunk(bytes, { ...opts, histograms: true });
+  let parsed = parseChunk(bytes, { ...opts, histograms: true, ids: false });
   let hists = { seqHist: parsed.seqHist!, qualHist: parsed.qualHist! };
   if (!histogramsClean(parsed, lo)) {
-    parsed = parseChunk(bytes, { ...opts, histograms: false });
+    parsed = parseChunk(bytes, { ...opts, histograms: false, ids: false });
     hists = histogramsOf(parsed);
   }
   const [lenValues, lenCounts] = lengthRuns(parsed.index, parsed.count);
