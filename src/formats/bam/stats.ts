@@ -116,7 +116,7 @@ export function formatStats(s: BamStatsPartial, refs: readonly BamReference[]): 
     const fail = get(name, 1);
     let line = `${pass} + ${fail} ${name}`;
     if (name === 'in total') line += ' (QC-passed reads + QC-failed reads)';
-    const denom = name === 'mapped' ? 'in total' : name === 'primary mapped' ? 'primary' : name === 'properly paired' || name === 'singletons' || name === 'with itself and mate mapped' ? 'paired in sequencing' : null;
+    const denom = name === 'mapped' ? 'in total' : name === 'primary mapped' ? 'primary' : name === 'properly paired' || name === 'singletons' ? 'paired in sequencing' : null;
     if (denom) line += ` (${pct(pass, get(denom, 0))} : ${pct(fail, get(denom, 1))})`;
     lines.push(line);
   }
