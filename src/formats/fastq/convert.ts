@@ -4,8 +4,8 @@
  * thread wraps them (no copy) and writes, to a temporary file renamed into place at the end.
  */
 import { Field, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
-import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 import { ArrowIpcWriter } from '../../sinks/arrow-ipc.js';
+import { ParquetWriter } from '../../sinks/parquet.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { UsageError } from '../../engine/errors.js';
 import type { ErrorLog } from '../../engine/error-log.js';
@@ -53,35 +53,15 @@ function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
   };
 }
 
-const parquetSchema = [
-  { name: 'root', num_children: COLUMN_NAMES.length },
-  ...COLUMN_NAMES.map((name) => ({ name, type: 'BYTE_ARRAY' as const, repetition_type: 'REQUIRED' as const, converted_type: 'UTF8' as const })),
-];
-
-/** Parquet through hyparquet-writer; rows are buffered into row groups of `batchSize`. */
+/** Parquet through the shared writer (src/sinks/parquet.ts): one row group per batch. */
 function parquetSink(path: string, batchSize: number): Sink {
-  const pw = new ParquetWriter({ writer: fileWriter(path), schema: parquetSchema, codec: 'SNAPPY' });
-  let cols: string[][] = COLUMN_NAMES.map(() => []);
-  const flush = async (): Promise<void> => {
-    if (cols[0]!.length === 0) return;
-    const columnData = COLUMN_NAMES.map((name, i) => ({ name, data: cols[i]!, type: 'STRING' as const, nullable: false }));
-    cols = COLUMN_NAMES.map(() => []);
-    await pw.write({ columnData, rowGroupSize: batchSize });
-  };
+  const w = new ParquetWriter(path, schema, { rowGroupSize: batchSize });
   return {
     async write(b) {
-      COLUMN_NAMES.forEach((n, i) => {
-        const v = b.getChild(n)!;
-        const out = cols[i]!;
-        for (let r = 0; r < b.numRows; r++) out.push(v.get(r) as string);
-      });
-      if (cols[0]!.length >= batchSize) await flush();
+      for (let i = 0; i < b.numRows; i += batchSize) await w.write(b.slice(i, Math.min(b.numRows, i + batchSize)));
     },
-    async close() {
-      await flush();
-      await pw.finish();
-    },
-    abort() {},
+    close: () => w.close(),
+    abort: () => w.abort(),
   };
 }
 
