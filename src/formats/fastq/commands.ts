@@ -36,7 +36,7 @@ async function statsOf(input: string, flags: FastqFlags, errorLog: ErrorLog, sig
     if (c.payload.kind === 'stats') partial = mergePartials(partial, c.payload.partial);
   });
   progress.finish();
-  return finalizeStats(input, partial, flags.phred);
+  return finalizeStats(input, partial);
 }
 
 function registerStats(fastq: Command): void {

@@ -140,7 +140,7 @@ export class ParallelParser {
     await this.run({ mode: 'stats' }, (c) => {
       if (c.payload.kind === 'stats') partial = mergePartials(partial, c.payload.partial);
     });
-    return finalizeStats(name, partial, this.config.phred ?? 33);
+    return finalizeStats(name, partial);
   }
 
   /** Records as a channel: memory stays bounded (a few chunks) whatever the input size. */

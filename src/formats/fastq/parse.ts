@@ -4,7 +4,7 @@
  * Why a hand-written loop over bytes: decoding the chunk to a string and splitting it into lines
  * allocates several strings per record (millions per GB) and copies every byte twice; here lines
  * are found with `Uint8Array.indexOf` (a native byte search) and records become 7 integers in an
- * Int32Array, so the only per-byte JS work is the character check (or the histogram, for stats)
+ * Int32Array, so the only per-byte JS work is the character check (or the base counts, for stats)
  * that validation needs anyway. Records do not become objects until the main thread asks for them.
  *
  * Grammar (Biopython's and htslib's, multi-line aware): `@title`, one or more sequence lines up to a
@@ -13,6 +13,7 @@
  */
 import type { RecordError } from '../../engine/plugin.js';
 import { AT, CR, NL, PLUS, findRecordStart } from './framing.js';
+import { Counts, countQual, countSeq } from './swar.js';
 
 /** Int32 fields per record in {@link ParsedChunk.index}. */
 export const F = 7;
@@ -22,8 +23,8 @@ export const REC = 0, TITLE = 1, ID_END = 2, TITLE_END = 3, SEQ = 4, QUAL = 5, L
 export interface ParseOptions {
   /** Quality offset: 33 (Sanger, default) or 64 (Illumina 1.3+/Solexa, which also allows `;`..`?`). */
   phred?: 33 | 64;
-  /** Fill `seqHist`/`qualHist` (byte histograms) instead of only checking characters: for stats. */
-  histograms?: boolean;
+  /** Count G/C, gaps and Q20/Q30 bases into `counts` instead of checking characters: for stats. */
+  counts?: boolean;
   /** Find where the id ends in the title (default true; stats does not need it). */
   ids?: boolean;
 }
@@ -42,9 +43,8 @@ export interface ParsedChunk {
   errors: RecordError[];
   /** A record spanned more than 4 lines: chunk boundaries of this input cannot be trusted. */
   wrapped: boolean;
-  /** Byte histograms of valid records' sequences/qualities (only with `histograms`). */
-  seqHist?: Uint32Array;
-  qualHist?: Uint32Array;
+  /** Base counts of the records (only with `counts`); `counts.bad` means a character check failed. */
+  counts?: Counts;
 }
 
 class State {
@@ -60,16 +60,14 @@ class State {
   readonly ids: boolean;
   /** The chunk's ArrayBuffer as 32-bit words, for the 4-bytes-at-a-time character check. */
   readonly words: Int32Array;
-  readonly seqHist: Uint32Array | undefined;
-  readonly qualHist: Uint32Array | undefined;
+  readonly phred: number;
+  readonly counts: Counts | undefined;
   constructor(readonly b: Uint8Array, opts: ParseOptions) {
     this.lo = opts.phred === 64 ? 59 : 33;
     this.ids = opts.ids ?? true;
     this.words = new Int32Array(b.buffer, 0, b.buffer.byteLength >> 2);
-    if (opts.histograms) {
-      this.seqHist = new Uint32Array(256);
-      this.qualHist = new Uint32Array(256);
-    }
+    this.phred = opts.phred ?? 33;
+    if (opts.counts) this.counts = new Counts();
   }
   append(src: Uint8Array, start: number, end: number): void {
     const need = this.extraLen + (end - start);
@@ -127,11 +125,6 @@ function badByte(b: Uint8Array, words: Int32Array, s: number, e: number, lo: num
     if ((((x - loX) & ~x) | (x + 0x01010101) | x) & 0x80808080) return badByteSlow(b, w * 4 - base, e, lo);
   }
   return badByteSlow(b, Math.max(i, wEnd * 4 - base), e, lo);
-}
-
-/** Histogram of [s, e) into h (characters are checked on the histogram afterwards, see stats.ts). */
-function histogram(b: Uint8Array, s: number, e: number, h: Uint32Array): void {
-  for (let i = s; i < e; i++) h[b[i]!]!++;
 }
 
 /** Title, sequence lines and `+` line; returns the position after the `+` line, or -1. */
@@ -230,7 +223,7 @@ function parseQual(st: State, q: number, f: Int32Array, o: number, guess: boolea
   return Math.min(next, n);
 }
 
-/** Character check (records mode) or histograms (stats mode) of one parsed record. */
+/** Character check (records mode) or base counts (stats mode) of one parsed record. */
 function checkChars(st: State, f: Int32Array, o: number): number {
   const len = f[o + LEN]!;
   const n = st.b.length;
@@ -241,9 +234,9 @@ function checkChars(st: State, f: Int32Array, o: number): number {
   const ss = seq < n ? seq : seq - n;
   const qb = qual < n ? st.b : st.extra;
   const qs = qual < n ? qual : qual - n;
-  if (st.seqHist && st.qualHist) {
-    histogram(sb, ss, ss + len, st.seqHist);
-    histogram(qb, qs, qs + len, st.qualHist);
+  if (st.counts) {
+    countSeq(sb, sb === st.b ? st.words : null, ss, ss + len, st.counts);
+    countQual(qb, qb === st.b ? st.words : null, qs, qs + len, st.lo, st.phred, st.counts);
     return 0;
   }
   const bs = sb === st.b ? badByte(sb, st.words, ss, ss + len, 33) : badByteSlow(sb, ss, ss + len, 33);
@@ -344,9 +337,6 @@ function finish(st: State, records: number, errors: RecordError[]): ParsedChunk 
     buf.set(st.extra.subarray(0, st.extraLen), n);
   }
   const out: ParsedChunk = { buf, index: st.index.subarray(0, st.count * F), count: st.count, records, lines: st.line - 1, errors, wrapped: st.wrapped };
-  if (st.seqHist && st.qualHist) {
-    out.seqHist = st.seqHist;
-    out.qualHist = st.qualHist;
-  }
+  if (st.counts) out.counts = st.counts;
   return out;
 }

@@ -5,6 +5,7 @@
  * not depend on chunking or on `-j`.
  */
 import { F, LEN, parseChunk, QUAL, SEQ, type ParsedChunk, type ParseOptions } from './parse.js';
+import { Counts, countQual, countSeq } from './swar.js';
 
 export interface StatsPartial {
   records: number;
@@ -14,9 +15,11 @@ export interface StatsPartial {
   /** Distinct read lengths, ascending, and how many reads have each. */
   lenValues: number[];
   lenCounts: number[];
-  /** Byte histograms (256 entries) of all sequence and quality bytes of valid records. */
-  seqHist: number[];
-  qualHist: number[];
+  /** G+C (either case), gap (`-` `.`) and Q>=20 / Q>=30 bases of valid records. */
+  gc: number;
+  gaps: number;
+  q20: number;
+  q30: number;
   /**
    * The first valid record's sequence (first 10,000 bytes): seqkit guesses the type from it alone
    * (`--alphabet-guess-seq-length`), so the guess is made from the earliest partial when merging.
@@ -25,7 +28,7 @@ export interface StatsPartial {
 }
 
 export function emptyPartial(): StatsPartial {
-  return { records: 0, sumLen: 0, minLen: Infinity, maxLen: 0, lenValues: [], lenCounts: [], seqHist: new Array<number>(256).fill(0), qualHist: new Array<number>(256).fill(0), firstSeq: null };
+  return { records: 0, sumLen: 0, minLen: Infinity, maxLen: 0, lenValues: [], lenCounts: [], gc: 0, gaps: 0, q20: 0, q30: 0, firstSeq: null };
 }
 
 /** Merges two ascending run-length lists. */
@@ -54,8 +57,10 @@ export function mergePartials(a: StatsPartial, b: StatsPartial): StatsPartial {
     maxLen: Math.max(a.maxLen, b.maxLen),
     lenValues,
     lenCounts,
-    seqHist: a.seqHist.map((x, i) => x + b.seqHist[i]!),
-    qualHist: a.qualHist.map((x, i) => x + b.qualHist[i]!),
+    gc: a.gc + b.gc,
+    gaps: a.gaps + b.gaps,
+    q20: a.q20 + b.q20,
+    q30: a.q30 + b.q30,
     firstSeq: a.firstSeq ?? b.firstSeq,
   };
 }
@@ -78,52 +83,45 @@ function lengthRuns(index: Int32Array, count: number): [number[], number[]] {
   return [v, c];
 }
 
-function histogramsClean(p: ParsedChunk, lo: number): boolean {
-  const s = p.seqHist!;
-  const q = p.qualHist!;
-  for (let c = 0; c < 256; c++) {
-    if (s[c]! > 0 && (c < 33 || c > 126)) return false;
-    if (q[c]! > 0 && (c < lo || c > 126)) return false;
-  }
-  return true;
-}
-
-/** Histograms of the valid records of a chunk parsed in checking mode (the slow path). */
-function histogramsOf(p: ParsedChunk): { seqHist: Uint32Array; qualHist: Uint32Array } {
-  const seqHist = new Uint32Array(256);
-  const qualHist = new Uint32Array(256);
+/** Counts of the valid records of a chunk parsed in checking mode (the slow path). */
+function countsOf(p: ParsedChunk, phred: number): Counts {
+  const k = new Counts();
   for (let r = 0; r < p.count; r++) {
     const o = r * F;
     const len = p.index[o + LEN]!;
-    for (let i = p.index[o + SEQ]!, e = i + len; i < e; i++) seqHist[p.buf[i]!]!++;
-    for (let i = p.index[o + QUAL]!, e = i + len; i < e; i++) qualHist[p.buf[i]!]!++;
+    countSeq(p.buf, null, p.index[o + SEQ]!, p.index[o + SEQ]! + len, k);
+    countQual(p.buf, null, p.index[o + QUAL]!, p.index[o + QUAL]! + len, 0, phred, k);
   }
-  return { seqHist, qualHist };
+  return k;
 }
 
 /**
- * Parses a chunk and folds it into a partial. The fast path histograms the bytes while parsing and
- * checks characters on the histogram (256 tests instead of one per byte); only a chunk that has a bad
- * character is parsed again in checking mode to find, report and leave out the bad records.
+ * Parses a chunk and folds it into a partial. The fast path counts bases while parsing and only
+ * notes whether a character was out of range; only a chunk that has one is parsed again in checking
+ * mode, to find, report and leave out the bad records.
  */
 export function statsOfChunk(bytes: Uint8Array, opts: ParseOptions): { partial: StatsPartial; parsed: ParsedChunk } {
-  const lo = opts.phred === 64 ? 59 : 33;
-  let parsed = parseChunk(bytes, { ...opts, histograms: true, ids: false });
-  let hists = { seqHist: parsed.seqHist!, qualHist: parsed.qualHist! };
-  if (!histogramsClean(parsed, lo)) {
-    parsed = parseChunk(bytes, { ...opts, histograms: false, ids: false });
-    hists = histogramsOf(parsed);
+  const phred = opts.phred ?? 33;
+  let parsed = parseChunk(bytes, { ...opts, counts: true, ids: false });
+  let k = parsed.counts!;
+  if (k.bad) {
+    parsed = parseChunk(bytes, { ...opts, counts: false, ids: false });
+    k = countsOf(parsed, phred);
   }
   const [lenValues, lenCounts] = lengthRuns(parsed.index, parsed.count);
+  let sumLen = 0;
+  for (let i = 0; i < lenValues.length; i++) sumLen += lenValues[i]! * lenCounts[i]!;
   const partial: StatsPartial = {
     records: parsed.count,
-    sumLen: hists.seqHist.reduce((a, b) => a + b, 0),
+    sumLen,
     minLen: lenValues.length > 0 ? lenValues[0]! : Infinity,
     maxLen: lenValues.length > 0 ? lenValues[lenValues.length - 1]! : 0,
     lenValues,
     lenCounts,
-    seqHist: Array.from(hists.seqHist),
-    qualHist: Array.from(hists.qualHist),
+    gc: k.gc,
+    gaps: k.gaps,
+    q20: k.q20,
+    q30: k.q30,
     firstSeq: parsed.count > 0 ? firstSequence(parsed) : null,
   };
   return { partial, parsed };
@@ -208,24 +206,11 @@ function alphabet(firstSeq: string | null): FastqStats['type'] {
   return 'Protein';
 }
 
-function count(h: number[], chars: string): number {
-  let k = 0;
-  for (const ch of chars) k += h[ch.charCodeAt(0)]!;
-  return k;
-}
-
-/** Sum of h over byte values [from, 255]. */
-function atLeast(h: number[], from: number): number {
-  let k = 0;
-  for (let c = Math.max(0, from); c < 256; c++) k += h[c]!;
-  return k;
-}
-
 const pct = (a: number, b: number): number => (b > 0 ? (100 * a) / b : 0);
 
-export function finalizeStats(file: string, p: StatsPartial, phred: 33 | 64 = 33): FastqStats {
+/** The printed numbers of a merged partial (Q20/Q30 were counted in the workers with the run's --phred). */
+export function finalizeStats(file: string, p: StatsPartial): FastqStats {
   const [Q1, Q2, Q3] = quartiles(p);
-  const quals = atLeast(p.qualHist, 0);
   return {
     file,
     format: p.records > 0 ? 'FASTQ' : '',
@@ -238,11 +223,11 @@ export function finalizeStats(file: string, p: StatsPartial, phred: 33 | 64 = 33
     Q1,
     Q2,
     Q3,
-    sum_gap: count(p.seqHist, '-. '),
+    sum_gap: p.gaps,
     N50: n50(p),
-    'Q20(%)': pct(atLeast(p.qualHist, phred + 20), quals),
-    'Q30(%)': pct(atLeast(p.qualHist, phred + 30), quals),
-    'GC(%)': pct(count(p.seqHist, 'GCgc'), p.sumLen),
+    'Q20(%)': pct(p.q20, p.sumLen),
+    'Q30(%)': pct(p.q30, p.sumLen),
+    'GC(%)': pct(p.gc, p.sumLen),
   };
 }
 
