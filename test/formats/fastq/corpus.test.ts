@@ -25,7 +25,7 @@ const VALID: Record<string, number> = {
 /**
  * [good records before the first error, its category]. Same counts as Biopython's TestFastqErrors
  * except error_double_qual (3, not 2: record 3 is complete, the repeated `+`/quality pair is
- * reported as the next record, as htslib and needletail do; docs/decisions/0005-fastq-errors.md).
+ * reported as the next record, as htslib and needletail do; docs/decisions/0005-fastq-framing.md).
  */
 const BAD: Record<string, [number, string]> = {
   'error_diff_ids.fastq': [2, 'plus_mismatch'], 'error_double_qual.fastq': [3, 'missing_at'], 'error_double_seq.fastq': [3, 'missing_plus'],
