@@ -6,7 +6,7 @@
  * Format-agnostic: nothing here knows about BAM or FASTQ.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { ThreadmillError } from './errors.js';
 
 /** The 28-byte empty block every BGZF file should end with (its absence suggests truncation). */
@@ -144,13 +144,16 @@ export function inflateBlock(buf: Uint8Array, pos: number, base: number): Uint8A
   if (size < 0 || pos + size > buf.length) throw new BgzfError('BGZF_TRUNCATED', `truncated BGZF block at compressed offset ${at}`, at);
   const end = pos + size;
   const cdata = buf.subarray(pos + headerLength(buf, pos), end - TRAILER);
+  const isize = readU32(buf, end - 4);
   let out: Uint8Array;
   try {
-    out = inflateRawSync(cdata);
+    // Output sized from ISIZE: the default 16 KiB chunks made zlib join four pieces per 64 KiB
+    // block (a measured 3% of a BAM worker's time in Buffer.concat).
+    out = inflateRawSync(cdata, { chunkSize: Math.max(64, isize) });
   } catch (e) {
     throw new BgzfError('BGZF_CORRUPT', `bad deflate data in BGZF block at compressed offset ${at}: ${(e as Error).message}`, at);
   }
-  if (out.length !== readU32(buf, end - 4)) throw new BgzfError('BGZF_CORRUPT', `ISIZE mismatch in BGZF block at compressed offset ${at}`, at);
+  if (out.length !== isize) throw new BgzfError('BGZF_CORRUPT', `ISIZE mismatch in BGZF block at compressed offset ${at}`, at);
   if (crc32(out) !== readU32(buf, end - TRAILER)) throw new BgzfError('BGZF_CORRUPT', `CRC32 mismatch in BGZF block at compressed offset ${at}`, at);
   return out;
 }
@@ -170,23 +173,23 @@ export function blockOffsets(buf: Uint8Array, start: number, end: number, base: 
 }
 
 /**
- * Inflates the consecutive blocks lying in `buf[start, end)` into one buffer.
- *
- * Fast path: the blocks are gzip members, so one gunzipSync call inflates them all with a single
- * zlib stream (zlib itself checks each member's CRC32 and ISIZE). Measured on 30 MB of read-like
- * text (459 blocks): 66-68 ms in one call vs 73-104 ms block by block (stream setup and a
- * separate crc32 pass per block). On any error the
- * slow path inflates block by block to name the exact bad block.
+ * Inflates the consecutive blocks lying in `buf[start, end)` into one buffer, sized up front from
+ * the blocks' ISIZE trailers. Block by block with ISIZE-sized zlib output measured faster than
+ * one gunzipSync over all the members (21.6 vs 24.0 ms for a 4.2 MB chunk of BAM blocks), and it
+ * names the bad block directly.
  */
 export function inflateBlocks(buf: Uint8Array, start: number, end: number, base: number): Uint8Array {
   const starts = blockOffsets(buf, start, end, base);
-  if (starts.length === 0) return new Uint8Array(0);
-  try {
-    return gunzipSync(buf.subarray(start, end));
-  } catch {
-    // Throws naming the first bad block; if every block passes on its own, their data is right.
-    return Buffer.concat(starts.map((p) => inflateBlock(buf, p, base)));
+  let total = 0;
+  for (const p of starts) total += readU32(buf, p + blockSizeAt(buf, p) - 4);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of starts) {
+    const part = inflateBlock(buf, p, base);
+    out.set(part, at);
+    at += part.length;
   }
+  return out;
 }
 
 /** Whether `buf` ends with the standard empty EOF block. */

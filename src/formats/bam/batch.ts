@@ -26,16 +26,22 @@ export function sliceText(t: TextColumn, a: number, b: number): TextColumn {
   return { offsets, data: t.data.subarray(base, t.offsets[b]!) };
 }
 
+function addTo(a: Int32Array, from: number, to: number, v: number): void {
+  for (let i = from; i < to; i++) a[i]! += v;
+}
+
 export function concatText(parts: TextColumn[]): TextColumn {
   if (parts.length === 1) return parts[0]!;
   const rows = parts.reduce((n, p) => n + p.offsets.length - 1, 0);
   const offsets = new Int32Array(rows + 1);
-  const data = new Uint8Array(parts.reduce((n, p) => n + p.data.length, 0));
+  // allocUnsafe: every byte is overwritten, and zero-filling 30 MB per batch showed in profiles.
+  const data: Uint8Array = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.data.length, 0));
   let row = 0;
   let at = 0;
   for (const p of parts) {
     const n = p.offsets.length - 1;
-    for (let i = 1; i <= n; i++) offsets[row + i] = p.offsets[i]! + at;
+    offsets.set(p.offsets.subarray(1), row + 1);
+    if (at !== 0) addTo(offsets, row + 1, row + n + 1, at);
     data.set(p.data, at);
     row += n;
     at += p.data.length;
