@@ -92,6 +92,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
         if (debug) process.stderr.write(`${(err as Error).stack}\n`);
         process.exitCode = 1;
       }
+      // A failed run may still hold stdin or timers open; stderr is written synchronously, so exit now.
+      process.exit(process.exitCode);
     }
   };
 }

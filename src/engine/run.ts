@@ -38,7 +38,13 @@ async function* planAll(infos: InputInfo[], chunkSize: number, task: FormatTask<
 class Window {
   private wake: (() => void) | null = null;
   failure: Error | null = null;
-  constructor(private readonly limit: number, private readonly inFlight: () => number) {}
+  /** Rejects on the first failure: raced against reads that may block (stdin) so aborts are prompt. */
+  readonly failed: Promise<never>;
+  private rejectFailed: (e: Error) => void = () => {};
+  constructor(private readonly limit: number, private readonly inFlight: () => number) {
+    this.failed = new Promise<never>((_, reject) => { this.rejectFailed = reject; });
+    this.failed.catch(() => {});
+  }
   async room(): Promise<void> {
     while (!this.failure && this.inFlight() >= this.limit) await new Promise<void>((r) => { this.wake = r; });
     if (this.failure) throw this.failure;
@@ -50,6 +56,7 @@ class Window {
   }
   fail(err: Error): void {
     this.failure ??= err;
+    this.rejectFailed(this.failure);
     this.poke();
   }
 }
@@ -84,7 +91,11 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
   const settled: Promise<void>[] = [];
   try {
     if (opts.signal?.aborted) onAbort();
-    for await (const planned of planAll(infos, chunkSize, task, opts.allowTruncated ?? false)) {
+    const plan = planAll(infos, chunkSize, task, opts.allowTruncated ?? false);
+    for (;;) {
+      const next = await Promise.race([plan.next(), window.failed]);
+      if (next.done) break;
+      const planned = next.value;
       await window.room();
       if (opts.shouldStop?.()) break;
       const index = dispatched++;

@@ -7,7 +7,7 @@
 import { deflateRawSync, constants } from 'node:zlib';
 import { defineTask, lineFraming, type RecordError } from '../../engine/plugin.js';
 import { checkLine, type ValidationOptions } from './event.js';
-import { createVerifier, type Verifier } from './verify.js';
+import { createVerifier, withVerdictCache, type Verifier } from './verify.js';
 import { ByteSink, writeDelimitedEvent } from './proto.js';
 
 export interface NostrTaskOptions extends ValidationOptions { compressionLevel: number }
@@ -88,7 +88,9 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
   framing: lineFraming,
 
   async init(options) {
-    if (options.validateSignatures) verifier = await createVerifier();
+    // Duplicates reach the workers before dedup (which is on the main thread, in order): a small
+    // verdict cache keeps a re-sent event from costing a second signature check (~50 µs native).
+    if (options.validateSignatures) verifier = withVerdictCache(await createVerifier());
   },
 
   processChunk(bytes, _ctx, options) {

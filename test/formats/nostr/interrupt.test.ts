@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawn, execFileSync } from 'node:child_process';
+import { makeEvents, toJsonl } from './fixtures.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tm-nostr-int-'));
+const cli = new URL('../../../src/cli.js', import.meta.url).pathname;
+const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
+const events = makeEvents(400, 7);
+const partA = toJsonl(events.slice(0, 200));
+const partB = toJsonl(events.slice(200));
+
+function snapshot(dir: string, hidden: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(dir).sort()) if (hidden || !n.startsWith('.')) out[n] = createHash('sha256').update(readFileSync(join(dir, n))).digest('hex');
+  return out;
+}
+
+function convertSync(dir: string, input: string): void {
+  execFileSync(process.execPath, [cli, 'nostr', 'convert', '-', '-o', dir, '-q', '-j', '2'], { input, env });
+}
+
+/**
+ * Starts a convert reading from a pipe we control, feeds it the first part of B, waits until the
+ * run has written temporaries into DIR (so it is mid-way), then sends `signal`.
+ */
+async function interruptedConvert(dir: string, signal: NodeJS.Signals): Promise<number | null> {
+  const child = spawn(process.execPath, [cli, 'nostr', 'convert', '-', '-o', dir, '-q', '-j', '2', '--chunk-size', '65536'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + (sig === 'SIGKILL' ? 9 : 2) : null))));
+  child.stdin.write(partB.slice(0, Math.floor(partB.length * 0.8)));
+  const deadline = Date.now() + 20_000;
+  while (!readdirSync(dir).some((n) => n.includes('.pb.gz.threadmill-tmp-'))) {
+    if (Date.now() > deadline) throw new Error('the run never started writing');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill(signal);
+  return exited;
+}
+
+test('SIGINT and SIGKILL mid-run leave DIR as before; a rerun gives the bytes of an uninterrupted run', async () => {
+  const reference = join(root, 'reference');
+  convertSync(reference, partA);
+  convertSync(reference, partB);
+
+  const dir = join(root, 'dir');
+  convertSync(dir, partA);
+  const before = snapshot(dir, true);
+
+  const intCode = await interruptedConvert(dir, 'SIGINT');
+  assert.equal(intCode, 130);
+  assert.deepEqual(snapshot(dir, true), before, 'SIGINT: the run removed its temporaries and changed nothing');
+
+  const killCode = await interruptedConvert(dir, 'SIGKILL');
+  assert.equal(killCode, 137);
+  assert.deepEqual(snapshot(dir, false), before, 'SIGKILL: every visible file is as before');
+  assert.ok(readdirSync(dir).some((n) => n.includes('.threadmill-tmp-')), 'SIGKILL leaves hidden temporaries for the next run to clean');
+
+  convertSync(dir, partB);
+  assert.deepEqual(snapshot(dir, true), snapshot(reference, true), 'the rerun cleaned up and produced the uninterrupted bytes');
+  assert.ok(existsSync(join(dir, 'index.db')));
+});
+
+test('a crash between renames is rolled forward from the journal by the next run', async () => {
+  const dir = join(root, 'journal');
+  convertSync(dir, partA);
+  // Simulate: a run wrote its outputs and journal, renamed nothing, and died.
+  const tmp = join(dir, `.2099_01_01.pb.gz.threadmill-tmp-999999-1`);
+  writeFileSync(tmp, readFileSync(join(dir, readdirSync(dir).find((n) => n.endsWith('.pb.gz'))!)));
+  writeFileSync(join(dir, '.threadmill-journal-999999-1.json'), JSON.stringify([{ tmp, final: join(dir, '2099_01_01.pb.gz') }]));
+  execFileSync(process.execPath, [cli, 'nostr', 'stats', dir, '--json'], { env });
+  assert.ok(existsSync(join(dir, '2099_01_01.pb.gz')));
+  assert.ok(!readdirSync(dir).some((n) => n.startsWith('.threadmill-journal')));
+});
