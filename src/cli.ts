@@ -2,6 +2,8 @@
 /** The `threadmill` command: one sub-command group per format. Data on stdout, messages on stderr. */
 import { Command, CommanderError } from 'commander';
 import { registerNostrCommands } from './formats/nostr/commands.js';
+import { registerFastqCommands } from './formats/fastq/commands.js';
+import { registerBamCommands } from './formats/bam/cli.js';
 
 const program = new Command('threadmill')
   .description('turn very large record files into useful outputs using every core')
@@ -10,6 +12,8 @@ const program = new Command('threadmill')
   .exitOverride();
 
 registerNostrCommands(program);
+registerFastqCommands(program);
+registerBamCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,24 @@
+/**
+ * threadmill's library API. The engine (runChunks and the plug-in contract) for writing a format
+ * of your own, and each format's typed entry points.
+ *
+ * @example
+ * import { convertNostr, ParallelParser } from 'threadmill';
+ * const summary = await convertNostr({ inputs: ['events.jsonl'], outDir: 'pb_data' });
+ * const records = await ParallelParser.fromFile('reads.fq').withThreads(4).parseParallel();
+ */
+export { runChunks, defaultThreads, DEFAULT_CHUNK_SIZE, type EngineOptions } from './engine/run.js';
+export { defineTask, lineFraming, type Framing, type FormatTask, type ChunkContext, type ChunkResult, type RecordError, type CallResult } from './engine/plugin.js';
+export type { OrderedChunk, RunStats, LocatedError, EngineHandle } from './engine/run-types.js';
+export { ThreadmillError, UsageError, InterruptedError } from './engine/errors.js';
+export { ErrorLog, describeError } from './engine/error-log.js';
+export { OutputTransaction, recoverDirectory } from './engine/atomic.js';
+export { createProgress, ProgressModel, type ProgressMode, type ProgressSnapshot } from './engine/progress.js';
+
+export { convertNostr, type ConvertOptions as NostrConvertOptions, type ConvertSummary as NostrConvertSummary } from './formats/nostr/pipeline.js';
+export { checkLine, type NostrEvent, type ValidationOptions, type RejectCategory } from './formats/nostr/event.js';
+export { readPbGz, eventToJson } from './formats/nostr/pb-reader.js';
+export { rebuildIndex } from './formats/nostr/index-rebuild.js';
+export { IdSet } from './formats/nostr/id-set.js';
+
+export * from './formats/fastq/index.js';
