@@ -21,7 +21,12 @@ export const WHOLE_INPUT = Number.MAX_SAFE_INTEGER;
 /** The first SNIFF_BYTES of an input's decompressed data (null for stdin, which cannot be re-read). */
 export function inputHead(path: string): Uint8Array | null {
   if (path === '-') return null;
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null; // the engine reports a missing or unreadable input with its stable code
+  }
   try {
     const raw = Buffer.alloc(SNIFF_BYTES);
     const n = readSync(fd, raw, 0, SNIFF_BYTES, 0);
