@@ -12,7 +12,7 @@ import { DayFiles } from './day-files.js';
 
 export interface IndexBatch { n: number; keep: Uint8Array; ids: Uint8Array; pubkeys: Uint8Array; kinds: Int32Array; createdAt: Float64Array }
 export type ToIndexWriter = { type: 'batch'; batch: IndexBatch } | { type: 'finish' };
-export type FromIndexWriter = { type: 'done'; rows: number } | { type: 'failed'; message: string; code: string };
+export type FromIndexWriter = { type: 'ack' } | { type: 'done'; rows: number } | { type: 'failed'; message: string; code: string };
 export interface IndexWriterData { path: string; indexedAt: number }
 
 /** 50k rows a transaction: past ~10k, larger transactions gained < 5% here. */
@@ -65,8 +65,10 @@ function finish(): void {
 
 port.on('message', (msg: ToIndexWriter) => {
   try {
-    if (msg.type === 'batch') insertBatch(msg.batch);
-    else {
+    if (msg.type === 'batch') {
+      insertBatch(msg.batch);
+      port.postMessage({ type: 'ack' } satisfies FromIndexWriter);
+    } else {
       finish();
       port.postMessage({ type: 'done', rows } satisfies FromIndexWriter);
     }

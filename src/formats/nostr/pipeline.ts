@@ -51,16 +51,25 @@ export interface ConvertSummary {
   threads: number;
 }
 
-/** The index writer thread, with a promise for its end. */
+/**
+ * The index writer thread, with a promise for its end. Batches are acknowledged, and the reader
+ * waits when too many are queued: where SQLite is slower than parsing (many threads), memory stays
+ * bounded instead of queueing the whole input in the writer's inbox.
+ */
 class IndexWriterThread {
   private readonly worker: Worker;
   private readonly done: Promise<number>;
+  private queued = 0;
+  private wake: (() => void) | null = null;
   constructor(data: IndexWriterData) {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     this.worker = new Worker(new URL(`./index-writer${ext}`, import.meta.url), { workerData: data });
     this.done = new Promise<number>((resolve, reject) => {
       this.worker.on('message', (m: FromIndexWriter) => {
-        if (m.type === 'done') resolve(m.rows);
+        if (m.type === 'ack') {
+          this.queued--;
+          this.wake?.();
+        } else if (m.type === 'done') resolve(m.rows);
         else reject(new ThreadmillError(m.code === 'SQLITE_FULL' ? 'DISK_FULL' : 'INDEX_WRITE_FAILED', `writing ${data.path}: ${m.message}`));
       });
       this.worker.on('error', (e) => reject(new ThreadmillError('INDEX_WRITE_FAILED', `index writer crashed: ${e.message}`)));
@@ -70,6 +79,13 @@ class IndexWriterThread {
   send(batch: IndexBatch): void {
     const transfer = [batch.keep, batch.ids, batch.pubkeys, batch.kinds, batch.createdAt].map((a) => a.buffer as ArrayBuffer);
     this.worker.postMessage({ type: 'batch', batch } satisfies ToIndexWriter, transfer);
+    this.queued++;
+  }
+  async settle(limit: number): Promise<void> {
+    while (this.queued > limit) {
+      await Promise.race([new Promise<void>((r) => { this.wake = r; }), this.done]);
+      this.wake = null;
+    }
   }
   async finish(): Promise<number> {
     this.worker.postMessage({ type: 'finish' } satisfies ToIndexWriter);
@@ -132,6 +148,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
         linesRead += p.linesRead;
         valid += p.count;
         await days.settle();
+        await index.settle(16);
       },
       async onEnd(engine) {
         await days.finish(engine);
