@@ -141,9 +141,8 @@ function peers(input: string, threads: number[], rows: string[], bytes: number):
   }
 }
 
-async function main(): Promise<void> {
-  const flag = process.argv.indexOf('--mb');
-  const mb = Number(flag > 0 ? process.argv[flag + 1] : process.env.FASTQ_BENCH_MB ?? 1024);
+/** The whole benchmark (for bench/all.ts): `mb` of short reads (default FASTQ_BENCH_MB or 1024). */
+export async function runFastqBench(mb = Number(process.env.FASTQ_BENCH_MB ?? 1024)): Promise<void> {
   const files = prepare(mb);
   const bytes = statSync(files.short).size;
   const threads = threadCounts();
@@ -180,4 +179,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3] as 'parse' | 'stats', process.argv[4]!, Number(process.argv[5]));
-else if (process.argv[1] === self) await main();
+else if (process.argv[1] === self) {
+  const flag = process.argv.indexOf('--mb');
+  await runFastqBench(flag > 0 ? Number(process.argv[flag + 1]) : undefined);
+}
