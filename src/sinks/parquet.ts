@@ -18,12 +18,11 @@ export interface ParquetOptions {
 const COMPRESSION = { zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, none: pw.Compression.UNCOMPRESSED } as const;
 
 /** Arrow JS batch → parquet-wasm batch, through one IPC stream message (a copy into WASM memory). */
-function toWasmBatch(schema: Schema, batch: RecordBatch): pw.RecordBatch {
+function toWasmBatch(batch: RecordBatch): pw.RecordBatch {
   const ipc = RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
   const table = pw.Table.fromIPCStream(ipc);
   const b = table.recordBatch(0);
   if (!b) throw new Error('parquet-wasm: empty IPC table');
-  void schema;
   return b;
 }
 
@@ -31,31 +30,35 @@ export class ParquetWriter {
   private readonly fd: number;
   private readonly done: Promise<void>;
   private controller!: ReadableStreamDefaultController<pw.RecordBatch>;
-  /** Resolves when the transform wants the next batch (backpressure). */
-  private wanted: (() => void) | null = null;
+  /** Wakes a write() that waits for the transform to take the queued batch (backpressure). */
+  private wake: (() => void) | null = null;
   private failure: unknown = null;
   private closed = false;
   rows = 0;
 
-  constructor(path: string, private readonly schema: Schema, options: ParquetOptions = {}) {
+  constructor(path: string, schema: Schema, options: ParquetOptions = {}) {
     this.fd = openSync(path, 'w');
     const input = new ReadableStream<pw.RecordBatch>({
       start: (c) => {
         this.controller = c;
       },
-      pull: () => new Promise<void>((resolve) => {
-        this.wanted = resolve;
-      }),
+      pull: () => this.wakeWriter(),
     }, { highWaterMark: 1 });
     const props = new pw.WriterPropertiesBuilder()
       .setCompression(COMPRESSION[options.compression ?? 'zstd'])
       .setMaxRowGroupSize(options.rowGroupSize ?? 100_000)
       .setCreatedBy('threadmill (parquet-wasm)')
       .build();
-    this.done = this.pump(input, props);
-    this.done.catch((e: unknown) => {
+    this.done = this.pump(input, props).catch((e: unknown) => {
       this.failure = e;
+      this.wakeWriter();
     });
+  }
+
+  private wakeWriter(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
   }
 
   private async pump(input: ReadableStream<pw.RecordBatch>, props: pw.WriterProperties): Promise<void> {
@@ -64,33 +67,37 @@ export class ParquetWriter {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!this.closed || this.failure === null) writeSync(this.fd, value);
+      if (this.failure === null) writeSync(this.fd, value);
     }
   }
 
+  /** Queues one batch (one row group); resolves once the encoder has taken it. */
   async write(batch: RecordBatch): Promise<void> {
     if (this.failure) throw this.failure;
-    this.controller.enqueue(toWasmBatch(this.schema, batch));
+    this.controller.enqueue(toWasmBatch(batch));
     this.rows += batch.numRows;
-    // Wait until the transform has taken it, so batches do not pile up in memory.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const w = this.wanted;
-    this.wanted = null;
-    w?.();
+    while ((this.controller.desiredSize ?? 1) <= 0 && this.failure === null) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+    if (this.failure) throw this.failure;
   }
 
+  /** Flushes the last row group and the footer, and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.controller.close();
-    this.wanted?.();
     try {
       await this.done;
+      if (this.failure) throw this.failure;
     } finally {
       closeSync(this.fd);
     }
   }
 
+  /** Stops without finishing the file (the caller removes it). */
   abort(): void {
     if (this.closed) return;
     this.closed = true;

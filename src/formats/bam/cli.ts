@@ -14,6 +14,7 @@ interface ConvertFlags extends RunFlags {
   tags: boolean;
   limit?: number;
   allowTruncated?: boolean;
+  compression: 'zstd' | 'snappy' | 'none';
 }
 
 function runBase(input: string, flags: RunFlags & { allowTruncated?: boolean }, label: string) {
@@ -40,12 +41,13 @@ export function registerBamCommands(program: Command): void {
     .option('--no-quality', 'leave out the qual column')
     .option('--no-tags', 'leave out the tags column')
     .option('--limit <n>', 'stop after N records', positiveInt('--limit'))
+    .addOption(new Option('--compression <codec>', 'Parquet compression (zstd: smaller; snappy: faster)').choices(['zstd', 'snappy', 'none']).default('zstd'))
     .option('--allow-truncated', 'keep the records before a truncated end instead of failing'))
     .action(action(async (input: string, flags: ConvertFlags) => {
       const base = runBase(input, flags, 'bam convert');
       const r = await convertBam({
         ...base, output: flags.output, format: flags.format, batchSize: flags.batchSize,
-        sequence: flags.sequence, quality: flags.quality, tags: flags.tags, limit: flags.limit,
+        sequence: flags.sequence, quality: flags.quality, tags: flags.tags, limit: flags.limit, compression: flags.compression,
       });
       base.progress.finish();
       const summary = { input, output: flags.output, records: r.written, batches: r.batches, truncated: r.truncated, seconds: r.stats.seconds, threads: r.stats.threads, recordsPerSecond: Math.round(r.written / Math.max(r.stats.seconds, 1e-9)) };

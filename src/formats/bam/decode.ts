@@ -128,6 +128,11 @@ class Builders {
   }
 }
 
+/** Zero rows with the layout of `o` (an empty input still gets a valid output file with its schema). */
+export function emptyColumns(o: DecodeOptions): BamColumns {
+  return new Builders(1, 0, o).take();
+}
+
 /** Every ArrayBuffer of a BamColumns, for transfer. */
 export function columnBuffers(c: BamColumns): ArrayBuffer[] {
   const list: ArrayBufferView[] = [c.qname.offsets, c.qname.data, c.flag, c.refId, c.pos, c.mapq, c.cigar.offsets, c.cigar.data, c.rnext, c.pnext, c.tlen];

@@ -19,7 +19,7 @@ import { bamSchema, toRecordBatch, type BamArrow } from './arrow.js';
 import { RowBatcher, sliceColumns } from './batch.js';
 import { emptyStats, mergeStats, type BamStatsPartial } from './stats.js';
 import type { BamPayload, BamTaskOptions } from './task.js';
-import type { BamColumns } from './decode.js';
+import { emptyColumns, type BamColumns } from './decode.js';
 
 const TASK = new URL('./task.js', import.meta.url);
 
@@ -46,6 +46,8 @@ export interface BamConvertOptions extends BamRunOptions {
   quality?: boolean;
   tags?: boolean;
   limit?: number;
+  /** Parquet page compression (default zstd; see docs/decisions/0004-parquet-writer.md). */
+  compression?: 'zstd' | 'snappy' | 'none';
 }
 
 export interface BamConvertResult { records: number; written: number; batches: number; truncated: boolean; stats: RunStats }
@@ -150,8 +152,8 @@ function badRefId(input: string, chunk: OrderedChunk<BamPayload>, c: BamColumns,
 
 interface Sink { write(batch: import('apache-arrow').RecordBatch): void | Promise<void>; close(): void | Promise<void>; abort(): void }
 
-function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, batchSize: number): Sink {
-  return format === 'ipc' ? new ArrowIpcWriter(path, arrow.schema) : new ParquetWriter(path, arrow.schema, { rowGroupSize: batchSize });
+function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, batchSize: number, compression: BamConvertOptions['compression']): Sink {
+  return format === 'ipc' ? new ArrowIpcWriter(path, arrow.schema) : new ParquetWriter(path, arrow.schema, { rowGroupSize: batchSize, compression });
 }
 
 /** `bam convert`: BAM → Arrow IPC or Parquet, atomically. */
@@ -170,7 +172,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   let taken = 0;
   const ensureSink = (header: BamHeader): { arrow: BamArrow; sink: Sink } => {
     arrow ??= bamSchema(header, schemaOptions);
-    sink ??= openSink(tmp, format, arrow, batchSize);
+    sink ??= openSink(tmp, format, arrow, batchSize, opts.compression);
     return { arrow, sink };
   };
   const writeBatch = async (cols: BamColumns, header: BamHeader): Promise<void> => {
@@ -189,7 +191,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
       taken += keep;
       for (const full of batcher.full()) await writeBatch(full, header);
     }, () => taken >= limit);
-    const rest = batcher.rest();
+    const rest = batcher.rest() ?? (batches === 0 ? emptyColumns({ ...schemaOptions, nRef: 0 }) : null);
     if (rest) await writeBatch(rest, run.header);
     const s = ensureSink(run.header);
     await s.sink.close();
