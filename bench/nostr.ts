@@ -6,7 +6,7 @@
  *
  *   node dist/bench/nostr.js [--threads 1,2] [--events 100000]
  */
-import { existsSync, mkdirSync, writeFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
