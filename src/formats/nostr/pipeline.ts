@@ -138,11 +138,12 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
       async onChunk(chunk, engine) {
         const p = chunk.payload;
         const keep = new Uint8Array(p.count);
+        const proto = Buffer.from(p.proto.buffer, p.proto.byteOffset, p.proto.length);
         for (let i = 0; i < p.count; i++) {
           if (!seen.add(p.ids, i * 32)) continue;
           keep[i] = 1;
           written++;
-          days.add(engine, Math.floor(p.createdAt[i]! / 86400), p.proto, i === 0 ? 0 : p.ends[i - 1]!, p.ends[i]!);
+          days.add(engine, Math.floor(p.createdAt[i]! / 86400), proto, i === 0 ? 0 : p.ends[i - 1]!, p.ends[i]!);
         }
         index.send({ n: p.count, keep, ids: p.ids, pubkeys: p.pubkeys, kinds: p.kinds, createdAt: p.createdAt });
         linesRead += p.linesRead;

@@ -129,8 +129,8 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
      * One segment of a day file as raw deflate ending in a sync flush, so segments compressed in
      * parallel concatenate into a single valid deflate stream (pigz's method).
      */
-    deflateSegment(arg: { data: Uint8Array }, options) {
-      const out = deflateRawSync(arg.data, { level: options.compressionLevel, finishFlush: constants.Z_SYNC_FLUSH });
+    deflateSegment(arg: { data: Uint8Array; length: number }, options) {
+      const out = deflateRawSync(arg.data.subarray(0, arg.length), { level: options.compressionLevel, finishFlush: constants.Z_SYNC_FLUSH });
       const own = new Uint8Array(out.length);
       own.set(out);
       return { value: own, transfer: [own.buffer] };
