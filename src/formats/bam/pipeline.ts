@@ -105,7 +105,7 @@ function locateBlockSafe(path: string, uoffset: number): number {
 }
 
 /** Shared run loop: header from chunk 0, fatal record errors, reference-id checks for streams. */
-async function runBam<T>(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader, chunk: OrderedChunk<BamPayload>) => void | Promise<void>, shouldStop?: () => boolean): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean; extra?: T }> {
+async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader) => void | Promise<void>, shouldStop?: () => boolean): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean }> {
   const pre = readHeaderFromFile(opts.input);
   let header: BamHeader | null = pre;
   let truncated = false;
@@ -134,7 +134,7 @@ async function runBam<T>(opts: BamRunOptions, taskOptions: BamTaskOptions, onPay
       }
       const cols = p.columns;
       if (cols && cols.maxRef >= header.references.length) throw badRefId(opts.input, chunk, cols, header.references.length);
-      await onPayload(p, header, chunk);
+      await onPayload(p, header);
     },
   };
   const stats = await runChunks(engineOptions);

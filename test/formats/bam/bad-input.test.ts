@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -140,4 +141,21 @@ test('a reference id out of range: BAM_BAD_RECORD with record number and block',
   const f = await expectFailure(bgzip(bad, join(dir, 'ref.bam')), dir);
   assert.equal(f.code, 'BAM_BAD_RECORD');
   assert.match(f.message, /record 2501 in the BGZF block at compressed offset \d+ .*reference id 77 out of range \[-1, 3\)/);
+});
+
+test('a reference id out of range read from stdin: exit 1, BAM_BAD_RECORD with the record number', { skip: skipNoSamtools }, () => {
+  const { raw } = good();
+  const dir = tempDir();
+  const recs = recordOffsets(raw);
+  const bad = Buffer.from(raw);
+  bad.writeInt32LE(5, recs[1_200]! + 24); // next refID
+  const input = bgzip(bad, join(dir, 'mate.bam'));
+  const out = join(dir, 'out.arrow');
+  const fd = openSync(input, 'r');
+  const entry = fileURLToPath(new URL('./cli-entry.js', import.meta.url));
+  const r = spawnSync(process.execPath, [entry, 'bam', 'convert', '-', '-o', out, '-j', '2', '--quiet'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+  closeSync(fd);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /error \[BAM_BAD_RECORD\]: -: record 1201 .*reference id 5 out of range \[-1, 3\)/);
+  assert.ok(!existsSync(out));
 });
