@@ -57,33 +57,76 @@ export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArro
   };
 }
 
-/** Validity bitmap (LSB first) for rows where `valid(i)`, and the null count. */
-function bitmap(n: number, valid: (i: number) => boolean): { bits: Uint8Array; nulls: number } {
-  const bits = new Uint8Array((n + 7) >> 3);
+/**
+ * Validity bitmaps (LSB first) and null counts, one monomorphic loop per rule: a shared loop
+ * calling a per-column closure was 5% of the main thread's time.
+ */
+interface Bits { bits: Uint8Array; nulls: number }
+
+function bitsNonZero(a: Int32Array): Bits {
+  const bits = new Uint8Array((a.length + 7) >> 3);
   let nulls = 0;
-  for (let i = 0; i < n; i++) {
-    if (valid(i)) bits[i >> 3]! |= 1 << (i & 7);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== 0) bits[i >> 3]! |= 1 << (i & 7);
     else nulls++;
   }
   return { bits, nulls };
 }
 
-function withNulls<T extends DataType>(props: Record<string, unknown> & { type: T; length: number }, n: number, valid: (i: number) => boolean): Data<T> {
-  const { bits, nulls } = bitmap(n, valid);
-  return makeData({ ...props, nullCount: nulls, nullBitmap: nulls > 0 ? bits : undefined } as never) as Data<T>;
+function bitsNonNegative(a: Int32Array): Bits {
+  const bits = new Uint8Array((a.length + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! >= 0) bits[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { bits, nulls };
+}
+
+function bitsNot255(a: Uint8Array): Bits {
+  const bits = new Uint8Array((a.length + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== 255) bits[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { bits, nulls };
+}
+
+/** Rows whose text is non-empty (empty stands for SAM `*`). */
+function bitsNonEmpty(offsets: Int32Array, n: number): Bits {
+  const bits = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (offsets[i + 1]! > offsets[i]!) bits[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { bits, nulls };
+}
+
+function withNulls<T extends DataType>(props: Record<string, unknown> & { type: T; length: number }, b: Bits): Data<T> {
+  return makeData({ ...props, nullCount: b.nulls, nullBitmap: b.nulls > 0 ? b.bits : undefined } as never) as Data<T>;
 }
 
 /** A text column where an empty value stands for SAM `*` (null). */
 function textData(t: TextColumn, n: number, nullable: boolean): Data<Utf8> {
   const props = { type: utf8(), length: n, valueOffsets: t.offsets, data: t.data };
-  const o = t.offsets;
-  return nullable ? withNulls(props, n, (i) => o[i + 1]! > o[i]!) : makeData(props);
+  return nullable ? withNulls(props, bitsNonEmpty(t.offsets, n)) : makeData(props);
+}
+
+/** 0, 2, 4, ...: the offsets of the two-letter keys, shared by all batches (read-only). */
+let evens = new Int32Array(0);
+function evenOffsets(n: number): Int32Array {
+  if (evens.length < n) {
+    evens = new Int32Array(Math.max(n, evens.length * 2));
+    for (let i = 0; i < evens.length; i++) evens[i] = 2 * i;
+  }
+  return evens.subarray(0, n);
 }
 
 function tagsData(t: TagColumn, n: number): Data {
   const entryCount = t.entries[n]!;
-  const keyOffsets = new Int32Array(entryCount + 1);
-  for (let i = 0; i <= entryCount; i++) keyOffsets[i] = 2 * i;
+  const keyOffsets = evenOffsets(entryCount + 1);
   const key = makeData({ type: utf8(), length: entryCount, valueOffsets: keyOffsets, data: t.keys });
   const value = makeData({ type: utf8(), length: entryCount, valueOffsets: t.values.offsets, data: t.values.data });
   const type = tagsType();
@@ -93,23 +136,20 @@ function tagsData(t: TagColumn, n: number): Data {
 
 function dictData(indices: Int32Array, dictionary: Vector<Utf8>, id: number, n: number): Data {
   const type = new Dictionary(utf8(), new Int32(), id);
-  return withNulls({ type, length: n, data: indices, dictionary }, n, (i) => indices[i]! >= 0);
+  return withNulls({ type, length: n, data: indices, dictionary }, bitsNonNegative(indices));
 }
 
 export function toRecordBatch(a: BamArrow, c: BamColumns): RecordBatch {
   const n = c.rows;
-  const pos = c.pos;
-  const pnext = c.pnext;
-  const mapq = c.mapq;
   const children: Data[] = [
     textData(c.qname, n, false),
     makeData({ type: new Uint16(), length: n, data: c.flag }),
     dictData(c.refId, a.rnameDict, RNAME_ID, n),
-    withNulls({ type: new Int32(), length: n, data: pos }, n, (i) => pos[i] !== 0),
-    withNulls({ type: new Uint8(), length: n, data: mapq }, n, (i) => mapq[i] !== 255),
+    withNulls({ type: new Int32(), length: n, data: c.pos }, bitsNonZero(c.pos)),
+    withNulls({ type: new Uint8(), length: n, data: c.mapq }, bitsNot255(c.mapq)),
     textData(c.cigar, n, true),
     dictData(c.rnext, a.rnextDict, RNEXT_ID, n),
-    withNulls({ type: new Int32(), length: n, data: pnext }, n, (i) => pnext[i] !== 0),
+    withNulls({ type: new Int32(), length: n, data: c.pnext }, bitsNonZero(c.pnext)),
     makeData({ type: new Int32(), length: n, data: c.tlen }),
   ];
   if (a.options.sequence) children.push(textData(c.seq!, n, true));
