@@ -6,6 +6,7 @@ export class Bytes {
   constructor(capacity: number) {
     this.buf = new Uint8Array(Math.max(64, capacity));
   }
+  private dv: DataView | null = null;
   /** Makes room for `extra` more bytes; returns the (possibly new) buffer. */
   reserve(extra: number): Uint8Array {
     const need = this.len + extra;
@@ -13,8 +14,14 @@ export class Bytes {
       const next = new Uint8Array(Math.max(need, this.buf.length * 2));
       next.set(this.buf.subarray(0, this.len));
       this.buf = next;
+      this.dv = null;
     }
     return this.buf;
+  }
+  /** A DataView of the current buffer (call after reserve()). */
+  view(): DataView {
+    this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return this.dv;
   }
   push(byte: number): void {
     this.reserve(1)[this.len++] = byte;
