@@ -12,7 +12,7 @@ import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
 import type { Progress } from '../../engine/progress.js';
 import type { LocatedError } from '../../engine/run-types.js';
 import { IdSet } from './id-set.js';
-import { DayFiles } from './day-files.js';
+import { DayFiles, type DayBudgets } from './day-files.js';
 import { forEachIndexedId, indexPath } from './index-db.js';
 import { rebuildIndex } from './index-rebuild.js';
 import type { ConvertPayload, NostrTaskOptions } from './task.js';
@@ -34,6 +34,8 @@ export interface ConvertOptions {
   signal?: AbortSignal;
   onRecordError?: (e: LocatedError) => void;
   warn?: (message: string) => void;
+  /** Memory budgets of the day files (tests shrink them to exercise early flushes and compaction). */
+  dayBudgets?: DayBudgets;
 }
 
 export const REJECT_CATEGORIES: readonly RejectCategory[] = ['parse_error', 'invalid_field', 'invalid_kind', 'invalid_id', 'invalid_signature'];
@@ -127,7 +129,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
     validateIds: o.validateIds ?? true, validateSignatures: o.validateSignatures ?? true, filterKinds: o.filterKinds ?? true, compressionLevel: o.compressionLevel ?? 6,
   };
   const threads = o.threads ?? undefined;
-  const days = new DayFiles(o.outDir, tx, 2 * (threads ?? 4));
+  const days = new DayFiles(o.outDir, tx, 2 * (threads ?? 4), o.dayBudgets);
   let linesRead = 0;
   let valid = 0;
   let written = 0;
@@ -138,13 +140,14 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
       async onChunk(chunk, engine) {
         const p = chunk.payload;
         const keep = new Uint8Array(p.count);
-        const proto = Buffer.from(p.proto.buffer, p.proto.byteOffset, p.proto.length);
+        const proto = days.share(p.proto);
         for (let i = 0; i < p.count; i++) {
           if (!seen.add(p.ids, i * 32)) continue;
           keep[i] = 1;
           written++;
           days.add(engine, Math.floor(p.createdAt[i]! / 86400), proto, i === 0 ? 0 : p.ends[i - 1]!, p.ends[i]!);
         }
+        days.afterChunk();
         index.send({ n: p.count, keep, ids: p.ids, pubkeys: p.pubkeys, kinds: p.kinds, createdAt: p.createdAt });
         linesRead += p.linesRead;
         valid += p.count;
@@ -163,7 +166,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
     const seconds = (performance.now() - started) / 1000;
     return {
       lines_read: linesRead, valid, written, duplicates: valid - written, rejected, rejected_total: errorLog.total,
-      files_written: days.eventsPerFile().size, seconds, events_per_second: seconds > 0 ? Math.round(stats.records / seconds) : 0, threads: stats.threads,
+      files_written: days.filesWritten, seconds, events_per_second: seconds > 0 ? Math.round(stats.records / seconds) : 0, threads: stats.threads,
     };
   } catch (err) {
     errorLog.close();

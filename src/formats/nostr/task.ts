@@ -9,6 +9,7 @@ import { defineTask, lineFraming, type RecordError } from '../../engine/plugin.j
 import { checkLine, type ValidationOptions } from './event.js';
 import { createVerifier, withVerdictCache, type Verifier } from './verify.js';
 import { ByteSink, writeDelimitedEvent } from './proto.js';
+import type { SegmentParts } from './day-files.js';
 
 export interface NostrTaskOptions extends ValidationOptions { compressionLevel: number }
 
@@ -71,9 +72,16 @@ class Columns {
       count: n, linesRead,
       ids: this.ids.slice(0, n * 32), pubkeys: this.pubkeys.slice(0, n * 32),
       kinds: this.kinds.slice(0, n), createdAt: this.createdAt.slice(0, n), ends: this.ends.slice(0, n),
-      proto: this.proto.bytes().slice(),
+      proto: shared(this.proto.bytes()),
     };
   }
+}
+
+/** A copy in shared memory, so day segments can point into it from any thread without copying. */
+function shared(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  out.set(bytes);
+  return out;
 }
 
 function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
@@ -120,7 +128,8 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
       start = stop + 1;
     }
     const payload = cols.finish(line);
-    const transfer = [payload.ids, payload.pubkeys, payload.kinds, payload.createdAt, payload.ends, payload.proto].map((a) => a.buffer as ArrayBuffer);
+    // proto is shared memory (not transferred): the main thread hands slices of it to other workers.
+    const transfer = [payload.ids, payload.pubkeys, payload.kinds, payload.createdAt, payload.ends].map((a) => a.buffer as ArrayBuffer);
     return { payload, transfer, records, lines: newlines, errors };
   },
 
@@ -129,8 +138,8 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
      * One segment of a day file as raw deflate ending in a sync flush, so segments compressed in
      * parallel concatenate into a single valid deflate stream (pigz's method).
      */
-    deflateSegment(arg: { data: Uint8Array; length: number }, options) {
-      const out = deflateRawSync(arg.data.subarray(0, arg.length), { level: options.compressionLevel, finishFlush: constants.Z_SYNC_FLUSH });
+    deflateSegment(arg: SegmentParts, options) {
+      const out = deflateRawSync(arg.parts.length === 1 ? arg.parts[0]! : Buffer.concat(arg.parts), { level: options.compressionLevel, finishFlush: constants.Z_SYNC_FLUSH });
       const own = new Uint8Array(out.length);
       own.set(out);
       return { value: own, transfer: [own.buffer] };

@@ -82,6 +82,18 @@ test('-j 1 and -j 4 give byte-identical output directories; events keep input or
   assert.deepEqual(order, expected);
 });
 
+test('memory budgets: compaction keeps the bytes; early flushes keep the events', async () => {
+  const ref = freshDir();
+  await convert([plain], ref, { chunkSize: 1 << 16 });
+  const compacted = freshDir();
+  await convert([plain], compacted, { chunkSize: 1 << 16, dayBudgets: { pending: 96 << 20, retained: 1 } });
+  assert.deepEqual(snapshot(compacted), snapshot(ref));
+  const early = freshDir();
+  const s = await convert([plain], early, { chunkSize: 1 << 16, dayBudgets: { pending: 4096, retained: 1 << 16 } });
+  assert.equal(s.written, 600);
+  assert.deepEqual((await decodeDir(early)).sort(byId), [...events].sort(byId));
+});
+
 test('stdin and .gz give the same bytes as the plain file', async () => {
   const ref = freshDir();
   await convert([plain], ref);
