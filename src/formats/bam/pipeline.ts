@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { runChunks, type EngineOptions } from '../../engine/run.js';
+import { describeInput } from '../../engine/source.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { UsageError } from '../../engine/errors.js';
 import { blockSizeAt, inflateBlock, isBgzfHeader, locateBlock } from '../../engine/bgzf.js';
@@ -67,7 +68,8 @@ export function outputFormat(output: string, format?: string): BamOutputFormat {
  * any worker starts and workers can check reference ids. Null for inputs that are not BGZF files.
  */
 export function readHeaderFromFile(path: string): BamHeader | null {
-  if (path === '-') return null;
+  // describeInput names a missing or unreadable input with the engine's codes (INPUT_NOT_FOUND, ...).
+  if (path === '-' || describeInput(path).kind !== 'bgzf') return null;
   const fd = openSync(path, 'r');
   try {
     const parts: Uint8Array[] = [];
