@@ -159,3 +159,28 @@ test('a reference id out of range read from stdin: exit 1, BAM_BAD_RECORD with t
   assert.match(r.stderr, /error \[BAM_BAD_RECORD\]: -: record 1201 .*reference id 5 out of range \[-1, 3\)/);
   assert.ok(!existsSync(out));
 });
+
+test('random byte damage in records: correct output or a coded error, never a crash', { skip: skipNoSamtools }, async () => {
+  const dir = tempDir();
+  const raw = gunzipSync(readFileSync(samToBam(generateSam({ records: 300, seed: 17 }), join(dir, 'small.bam'))));
+  const first = headerLength(raw);
+  let x = 99;
+  const rnd = (n: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  const codes = new Set<string>();
+  for (let round = 0; round < 12; round++) {
+    const bad = Buffer.from(raw);
+    for (let k = 0; k < 10 + rnd(30); k++) bad[first + rnd(raw.length - first)] = rnd(256);
+    const input = bgzip(bad, join(dir, `m${round}.bam`));
+    try {
+      await convertBam({ input, output: join(dir, `m${round}.arrow`), threads: 2, chunkSize: 1 << 16 });
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      assert.ok(typeof code === 'string' && /^(BAM|BGZF)_/.test(code), `round ${round}: ${String(code)} ${(err as Error).message}`);
+      codes.add(code);
+    }
+  }
+  assert.ok(codes.size > 0, 'no damage was detected at all');
+});
