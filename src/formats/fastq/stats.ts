@@ -176,7 +176,7 @@ function medianOfRanks(p: StatsPartial, from: number, n: number): number {
  * Quartiles as Tukey's hinges: Q2 is the median; Q1/Q3 the medians of the lower/upper half, each
  * half including the median when the count is odd. This equals seqkit's numbers on every file we
  * compared except where seqkit 2.3.0 halves Q1/Q3 (all reads of one length: 12.5 for 25 bp reads);
- * see docs/decisions/0005-fastq-stats.md.
+ * see docs/decisions/0007-fastq-stats.md.
  */
 export function quartiles(p: StatsPartial): [number, number, number] {
   const n = p.records;

@@ -9,7 +9,7 @@
  *   a byte >= t:        x + (128 - t)·0x01010101            (valid bytes only)
  *   a byte == 0:        ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x)  (exact, no false hits)
  * Top bits are summed per lane (`acc += m >>> 7`, at most 255 times) and folded at the end.
- * Measured against the 256-entry histogram it replaces: see docs/decisions/0005-fastq-stats.md.
+ * Measured against the 256-entry histogram it replaces: see docs/decisions/0007-fastq-stats.md.
  */
 const ONES = 0x01010101;
 const HIGH = 0x80808080 | 0;
