@@ -8,7 +8,7 @@ import { registerBamCommands } from './formats/bam/cli.js';
 const program = new Command('threadmill')
   .description('turn very large record files into useful outputs using every core')
   .version('0.1.0')
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
 registerNostrCommands(program);
