@@ -20,6 +20,7 @@ import { crc32 } from 'node:zlib';
 import type { EngineHandle } from '../../engine/run-types.js';
 import type { OutputTransaction } from '../../engine/atomic.js';
 import { dayKey } from './day.js';
+import { releaseShared } from '../../engine/shared-pool.js';
 
 /** Segment size: large enough that a sync flush (5 bytes) and a lost 32 KiB window cost < 0.5%. */
 export const SEGMENT_BYTES = 1 << 20;
@@ -36,8 +37,12 @@ const GZIP_HEADER = Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03
 /** The empty final deflate block (BFINAL=1, fixed Huffman, end-of-block). */
 const FINAL_BLOCK = Uint8Array.of(0x03, 0x00);
 
-/** A chunk's shared buffer of encoded events, and how many pending slices still point into it. */
-export interface SharedChunk { bytes: Uint8Array; slices: number }
+/**
+ * A chunk's shared buffer of encoded events: how many pending slices and segments being compressed
+ * still point into it, and whether all its records were added. When all three say done, the
+ * buffer is released for its worker to reuse (engine/shared-pool.ts).
+ */
+export interface SharedChunk { bytes: Uint8Array; slices: number; compressing: number; sealed: boolean }
 
 interface Slice { chunk: SharedChunk; start: number; end: number }
 
@@ -82,7 +87,7 @@ export class DayFiles {
 
   /** Registers a chunk's shared buffer before its records are added. */
   share(bytes: Uint8Array): SharedChunk {
-    return { bytes, slices: 0 };
+    return { bytes, slices: 0, compressing: 0, sealed: false };
   }
 
   /** Appends one length-delimited record to its day; may start compressing a full segment. */
@@ -98,8 +103,10 @@ export class DayFiles {
     if (this.pendingTotal > this.budgets.pending) this.flushLargest(engine);
   }
 
-  /** Called after each chunk: releases chunks no slice points into, compacts when too many are kept. */
-  afterChunk(): void {
+  /** Called after each chunk's records: releases what nothing points into, compacts when too much is kept. */
+  afterChunk(chunk: SharedChunk): void {
+    chunk.sealed = true;
+    releaseIfDone(chunk);
     this.release();
     if (this.retainedBytes > this.budgets.retained) this.compact();
   }
@@ -138,13 +145,23 @@ export class DayFiles {
 
   private flush(engine: EngineHandle, day: Day): void {
     const parts = day.slices.map((s) => s.chunk.bytes.subarray(s.start, s.end));
-    for (const s of day.slices) s.chunk.slices--;
+    const chunks = day.slices.map((s) => s.chunk);
+    for (const c of chunks) {
+      c.slices--;
+      c.compressing++;
+    }
     for (const p of parts) day.crc = crc32(p, day.crc);
     day.size = (day.size + day.length) % 2 ** 32;
     this.pendingTotal -= day.length;
     day.slices = [];
     day.length = 0;
     const compressed = engine.call<Uint8Array>('deflateSegment', { parts } satisfies SegmentParts);
+    void compressed.then(() => {
+      for (const c of chunks) {
+        c.compressing--;
+        releaseIfDone(c);
+      }
+    }, () => {});
     day.written = day.written.then(async () => appendFileSync(day.tmpPath, await compressed));
     this.inFlight.push(day.written);
   }
@@ -176,8 +193,9 @@ export class DayFiles {
         own.set(s.chunk.bytes.subarray(s.start, s.end), at);
         at += s.end - s.start;
         s.chunk.slices--;
+        releaseIfDone(s.chunk);
       }
-      day.slices = [{ chunk: { bytes: own, slices: 1 }, start: 0, end: day.length }];
+      day.slices = [{ chunk: { bytes: own, slices: 1, compressing: 0, sealed: true }, start: 0, end: day.length }];
     }
     this.release();
     for (const day of this.days.values()) {
@@ -187,6 +205,10 @@ export class DayFiles {
       }
     }
   }
+}
+
+function releaseIfDone(c: SharedChunk): void {
+  if (c.sealed && c.slices === 0 && c.compressing === 0) releaseShared(c.bytes);
 }
 
 function trailer(crc: number, size: number): Uint8Array {

@@ -28,7 +28,8 @@ const db = new Database(path);
 // A temporary copy that is renamed into place only when complete: no journal needed for safety.
 db.pragma('journal_mode = OFF');
 db.pragma('synchronous = OFF');
-db.pragma('cache_size = -262144');
+// 64 MiB: a 256 MiB cache gained little on inserts and added ~190 MB of RSS on a 600 MB input.
+db.pragma('cache_size = -65536');
 db.exec(SCHEMA);
 const insert = db.prepare('INSERT OR IGNORE INTO events (id, kind, pubkey, created_at, file_path, indexed_at) VALUES (?, ?, ?, ?, ?, ?)');
 let rows = 0;

@@ -147,7 +147,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
           written++;
           days.add(engine, Math.floor(p.createdAt[i]! / 86400), proto, i === 0 ? 0 : p.ends[i - 1]!, p.ends[i]!);
         }
-        days.afterChunk();
+        days.afterChunk(proto);
         index.send({ n: p.count, keep, ids: p.ids, pubkeys: p.pubkeys, kinds: p.kinds, createdAt: p.createdAt });
         linesRead += p.linesRead;
         valid += p.count;

@@ -10,6 +10,7 @@ import { checkLine, type ValidationOptions } from './event.js';
 import { createVerifier, withVerdictCache, type Verifier } from './verify.js';
 import { ByteSink, writeDelimitedEvent } from './proto.js';
 import type { SegmentParts } from './day-files.js';
+import { SharedOutputPool } from '../../engine/shared-pool.js';
 
 export interface NostrTaskOptions extends ValidationOptions { compressionLevel: number }
 
@@ -86,9 +87,11 @@ class Columns {
   }
 }
 
-/** A copy in shared memory, so day segments can point into it from any thread without copying. */
+const outputs = new SharedOutputPool();
+
+/** A copy in (recycled) shared memory, so day segments can point into it from any thread. */
 function shared(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  const out = outputs.take(bytes.length);
   out.set(bytes);
   return out;
 }
