@@ -4,8 +4,8 @@
  * is a list of slices of those buffers (adjacent records merge into one slice), so the main thread
  * does O(1) work per event. A full segment (1 MiB) goes to a worker, which gathers its slices and
  * compresses them as raw deflate ending in a sync flush (pigz's method); the main thread appends
- * the compressed segments in order between one gzip header and one trailer, keeping the CRC32
- * running (zlib.crc32, GB/s). One gzip member per day and run, byte-identical whatever -j is or
+ * the compressed segments in order between one gzip header and one trailer, combining the segments'
+ * CRC-32s (computed by the workers) with crc32Combine. One gzip member per day and run, byte-identical whatever -j is or
  * however the input was chunked, because segment cuts depend only on the sequence of records.
  *
  * Measured before this design: copying each event into per-day buffers on the main thread cost
@@ -16,7 +16,7 @@
  */
 import { appendFileSync, copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32Combine } from '../../engine/crc32-combine.js';
 import type { EngineHandle } from '../../engine/run-types.js';
 import type { OutputTransaction } from '../../engine/atomic.js';
 import { dayKey } from './day.js';
@@ -48,6 +48,8 @@ interface Slice { chunk: SharedChunk; start: number; end: number }
 
 /** What a worker receives to compress one segment: views of shared memory, in order. */
 export interface SegmentParts { parts: Uint8Array[] }
+/** What comes back: the raw deflate bytes and the CRC-32 and length of the uncompressed segment. */
+export interface CompressedSegment { deflated: Uint8Array; crc: number; length: number }
 
 class Day {
   slices: Slice[] = [];
@@ -150,19 +152,22 @@ export class DayFiles {
       c.slices--;
       c.compressing++;
     }
-    for (const p of parts) day.crc = crc32(p, day.crc);
     day.size = (day.size + day.length) % 2 ** 32;
     this.pendingTotal -= day.length;
     day.slices = [];
     day.length = 0;
-    const compressed = engine.call<Uint8Array>('deflateSegment', { parts } satisfies SegmentParts);
+    const compressed = engine.call<CompressedSegment>('deflateSegment', { parts } satisfies SegmentParts);
     void compressed.then(() => {
       for (const c of chunks) {
         c.compressing--;
         releaseIfDone(c);
       }
     }, () => {});
-    day.written = day.written.then(async () => appendFileSync(day.tmpPath, await compressed));
+    day.written = day.written.then(async () => {
+      const seg = await compressed;
+      day.crc = crc32Combine(day.crc, seg.crc, seg.length);
+      appendFileSync(day.tmpPath, seg.deflated);
+    });
     this.inFlight.push(day.written);
   }
 

@@ -67,19 +67,17 @@ export class IdSet {
     this.keys = new Uint32Array(this.capacity * WORDS);
     this.used = new Uint8Array(this.capacity);
     this.size = 0;
-    const bytes = new Uint8Array(oldKeys.buffer, oldKeys.byteOffset, oldKeys.byteLength);
-    for (let s = 0; s < oldCap; s++) if (oldUsed[s]) this.addWords(bytes, s * KEY);
-  }
-
-  /** Re-inserts a key copied from the old table (stored in native word order). */
-  private addWords(nativeBytes: Uint8Array, offset: number): void {
-    const words = new Uint32Array(nativeBytes.buffer, nativeBytes.byteOffset + offset, WORDS);
+    // Re-insert word by word: a view per key here was 10% of the main thread's time.
     const mask = this.capacity - 1;
-    let slot = mix(words[0]!, words[1]!, words[2]!, words[3]!) & mask;
-    while (this.used[slot]) slot = (slot + 1) & mask;
-    this.used[slot] = 1;
-    this.keys.set(words, slot * WORDS);
-    this.size++;
+    for (let s = 0; s < oldCap; s++) {
+      if (!oldUsed[s]) continue;
+      const from = s * WORDS;
+      let slot = mix(oldKeys[from]!, oldKeys[from + 1]!, oldKeys[from + 2]!, oldKeys[from + 3]!) & mask;
+      while (this.used[slot]) slot = (slot + 1) & mask;
+      this.used[slot] = 1;
+      for (let w = 0; w < WORDS; w++) this.keys[slot * WORDS + w] = oldKeys[from + w]!;
+      this.size++;
+    }
   }
 }
 

@@ -4,12 +4,12 @@
  * typed arrays (ids, pubkeys, kinds, created_at, record ends, protobuf bytes) moved to the main
  * thread, which only deduplicates ids and appends bytes; it never sees an event object.
  */
-import { deflateRawSync, constants } from 'node:zlib';
+import { deflateRawSync, constants, crc32 } from 'node:zlib';
 import { defineTask, lineFraming, type RecordError } from '../../engine/plugin.js';
 import { checkLine, type ValidationOptions } from './event.js';
 import { createVerifier, withVerdictCache, type Verifier } from './verify.js';
 import { ByteSink, writeDelimitedEvent } from './proto.js';
-import type { SegmentParts } from './day-files.js';
+import type { SegmentParts, CompressedSegment } from './day-files.js';
 import { SharedOutputPool } from '../../engine/shared-pool.js';
 
 export interface NostrTaskOptions extends ValidationOptions { compressionLevel: number }
@@ -151,10 +151,11 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
      * parallel concatenate into a single valid deflate stream (pigz's method).
      */
     deflateSegment(arg: SegmentParts, options) {
-      const out = deflateRawSync(arg.parts.length === 1 ? arg.parts[0]! : Buffer.concat(arg.parts), { level: options.compressionLevel, finishFlush: constants.Z_SYNC_FLUSH });
+      const data = arg.parts.length === 1 ? arg.parts[0]! : Buffer.concat(arg.parts);
+      const out = deflateRawSync(data, { level: options.compressionLevel, finishFlush: constants.Z_SYNC_FLUSH });
       const own = new Uint8Array(out.length);
       own.set(out);
-      return { value: own, transfer: [own.buffer] };
+      return { value: { deflated: own, crc: crc32(data), length: data.length } satisfies CompressedSegment, transfer: [own.buffer] };
     },
   },
 });
