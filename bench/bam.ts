@@ -11,28 +11,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { timeCommand, writeSection, type Timed } from './report.js';
+import { arg, prng, timeCommand, writeSection, type Timed } from './report.js';
 
 const dataDir = fileURLToPath(new URL('../../bench/data/', import.meta.url));
 const mainCli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 /** Until src/cli.ts registers the bam commands, the test entry (bam commands only) stands in. */
 const cli = readFileSync(mainCli, 'utf8').includes('registerBamCommands') ? mainCli : fileURLToPath(new URL('../test/formats/bam/cli-entry.js', import.meta.url));
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
-/** xorshift32, deterministic. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 /** Pools that reads are sliced from, so generating 2M reads takes seconds, not minutes. */
 function pools(r: () => number, n: number): { bases: string; quals: string } {

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 
 import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { timeCommand, writeSection, type Timed } from './report.js';
+import { prng, timeCommand, writeSection, type Timed } from './report.js';
 import { runFastq } from '../src/formats/fastq/pipeline.js';
 import { parseChunk } from '../src/formats/fastq/parse.js';
 import { readFileSync } from 'node:fs';
@@ -17,16 +17,6 @@ import { readFileSync } from 'node:fs';
 const dataDir = fileURLToPath(new URL('../../bench/data/', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
-/** xorshift32: deterministic and fast enough to write 1 GB in a few seconds. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 /** Pools of bases and Illumina-like qualities (mostly high, '#' tails, some '@' = Q31 at line starts). */
 function pools(r: () => number): { bases: Buffer; quals: Buffer } {

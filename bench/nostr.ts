@@ -13,15 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { timeCommand, writeSection } from './report.js';
+import { arg, timeCommand, writeSection } from './report.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(here, '../../bench/data');
 const cli = join(here, '../src/cli.js');
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const cores = availableParallelism();
 const threadList = (arg('--threads') ?? [1, 2, 4, 8, 16, 32].filter((t) => t <= cores).join(',')).split(',').map(Number);
 const nEvents = Number(arg('--events') ?? 100_000);

@@ -33,3 +33,20 @@ export function timeCommand(cmd: string, args: string[], opts: { input?: string;
   const m = /__RSS_KB=(\d+)/.exec(r.stderr ?? '');
   return { seconds, peakRssMiB: m ? Number(m[1]) / 1024 : -1, status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/__RSS_KB=\d+\n?/, '') };
 }
+
+/** `--name value` from the command line. */
+export function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** xorshift32: deterministic and fast enough to write 1 GB of test data in a few seconds. */
+export function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
