@@ -168,6 +168,8 @@ export class DayFiles {
       day.crc = crc32Combine(day.crc, seg.crc, seg.length);
       appendFileSync(day.tmpPath, seg.deflated);
     });
+    // A failed run abandons these chains; mark them handled (finish() and settle() still see errors).
+    day.written.catch(() => {});
     this.inFlight.push(day.written);
   }
 
