@@ -58,6 +58,13 @@ export function printRecordError(flags: RunFlags): (e: LocatedError) => void {
   };
 }
 
+/** Said once after the first few rejections were printed. */
+export function moreErrorsNote(flags: RunFlags): () => void {
+  return () => {
+    if (!flags.quiet) process.stderr.write(`threadmill: further rejections are counted in the summary${flags.rejects ? ` and written to ${flags.rejects}` : '; --rejects FILE keeps them all'}\n`);
+  };
+}
+
 export function warner(flags: RunFlags): (message: string) => void {
   return (m) => {
     if (!flags.quiet) process.stderr.write(`threadmill: warning: ${m}\n`);

@@ -14,6 +14,8 @@ export interface ErrorLogOptions {
   /** Called for the first `echo` errors, e.g. to print them on stderr. */
   onError?: (e: LocatedError) => void;
   echo?: number;
+  /** Called once when the first error past `echo` arrives (e.g. to say where the rest go). */
+  onMore?: () => void;
 }
 
 export class ErrorLog {
@@ -30,6 +32,7 @@ export class ErrorLog {
     this.total++;
     this.counts.set(e.category, (this.counts.get(e.category) ?? 0) + 1);
     if (this.total <= (this.options.echo ?? 0)) this.options.onError?.(e);
+    else if (this.total === (this.options.echo ?? 0) + 1) this.options.onMore?.();
     if (this.fd !== null) {
       this.pending.push(JSON.stringify({ input: e.input, line: e.line ?? null, record: e.record ?? null, offset: e.offset, category: e.category, reason: e.reason, text: e.text ?? null }));
       if (this.pending.length >= 1024) this.flush();

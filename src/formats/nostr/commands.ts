@@ -1,7 +1,7 @@
 /** The `threadmill nostr` command group: convert, cat, lookup, stats, index rebuild. */
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { addRunOptions, action, progressFor, printRecordError, warner, interruptSignal, formatTable, nonNegativeInt, type RunFlags } from '../../cli/common.js';
+import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, nonNegativeInt, type RunFlags } from '../../cli/common.js';
 import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
 import { readPbGz, eventToJson } from './pb-reader.js';
 import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
@@ -58,7 +58,7 @@ function registerConvert(nostr: Command): void {
         inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize,
         compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds,
         rejectsPath: flags.rejects, maxErrors: flags.maxErrors, progress, signal: interruptSignal(),
-        onRecordError: printRecordError(flags), warn: warner(flags),
+        onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags), warn: warner(flags),
       });
       progress.finish();
       printConvertSummary(summary, flags);

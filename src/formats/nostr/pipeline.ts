@@ -33,6 +33,8 @@ export interface ConvertOptions {
   progress?: Progress;
   signal?: AbortSignal;
   onRecordError?: (e: LocatedError) => void;
+  /** Called once when rejections past the first five arrive. */
+  onMoreRecordErrors?: () => void;
   warn?: (message: string) => void;
   /** Memory budgets of the day files (tests shrink them to exercise early flushes and compaction). */
   dayBudgets?: DayBudgets;
@@ -123,7 +125,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
   const tx = new OutputTransaction();
   const indexTmp = tx.tempFor(indexPath(o.outDir));
   if (existsSync(indexPath(o.outDir))) copyFileSync(indexPath(o.outDir), indexTmp);
-  const errorLog = new ErrorLog({ maxErrors: o.maxErrors, rejectsPath: o.rejectsPath ? tx.tempFor(o.rejectsPath) : undefined, onError: o.onRecordError, echo: 5 });
+  const errorLog = new ErrorLog({ maxErrors: o.maxErrors, rejectsPath: o.rejectsPath ? tx.tempFor(o.rejectsPath) : undefined, onError: o.onRecordError, onMore: o.onMoreRecordErrors, echo: 5 });
   const index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow() });
   const taskOptions: NostrTaskOptions = {
     validateIds: o.validateIds ?? true, validateSignatures: o.validateSignatures ?? true, filterKinds: o.filterKinds ?? true, compressionLevel: o.compressionLevel ?? 6,
