@@ -3,7 +3,7 @@
  * themselves; a seekable BGZF file becomes compressed ranges that workers inflate; anything else
  * (stdin, plain gzip) is read here in large blocks and cut at the last record boundary.
  */
-import { createReadStream, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { createReadStream, openSync, readSync, closeSync, statSync, type Stats } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { isBgzfHeader, BGZF_EOF } from './bgzf.js';
@@ -11,7 +11,8 @@ import { ThreadmillError } from './errors.js';
 import type { Framing } from './plugin.js';
 import type { Job } from './protocol.js';
 
-export type InputKind = 'file' | 'bgzf' | 'gzip' | 'stdin';
+/** file/bgzf: seekable, planned into ranges; stream: a gzip file or a pipe, read in order (sniffed for gzip). */
+export type InputKind = 'file' | 'bgzf' | 'stream' | 'stdin';
 
 /** A job before the run numbers it, with the on-disk bytes it accounts for (for progress). */
 export interface PlannedJob { job: DistributiveOmit<Job, 'id' | 'index'>; inputBytes: number }
@@ -22,27 +23,37 @@ export interface InputInfo { name: string; kind: InputKind; size: number; warnin
 /** Looks at an input's first bytes (never its name) to choose how to read it. */
 export function describeInput(name: string): InputInfo {
   if (name === '-') return { name, kind: 'stdin', size: -1, warnings: [] };
+  let st: Stats;
+  try {
+    st = statSync(name);
+  } catch (err) {
+    throw inputError(name, err);
+  }
+  if (st.isDirectory()) throw new ThreadmillError('INPUT_UNREADABLE', `input is a directory: ${name}`);
+  // Pipes and devices (e.g. <(zcat …)) cannot be read at a position, and opening one here would
+  // consume its writer: stream them, sniffed for gzip as they are read.
+  if (!st.isFile()) return { name, kind: 'stream', size: -1, warnings: [] };
   let fd: number;
   try {
     fd = openSync(name, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ThreadmillError('INPUT_NOT_FOUND', `input not found: ${name}`);
-    if (code === 'EISDIR') throw new ThreadmillError('INPUT_UNREADABLE', `input is a directory: ${name}`);
-    throw new ThreadmillError('INPUT_UNREADABLE', `cannot read ${name}: ${(err as Error).message}`);
+    throw inputError(name, err);
   }
   try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new ThreadmillError('INPUT_UNREADABLE', `input is a directory: ${name}`);
     const head = new Uint8Array(18);
     const n = readSync(fd, head, 0, 18, 0);
-    if (!st.isFile()) return { name, kind: 'gzip', size: -1, warnings: [] };
     if (n >= 18 && isBgzfHeader(head, 0)) return { name, kind: 'bgzf', size: st.size, warnings: bgzfEofWarning(fd, name, st.size) };
-    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { name, kind: 'gzip', size: st.size, warnings: [] };
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { name, kind: 'stream', size: st.size, warnings: [] };
     return { name, kind: 'file', size: st.size, warnings: [] };
   } finally {
     closeSync(fd);
   }
+}
+
+function inputError(name: string, err: unknown): ThreadmillError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new ThreadmillError('INPUT_NOT_FOUND', `input not found: ${name}`);
+  return new ThreadmillError('INPUT_UNREADABLE', `cannot read ${name}: ${(err as Error).message}`);
 }
 
 function bgzfEofWarning(fd: number, name: string, size: number): string[] {

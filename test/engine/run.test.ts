@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, spawn } from 'node:child_process';
 import { runChunks } from '../../src/engine/run.js';
 import { ErrorLog } from '../../src/engine/error-log.js';
 import type { LocatedError } from '../../src/engine/run-types.js';
@@ -114,3 +114,15 @@ test('a failing chunk fails the run with its code; max-errors stops the run', as
   await assert.rejects(runChunks({ inputs: [join(dir, 'missing')], taskModule, taskOptions: {}, onChunk() {} }), { code: 'INPUT_NOT_FOUND' });
 });
 
+
+test('a named pipe (plain or gzip) is streamed, not opened twice or read at a position', async () => {
+  for (const compress of [false, true]) {
+    const fifo = join(dir, `pipe-${compress}`);
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `${compress ? 'gzip -c' : 'cat'} ${JSON.stringify(plain)} > ${JSON.stringify(fifo)}`]);
+    const exited = new Promise((resolve) => writer.on('exit', resolve));
+    const r = await collect([fifo], 2);
+    assert.equal(r.text, input);
+    assert.equal(await exited, 0);
+  }
+});
