@@ -99,8 +99,10 @@ export class WorkerPool {
     slot.pending.clear();
   }
 
+  /** Stops every worker; jobs and calls still pending reject with POOL_CLOSED (never hang). */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const s of this.slots) this.failSlot(s, new ThreadmillError('POOL_CLOSED', 'worker pool closed before the work finished'));
   }
 }

@@ -15,6 +15,7 @@
  * new events are appended as a second gzip member (docs/decisions/0006-nostr-output-layout.md).
  */
 import { appendFileSync, copyFileSync, existsSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32Combine } from '../../engine/crc32-combine.js';
 import type { EngineHandle } from '../../engine/run-types.js';
@@ -44,7 +45,6 @@ const FINAL_BLOCK = Uint8Array.of(0x03, 0x00);
  */
 export interface SharedChunk { bytes: Uint8Array; slices: number; compressing: number; sealed: boolean }
 
-interface Slice { chunk: SharedChunk; start: number; end: number }
 
 /** What a worker receives to compress one segment: views of shared memory, in order. */
 export interface SegmentParts { parts: Uint8Array[] }
@@ -52,7 +52,13 @@ export interface SegmentParts { parts: Uint8Array[] }
 export interface CompressedSegment { deflated: Uint8Array; crc: number; length: number }
 
 class Day {
-  slices: Slice[] = [];
+  /**
+   * Pending slices as parallel arrays, not an object per slice: when days interleave every event
+   * is its own slice, and per-event objects were the main thread's largest GC cost.
+   */
+  chunks: SharedChunk[] = [];
+  starts: number[] = [];
+  ends: number[] = [];
   length = 0;
   crc = 0;
   size = 0;
@@ -62,14 +68,28 @@ class Day {
   constructor(readonly fileName: string, readonly tmpPath: string) {}
 
   append(chunk: SharedChunk, start: number, end: number): void {
-    const last = this.slices[this.slices.length - 1];
-    if (last && last.chunk === chunk && last.end === start) last.end = end;
+    const last = this.chunks.length - 1;
+    if (last >= 0 && this.chunks[last] === chunk && this.ends[last] === start) this.ends[last] = end;
     else {
-      this.slices.push({ chunk, start, end });
+      this.chunks.push(chunk);
+      this.starts.push(start);
+      this.ends.push(end);
       chunk.slices++;
     }
     this.length += end - start;
     this.events++;
+  }
+
+  /** Views of the pending bytes, in order. */
+  parts(): Uint8Array[] {
+    return this.chunks.map((c, i) => c.bytes.subarray(this.starts[i]!, this.ends[i]!));
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.starts = [];
+    this.ends = [];
+    this.length = 0;
   }
 }
 
@@ -122,9 +142,14 @@ export class DayFiles {
   async finish(engine: EngineHandle): Promise<void> {
     for (const day of this.days.values()) {
       if (day.length > 0) this.flush(engine, day);
-      day.written = day.written.then(() => appendFileSync(day.tmpPath, Buffer.concat([FINAL_BLOCK, trailer(day.crc, day.size)])));
+      day.written = day.written.then(() => appendFile(day.tmpPath, Buffer.concat([FINAL_BLOCK, trailer(day.crc, day.size)])));
     }
     await Promise.all([...this.days.values()].map((d) => d.written));
+  }
+
+  /** After a failure: waits for writes already under way, so none lands after the temporaries are removed. */
+  async quiesce(): Promise<void> {
+    await Promise.allSettled([...this.days.values()].map((d) => d.written));
   }
 
   get filesWritten(): number {
@@ -146,16 +171,15 @@ export class DayFiles {
   }
 
   private flush(engine: EngineHandle, day: Day): void {
-    const parts = day.slices.map((s) => s.chunk.bytes.subarray(s.start, s.end));
-    const chunks = day.slices.map((s) => s.chunk);
+    const parts = day.parts();
+    const chunks = day.chunks;
     for (const c of chunks) {
       c.slices--;
       c.compressing++;
     }
     day.size = (day.size + day.length) % 2 ** 32;
     this.pendingTotal -= day.length;
-    day.slices = [];
-    day.length = 0;
+    day.clear();
     const compressed = engine.call<CompressedSegment>('deflateSegment', { parts } satisfies SegmentParts);
     void compressed.then(() => {
       for (const c of chunks) {
@@ -166,7 +190,7 @@ export class DayFiles {
     day.written = day.written.then(async () => {
       const seg = await compressed;
       day.crc = crc32Combine(day.crc, seg.crc, seg.length);
-      appendFileSync(day.tmpPath, seg.deflated);
+      await appendFile(day.tmpPath, seg.deflated);
     });
     // A failed run abandons these chains; mark them handled (finish() and settle() still see errors).
     day.written.catch(() => {});
@@ -193,22 +217,31 @@ export class DayFiles {
   /** Copies every pending slice into one buffer per day, so no old chunk stays alive for them. */
   private compact(): void {
     for (const day of this.days.values()) {
-      if (day.slices.length === 0) continue;
+      if (day.chunks.length === 0) continue;
       const own = new Uint8Array(new SharedArrayBuffer(day.length));
       let at = 0;
-      for (const s of day.slices) {
-        own.set(s.chunk.bytes.subarray(s.start, s.end), at);
-        at += s.end - s.start;
-        s.chunk.slices--;
-        releaseIfDone(s.chunk);
+      for (const part of day.parts()) {
+        own.set(part, at);
+        at += part.length;
       }
-      day.slices = [{ chunk: { bytes: own, slices: 1, compressing: 0, sealed: true }, start: 0, end: day.length }];
+      for (const c of day.chunks) {
+        c.slices--;
+        releaseIfDone(c);
+      }
+      const length = day.length;
+      day.clear();
+      day.length = length;
+      const chunk: SharedChunk = { bytes: own, slices: 1, compressing: 0, sealed: true };
+      day.chunks.push(chunk);
+      day.starts.push(0);
+      day.ends.push(length);
     }
     this.release();
     for (const day of this.days.values()) {
-      for (const s of day.slices) {
-        this.retained.add(s.chunk);
-        this.retainedBytes += s.chunk.bytes.length;
+      for (const c of day.chunks) {
+        if (this.retained.has(c)) continue;
+        this.retained.add(c);
+        this.retainedBytes += c.bytes.length;
       }
     }
   }

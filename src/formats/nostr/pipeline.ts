@@ -173,6 +173,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
   } catch (err) {
     errorLog.close();
     await index.stop();
+    await days.quiesce();
     tx.abort();
     throw err;
   }

@@ -191,3 +191,12 @@ test('real events: the corpus verifies end to end, invalid ones are rejected by 
   assert.equal(go.written, 532);
   assert.equal(go.rejected.parse_error, 6);
 });
+
+test('a run that fails while segments are being compressed rejects promptly and leaves no temporaries', async () => {
+  const dir = freshDir();
+  const many = file('fail-late.jsonl', `${toJsonl(events)}${'not json\n'.repeat(5)}`);
+  const started = Date.now();
+  await assert.rejects(convert([many], dir, { maxErrors: 2, chunkSize: 1 << 16, dayBudgets: { pending: 4096, retained: 1 << 20 } }), { code: 'TOO_MANY_ERRORS' });
+  assert.ok(Date.now() - started < 20_000);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('threadmill-tmp')), []);
+});
