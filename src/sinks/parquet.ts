@@ -17,6 +17,15 @@ export interface ParquetOptions {
 
 const COMPRESSION = { zstd: pw.Compression.ZSTD, snappy: pw.Compression.SNAPPY, none: pw.Compression.UNCOMPRESSED } as const;
 
+/** The writer properties shared by this writer and the per-row-group encoder (parquet-merge.ts). */
+export function writerProperties(options: ParquetOptions): pw.WriterProperties {
+  return new pw.WriterPropertiesBuilder()
+    .setCompression(COMPRESSION[options.compression ?? 'zstd'])
+    .setMaxRowGroupSize(options.rowGroupSize ?? 100_000)
+    .setCreatedBy('threadmill (parquet-wasm)')
+    .build();
+}
+
 /** Arrow JS batch → parquet-wasm batch, through one IPC stream message (a copy into WASM memory). */
 function toWasmBatch(batch: RecordBatch): pw.RecordBatch {
   const ipc = RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
@@ -44,11 +53,7 @@ export class ParquetWriter {
       },
       pull: () => this.wakeWriter(),
     }, { highWaterMark: 1 });
-    const props = new pw.WriterPropertiesBuilder()
-      .setCompression(COMPRESSION[options.compression ?? 'zstd'])
-      .setMaxRowGroupSize(options.rowGroupSize ?? 100_000)
-      .setCreatedBy('threadmill (parquet-wasm)')
-      .build();
+    const props = writerProperties(options);
     this.done = this.pump(input, props).catch((e: unknown) => {
       this.failure = e;
       this.wakeWriter();

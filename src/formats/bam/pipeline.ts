@@ -10,10 +10,10 @@ import { describeInput } from '../../engine/source.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { UsageError } from '../../engine/errors.js';
 import { blockSizeAt, inflateBlock, isBgzfHeader, locateBlock } from '../../engine/bgzf.js';
-import type { LocatedError, OrderedChunk, RunStats } from '../../engine/run-types.js';
+import type { EngineHandle, LocatedError, OrderedChunk, RunStats } from '../../engine/run-types.js';
 import type { Progress } from '../../engine/progress.js';
 import { ArrowIpcWriter } from '../../sinks/arrow-ipc.js';
-import { ParquetWriter } from '../../sinks/parquet.js';
+import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
 import { BamError } from './errors.js';
 import { headerLength, parseHeader, type BamHeader } from './header.js';
 import { bamSchema, toRecordBatch, type BamArrow } from './arrow.js';
@@ -107,7 +107,7 @@ function locateBlockSafe(path: string, uoffset: number): number {
 }
 
 /** Shared run loop: header from chunk 0, fatal record errors, reference-id checks for streams. */
-async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader) => void | Promise<void>, shouldStop?: () => boolean): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean }> {
+async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader, engine: EngineHandle) => void | Promise<void>, shouldStop?: () => boolean, onEnd?: (engine: EngineHandle, header: BamHeader | null) => void | Promise<void>): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean }> {
   const pre = readHeaderFromFile(opts.input);
   let header: BamHeader | null = pre;
   let truncated = false;
@@ -122,7 +122,7 @@ async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayloa
     allowTruncated: opts.allowTruncated,
     signal: opts.signal,
     shouldStop,
-    onChunk: async (chunk) => {
+    onChunk: async (chunk, engine) => {
       const p = chunk.payload;
       if (p.header) header = p.header;
       if (!header) throw new BamError('BAM_BAD_HEADER', `${opts.input}: no BAM header before the first records`);
@@ -136,8 +136,9 @@ async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayloa
       }
       const cols = p.columns;
       if (cols && cols.maxRef >= header.references.length) throw badRefId(opts.input, chunk, cols, header.references.length);
-      await onPayload(p, header);
+      await onPayload(p, header, engine);
     },
+    onEnd: onEnd && ((engine) => onEnd(engine, header)),
   };
   const stats = await runChunks(engineOptions);
   if (!header) throw new BamError('BAM_BAD_HEADER', `${opts.input}: empty input, no BAM header`);
@@ -152,10 +153,16 @@ function badRefId(input: string, chunk: OrderedChunk<BamPayload>, c: BamColumns,
   return new BamError('BAM_BAD_RECORD', `${input}: record ${before + i + 1} of the chunk at decompressed offset ${chunk.offset}: reference id out of range [-1, ${nRef})`);
 }
 
-interface Sink { write(batch: import('apache-arrow').RecordBatch): void | Promise<void>; close(): void | Promise<void>; abort(): void }
+interface Sink { write(batch: import('apache-arrow').RecordBatch, engine: EngineHandle): void | Promise<void>; close(): void | Promise<void>; abort(): void }
 
-function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, batchSize: number, compression: BamConvertOptions['compression']): Sink {
-  return format === 'ipc' ? new ArrowIpcWriter(path, arrow.schema) : new ParquetWriter(path, arrow.schema, { rowGroupSize: batchSize, compression });
+/**
+ * Parquet row groups are encoded by the workers (ParquetPieceWriter); two per worker in flight
+ * keeps them all busy while bounding memory to a few batches.
+ */
+function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, batchSize: number, compression: BamConvertOptions['compression'], threads: number): Sink {
+  if (format === 'ipc') return new ArrowIpcWriter(path, arrow.schema);
+  const w = new ParquetPieceWriter(path, { rowGroupSize: batchSize, compression }, 2 * threads);
+  return { write: (b, engine) => w.write(b, engine), close: () => w.close(), abort: () => w.abort() };
 }
 
 /** `bam convert`: BAM → Arrow IPC or Parquet, atomically. */
@@ -172,31 +179,34 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   let written = 0;
   let batches = 0;
   let taken = 0;
-  const ensureSink = (header: BamHeader): { arrow: BamArrow; sink: Sink } => {
+  const ensureSink = (header: BamHeader, engine: EngineHandle): { arrow: BamArrow; sink: Sink } => {
     arrow ??= bamSchema(header, schemaOptions);
-    sink ??= openSink(tmp, format, arrow, batchSize, opts.compression);
+    sink ??= openSink(tmp, format, arrow, batchSize, opts.compression, engine.threads);
     return { arrow, sink };
   };
-  const writeBatch = async (cols: BamColumns, header: BamHeader): Promise<void> => {
-    const s = ensureSink(header);
-    await s.sink.write(toRecordBatch(s.arrow, cols));
+  const writeBatch = async (cols: BamColumns, header: BamHeader, engine: EngineHandle): Promise<void> => {
+    const s = ensureSink(header, engine);
+    await s.sink.write(toRecordBatch(s.arrow, cols), engine);
     written += cols.rows;
     batches++;
   };
   try {
-    const run = await runBam(opts, { ...schemaOptions, mode: 'convert', nRef: -1 }, async (p, header) => {
-      ensureSink(header);
+    const run = await runBam(opts, { ...schemaOptions, mode: 'convert', nRef: -1 }, async (p, header, engine) => {
+      ensureSink(header, engine);
       const cols = p.columns;
       if (!cols || taken >= limit) return;
       const keep = Math.min(cols.rows, limit - taken);
       batcher.push(keep === cols.rows ? cols : sliceColumns(cols, 0, keep));
       taken += keep;
-      for (const full of batcher.full()) await writeBatch(full, header);
-    }, () => taken >= limit);
-    const rest = batcher.rest() ?? (batches === 0 ? emptyColumns({ ...schemaOptions, nRef: 0 }) : null);
-    if (rest) await writeBatch(rest, run.header);
-    const s = ensureSink(run.header);
-    await s.sink.close();
+      for (const full of batcher.full()) await writeBatch(full, header, engine);
+    }, () => taken >= limit, async (engine, header) => {
+      // The last batch and the Parquet footer need the workers, so they are written before they stop.
+      if (!header) return;
+      const rest = batcher.rest() ?? (batches === 0 ? emptyColumns({ ...schemaOptions, nRef: 0 }) : null);
+      if (rest) await writeBatch(rest, header, engine);
+      await ensureSink(header, engine).sink.close();
+    });
+    if (!sink) throw new BamError('BAM_BAD_HEADER', `${opts.input}: empty input, no BAM header`);
     tx.commit();
     return { records: run.stats.records, written, batches, truncated: run.truncated, stats: run.stats };
   } catch (err) {

@@ -8,6 +8,7 @@ import { bamFraming } from './framing.js';
 import { parseHeader, type BamHeader } from './header.js';
 import { columnBuffers, decodeRecords, type BamColumns, type DecodeOptions } from './decode.js';
 import { scanStats, type BamStatsPartial } from './stats.js';
+import { ENCODE_CALL, encodeParquetPiece, type EncodeArg } from '../../sinks/parquet-merge.js';
 
 export interface BamTaskOptions extends DecodeOptions {
   mode: 'convert' | 'stats';
@@ -37,4 +38,5 @@ function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTas
   return { payload: { header, columns: r.columns, stats: null }, transfer: columnBuffers(r.columns), records: r.records, lines: 0, errors: r.errors };
 }
 
-export default defineTask<BamTaskOptions, BamPayload>({ framing: bamFraming, processChunk });
+// Parquet row groups are encoded here, not on the main thread (src/sinks/parquet-merge.ts).
+export default defineTask<BamTaskOptions, BamPayload>({ framing: bamFraming, processChunk, calls: { [ENCODE_CALL]: (arg: EncodeArg) => encodeParquetPiece(arg) } });
