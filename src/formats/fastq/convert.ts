@@ -5,9 +5,11 @@
  */
 import { Field, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
 import { ArrowIpcWriter } from '../../sinks/arrow-ipc.js';
-import { ParquetWriter } from '../../sinks/parquet.js';
+import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
+import type { EngineHandle } from '../../engine/run-types.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { UsageError } from '../../engine/errors.js';
+import { defaultThreads } from '../../engine/run.js';
 import type { ErrorLog } from '../../engine/error-log.js';
 import type { Progress } from '../../engine/progress.js';
 import { COLUMN_NAMES, type FastqColumns } from './columns.js';
@@ -40,7 +42,8 @@ export function batchOf(c: FastqColumns): RecordBatch {
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: c.count, nullCount: 0, children }));
 }
 
-interface Sink { write(b: RecordBatch): void | Promise<void>; close(): void | Promise<void>; abort(): void }
+/** close() runs in the engine's onEnd, while the workers (which encode Parquet) are still up. */
+interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; close(): void | Promise<void>; abort(): void }
 
 function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
   const w = new ArrowIpcWriter(path, schema, { stream });
@@ -53,12 +56,12 @@ function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
   };
 }
 
-/** Parquet through the shared writer (src/sinks/parquet.ts): one row group per batch. */
-function parquetSink(path: string, batchSize: number): Sink {
-  const w = new ParquetWriter(path, schema, { rowGroupSize: batchSize });
+/** Parquet: one row group per batch, encoded in the workers and merged in order (src/sinks/parquet-merge.ts). */
+function parquetSink(path: string, batchSize: number, threads: number): Sink {
+  const w = new ParquetPieceWriter(path, { rowGroupSize: batchSize }, 2 * threads);
   return {
-    async write(b) {
-      for (let i = 0; i < b.numRows; i += batchSize) await w.write(b.slice(i, Math.min(b.numRows, i + batchSize)));
+    async write(b, engine) {
+      for (let i = 0; i < b.numRows; i += batchSize) await w.write(b.slice(i, Math.min(b.numRows, i + batchSize)), engine);
     },
     close: () => w.close(),
     abort: () => w.abort(),
@@ -66,8 +69,8 @@ function parquetSink(path: string, batchSize: number): Sink {
 }
 
 /** The sink for the final path's extension, writing to the temporary path. */
-function sinkFor(final: string, tmp: string, batchSize: number): Sink {
-  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize);
+function sinkFor(final: string, tmp: string, batchSize: number, threads = 1): Sink {
+  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads);
   if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize);
   if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize);
   throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
@@ -78,20 +81,20 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   const limit = o.limit ?? Infinity;
   const tx = new OutputTransaction();
   if (!/\.(parquet|arrows?|feather|ipc)$/i.test(o.output)) sinkFor(o.output, '', batchSize);
-  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize);
+  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads());
   let written = 0;
   try {
     const stats = await runFastq(o.input, { mode: 'columns', phred: o.phred ?? 33 }, {
       threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn,
       shouldStop: () => written >= limit,
-    }, async (c) => {
+      onEnd: () => sink.close(),
+    }, async (c, engine) => {
       if (c.payload.kind !== 'columns' || written >= limit) return;
       let batch = batchOf(c.payload.columns);
       if (written + batch.numRows > limit) batch = batch.slice(0, limit - written);
       written += batch.numRows;
-      await sink.write(batch);
+      await sink.write(batch, engine);
     });
-    await sink.close();
     tx.commit();
     return { input: o.input, output: o.output, records_in: stats.records, written, rejected: stats.errors, threads: stats.threads, seconds: stats.seconds, records_per_second: Math.round(written / Math.max(stats.seconds, 1e-9)) };
   } catch (err) {

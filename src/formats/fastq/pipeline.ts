@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { constants as zc, gunzipSync } from 'node:zlib';
 import { runChunks, type EngineOptions } from '../../engine/run.js';
+import type { EngineHandle } from '../../engine/run-types.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import type { OrderedChunk, RunStats } from '../../engine/run-types.js';
 import { parseChunk } from './parse.js';
@@ -56,7 +57,7 @@ export interface FastqRunOptions extends Omit<EngineOptions<FastqTaskOptions, Fa
 }
 
 /** Runs one input; `onChunk` sees chunks in input order. Returns the engine's stats and whether safe mode was used. */
-export async function runFastq(input: string, taskOptions: FastqTaskOptions, opts: FastqRunOptions, onChunk: (c: OrderedChunk<FastqPayload>) => void | Promise<void>): Promise<RunStats & { wrapped: boolean }> {
+export async function runFastq(input: string, taskOptions: FastqTaskOptions, opts: FastqRunOptions, onChunk: (c: OrderedChunk<FastqPayload>, engine: EngineHandle) => void | Promise<void>): Promise<RunStats & { wrapped: boolean }> {
   const head = opts.wrapped ? null : inputHead(input);
   const wrapped = opts.wrapped === true || (head !== null && looksWrapped(head));
   let sawWrapped = false;
@@ -66,12 +67,12 @@ export async function runFastq(input: string, taskOptions: FastqTaskOptions, opt
     taskModule,
     taskOptions,
     chunkSize: wrapped ? WHOLE_INPUT : opts.chunkSize,
-    onChunk(c) {
+    onChunk(c, engine) {
       // A wrapped record in the only chunk is harmless (no boundary was guessed); anywhere else the
       // boundaries around it may be wrong, so the run stops rather than return doubtful records.
       if (!wrapped && (sawWrapped || (c.payload.wrapped && c.index > 0))) throw wrappedLate(input);
       sawWrapped ||= c.payload.wrapped;
-      return onChunk(c);
+      return onChunk(c, engine);
     },
   });
   return { ...stats, wrapped };
