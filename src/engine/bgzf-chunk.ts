@@ -62,6 +62,9 @@ class BlockWalker {
   }
 }
 
+/** The worker's decompressed window, kept between chunks; a task that transfers it away detaches it (byteLength 0) and a new one is made. */
+let pooledWindow: Uint8Array | null = null;
+
 /**
  * Decompressed window: [look-behind byte][own blocks][look-ahead blocks...], one buffer grown by
  * doubling. Re-joining the parts on every look-ahead block was 22% of a BAM worker's time on
@@ -70,15 +73,22 @@ class BlockWalker {
 class InflatedWindow {
   private store: Uint8Array;
   length = 0;
-  /** Sized for a typical 3–4× BGZF ratio, so most chunks never grow. */
+  /**
+   * Sized for a typical 3–4× BGZF ratio, so most chunks never grow, and reused by the worker's
+   * next chunk (as RangeReader does): a fresh zero-filled 17 MiB per chunk made `bam stats -j 1`
+   * 4.6–4.8 s instead of 3.8–4.1 s on the 2M-record benchmark file.
+   */
   constructor(compressedBytes: number) {
-    this.store = new Uint8Array(4 * compressedBytes + (1 << 20));
+    const want = 4 * compressedBytes + (1 << 20);
+    if (!pooledWindow || pooledWindow.byteLength < want) pooledWindow = Buffer.allocUnsafeSlow(want);
+    this.store = pooledWindow;
   }
   push(part: Uint8Array): void {
     if (this.length + part.length > this.store.length) {
-      const next = new Uint8Array(Math.max(this.store.length * 2, this.length + part.length));
+      const next = Buffer.allocUnsafeSlow(Math.max(this.store.length * 2, this.length + part.length));
       next.set(this.store.subarray(0, this.length));
       this.store = next;
+      pooledWindow = next;
     }
     this.store.set(part, this.length);
     this.length += part.length;
