@@ -1,6 +1,6 @@
 /** The `threadmill fastq` command group: stats, convert. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addRunOptions, action, formatTable, interruptSignal, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { addRunOptions, action, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { convertFastq } from './convert.js';
@@ -26,7 +26,7 @@ function addFastqOptions(cmd: Command): Command {
 }
 
 function errorLogFor(flags: RunFlags, tx: OutputTransaction): ErrorLog {
-  return new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), echo: 20 });
+  return new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), onMore: moreErrorsNote(flags), echo: 20 });
 }
 
 async function statsOf(input: string, flags: FastqFlags, errorLog: ErrorLog, signal: AbortSignal): Promise<FastqStats> {

@@ -3,10 +3,10 @@
  * event id within the run and against what DIR already holds. The engine parses and validates in
  * the workers; this file only merges: the id set, the day files, the index writer thread.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { runChunks } from '../../engine/run.js';
-import { OutputTransaction, recoverDirectory, isTemporaryName } from '../../engine/atomic.js';
+import { runChunks, defaultThreads } from '../../engine/run.js';
+import { OutputTransaction, recoverDirectory } from '../../engine/atomic.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
 import type { Progress } from '../../engine/progress.js';
@@ -14,7 +14,7 @@ import type { LocatedError } from '../../engine/run-types.js';
 import { IdSet } from './id-set.js';
 import { DayFiles, type DayBudgets } from './day-files.js';
 import { forEachIndexedId, indexPath } from './index-db.js';
-import { rebuildIndex } from './index-rebuild.js';
+import { rebuildIndex, dayFilesIn } from './index-rebuild.js';
 import type { ConvertPayload, NostrTaskOptions } from './task.js';
 import type { FromIndexWriter, IndexBatch, IndexWriterData, ToIndexWriter } from './index-writer.js';
 import type { RejectCategory } from './event.js';
@@ -102,10 +102,6 @@ class IndexWriterThread {
   }
 }
 
-function hasDayFiles(dir: string): boolean {
-  return readdirSync(dir).some((n) => n.endsWith('.pb.gz') && !isTemporaryName(n));
-}
-
 /** `SOURCE_DATE_EPOCH` (reproducible builds) pins indexed_at, so reruns can be compared byte for byte. */
 function indexedAtNow(): number {
   const pinned = Number(process.env.SOURCE_DATE_EPOCH);
@@ -116,7 +112,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
   const started = performance.now();
   mkdirSync(o.outDir, { recursive: true });
   recoverDirectory(o.outDir);
-  if (!existsSync(indexPath(o.outDir)) && hasDayFiles(o.outDir)) {
+  if (!existsSync(indexPath(o.outDir)) && dayFilesIn(o.outDir).length > 0) {
     o.warn?.(`${o.outDir} has .pb.gz files but no index.db: rebuilding it first so duplicates are found`);
     await rebuildIndex(o.outDir);
   }
@@ -131,7 +127,7 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
     validateIds: o.validateIds ?? true, validateSignatures: o.validateSignatures ?? true, filterKinds: o.filterKinds ?? true, compressionLevel: o.compressionLevel ?? 6,
   };
   const threads = o.threads ?? undefined;
-  const days = new DayFiles(o.outDir, tx, 2 * (threads ?? 4), o.dayBudgets);
+  const days = new DayFiles(o.outDir, tx, 2 * (threads ?? defaultThreads()), o.dayBudgets);
   let linesRead = 0;
   let valid = 0;
   let written = 0;
