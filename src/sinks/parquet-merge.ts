@@ -183,12 +183,16 @@ export class ParquetPieceWriter {
 
   /** Serializes the batch now (the caller may reuse its buffers after this returns). */
   async write(batch: RecordBatch, engine: EngineHandle): Promise<void> {
-    const ipc = RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
+    await this.writeIpc(RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true), batch.numRows, engine);
+  }
+
+  /** One batch already serialized as an Arrow IPC stream (moved to the worker). */
+  async writeIpc(ipc: Uint8Array, rows: number, engine: EngineHandle): Promise<void> {
     const piece = engine.call<Uint8Array>(ENCODE_CALL, { ipc, options: this.options } satisfies EncodeArg, [ipc.buffer as ArrayBuffer]);
     // A failed run abandons these; keep the rejection from being reported as unhandled.
     piece.catch(() => {});
     this.inFlight.push(piece);
-    this.rows += batch.numRows;
+    this.rows += rows;
     while (this.inFlight.length > this.maxInFlight) this.merger.append(await this.inFlight.shift()!);
   }
 

@@ -1,20 +1,19 @@
 /**
- * Builds Arrow record batches from decoded BAM columns (main thread): wraps the workers' typed
- * arrays in Arrow Data without copying, adding only validity bitmaps.
+ * The Arrow schema of `bam convert` and its record batches as IPC pieces (main thread): the
+ * workers' value arrays are written as they are; only the joined offsets and the validity
+ * bitmaps (a few bytes per row) are built here. See src/sinks/arrow-pieces.ts.
  */
-import {
-  Dictionary, Field, Int32, Map_, RecordBatch, Schema, Struct, Uint16, Uint8, Utf8, makeData, vectorFromArray,
-  type Data, type DataType, type Vector,
-} from 'apache-arrow';
-import type { BamColumns, TagColumn, TextColumn } from './decode.js';
+import { Dictionary, Field, Int32, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import { pieceBuffer, type PieceBatch, type PieceBuffer, type PieceDictionary, type PieceNode } from '../../sinks/arrow-pieces.js';
+import type { BamColumns, TextColumn } from './decode.js';
+import type { RowRange } from './batch.js';
 import { samHeaderText, type BamHeader } from './header.js';
 
 export interface BamSchemaOptions { sequence: boolean; quality: boolean; tags: boolean }
 
 export interface BamArrow {
   schema: Schema;
-  rnameDict: Vector<Utf8>;
-  rnextDict: Vector<Utf8>;
+  dictionaries: PieceDictionary[];
   options: BamSchemaOptions;
 }
 
@@ -51,10 +50,78 @@ export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArro
   const names = header.references.map((r) => r.name);
   return {
     schema: new Schema(fields, metadata),
-    rnameDict: vectorFromArray(names, utf8()),
-    rnextDict: vectorFromArray(['=', ...names], utf8()),
+    dictionaries: [
+      { id: RNAME_ID, values: vectorFromArray(names, utf8()) as Vector },
+      { id: RNEXT_ID, values: vectorFromArray(['=', ...names], utf8()) as Vector },
+    ],
     options,
   };
+}
+
+/**
+ * Accumulates the nodes and buffers of one batch in Arrow's depth-first order (the order
+ * apache-arrow's VectorAssembler uses: validity, then offsets or values, then children).
+ */
+class BatchLayout {
+  readonly nodes: PieceNode[] = [];
+  readonly buffers: PieceBuffer[] = [];
+  node(length: number, nullCount: number, validity: Uint8Array, ...buffers: PieceBuffer[]): void {
+    this.nodes.push({ length, nullCount });
+    // A node without nulls gets an empty validity buffer, as apache-arrow writes it.
+    this.buffers.push(nullCount > 0 ? pieceBuffer(validity) : NONE, ...buffers);
+  }
+}
+
+const NONE: PieceBuffer = { pieces: [], byteLength: 0 };
+const rowsOf = (ranges: RowRange[]): number => ranges.reduce((n, r) => n + r.to - r.from, 0);
+
+/** The rows of a fixed-width column, as views of the chunks' arrays. */
+function values(ranges: RowRange[], pick: (c: BamColumns) => Uint8Array | Uint16Array | Int32Array): PieceBuffer {
+  return pieceBuffer(...ranges.map((r) => pick(r.cols).subarray(r.from, r.to)));
+}
+
+interface Joined { offsets: Int32Array; data: PieceBuffer; bits: Uint8Array; nulls: number }
+
+/**
+ * Offsets of a text column joined across ranges (rebased to 0), its data as pieces, and its
+ * validity: an empty value stands for SAM `*`, a null.
+ */
+function joinText(ranges: RowRange[], pick: (c: BamColumns) => TextColumn, n: number): Joined {
+  const offsets = new Int32Array(n + 1);
+  const bits = new Uint8Array((n + 7) >> 3);
+  const pieces: Uint8Array[] = [];
+  let nulls = 0;
+  let row = 0;
+  let at = 0;
+  for (const r of ranges) {
+    const t = pick(r.cols);
+    const base = t.offsets[r.from]!;
+    const shift = at - base;
+    let prev = base;
+    for (let i = r.from + 1; i <= r.to; i++, row++) {
+      const o = t.offsets[i]!;
+      offsets[row + 1] = o + shift;
+      if (o > prev) bits[row >> 3]! |= 1 << (row & 7);
+      else nulls++;
+      prev = o;
+    }
+    pieces.push(t.data.subarray(base, prev));
+    at += prev - base;
+  }
+  return { offsets, data: pieceBuffer(...pieces), bits, nulls };
+}
+
+/** Offsets joined across ranges (rebased to 0), for list-like columns. */
+function joinOffsets(parts: Array<{ offsets: Int32Array; from: number; to: number }>, n: number): Int32Array {
+  const out = new Int32Array(n + 1);
+  let row = 0;
+  let at = 0;
+  for (const p of parts) {
+    const shift = at - p.offsets[p.from]!;
+    for (let i = p.from + 1; i <= p.to; i++) out[++row] = p.offsets[i]! + shift;
+    at = out[row]!;
+  }
+  return out;
 }
 
 /**
@@ -63,55 +130,46 @@ export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArro
  */
 interface Bits { bits: Uint8Array; nulls: number }
 
-function bitsNonZero(a: Int32Array): Bits {
-  const bits = new Uint8Array((a.length + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== 0) bits[i >> 3]! |= 1 << (i & 7);
-    else nulls++;
-  }
-  return { bits, nulls };
-}
-
-function bitsNonNegative(a: Int32Array): Bits {
-  const bits = new Uint8Array((a.length + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]! >= 0) bits[i >> 3]! |= 1 << (i & 7);
-    else nulls++;
-  }
-  return { bits, nulls };
-}
-
-function bitsNot255(a: Uint8Array): Bits {
-  const bits = new Uint8Array((a.length + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== 255) bits[i >> 3]! |= 1 << (i & 7);
-    else nulls++;
-  }
-  return { bits, nulls };
-}
-
-/** Rows whose text is non-empty (empty stands for SAM `*`). */
-function bitsNonEmpty(offsets: Int32Array, n: number): Bits {
+function bitsNonZero(ranges: RowRange[], pick: (c: BamColumns) => Int32Array, n: number): Bits {
   const bits = new Uint8Array((n + 7) >> 3);
   let nulls = 0;
-  for (let i = 0; i < n; i++) {
-    if (offsets[i + 1]! > offsets[i]!) bits[i >> 3]! |= 1 << (i & 7);
-    else nulls++;
+  let row = 0;
+  for (const r of ranges) {
+    const a = pick(r.cols);
+    for (let i = r.from; i < r.to; i++, row++) {
+      if (a[i] !== 0) bits[row >> 3]! |= 1 << (row & 7);
+      else nulls++;
+    }
   }
   return { bits, nulls };
 }
 
-function withNulls<T extends DataType>(props: Record<string, unknown> & { type: T; length: number }, b: Bits): Data<T> {
-  return makeData({ ...props, nullCount: b.nulls, nullBitmap: b.nulls > 0 ? b.bits : undefined } as never) as Data<T>;
+function bitsNonNegative(ranges: RowRange[], pick: (c: BamColumns) => Int32Array, n: number): Bits {
+  const bits = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  let row = 0;
+  for (const r of ranges) {
+    const a = pick(r.cols);
+    for (let i = r.from; i < r.to; i++, row++) {
+      if (a[i]! >= 0) bits[row >> 3]! |= 1 << (row & 7);
+      else nulls++;
+    }
+  }
+  return { bits, nulls };
 }
 
-/** A text column where an empty value stands for SAM `*` (null). */
-function textData(t: TextColumn, n: number, nullable: boolean): Data<Utf8> {
-  const props = { type: utf8(), length: n, valueOffsets: t.offsets, data: t.data };
-  return nullable ? withNulls(props, bitsNonEmpty(t.offsets, n)) : makeData(props);
+function bitsNot255(ranges: RowRange[], pick: (c: BamColumns) => Uint8Array, n: number): Bits {
+  const bits = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  let row = 0;
+  for (const r of ranges) {
+    const a = pick(r.cols);
+    for (let i = r.from; i < r.to; i++, row++) {
+      if (a[i] !== 255) bits[row >> 3]! |= 1 << (row & 7);
+      else nulls++;
+    }
+  }
+  return { bits, nulls };
 }
 
 /** 0, 2, 4, ...: the offsets of the two-letter keys, shared by all batches (read-only). */
@@ -124,37 +182,46 @@ function evenOffsets(n: number): Int32Array {
   return evens.subarray(0, n);
 }
 
-function tagsData(t: TagColumn, n: number): Data {
-  const entryCount = t.entries[n]!;
-  const keyOffsets = evenOffsets(entryCount + 1);
-  const key = makeData({ type: utf8(), length: entryCount, valueOffsets: keyOffsets, data: t.keys });
-  const value = makeData({ type: utf8(), length: entryCount, valueOffsets: t.values.offsets, data: t.values.data });
-  const type = tagsType();
-  const entries = makeData({ type: type.children[0]!.type, length: entryCount, children: [key, value] });
-  return makeData({ type, length: n, valueOffsets: t.entries, child: entries });
+function addText(l: BatchLayout, ranges: RowRange[], pick: (c: BamColumns) => TextColumn, n: number, nullable: boolean): void {
+  const t = joinText(ranges, pick, n);
+  l.node(n, nullable ? t.nulls : 0, t.bits, pieceBuffer(t.offsets), t.data);
 }
 
-function dictData(indices: Int32Array, dictionary: Vector<Utf8>, id: number, n: number): Data {
-  const type = new Dictionary(utf8(), new Int32(), id);
-  return withNulls({ type, length: n, data: indices, dictionary }, bitsNonNegative(indices));
+function addWithNulls(l: BatchLayout, n: number, b: Bits, data: PieceBuffer): void {
+  l.node(n, b.nulls, b.bits, data);
 }
 
-export function toRecordBatch(a: BamArrow, c: BamColumns): RecordBatch {
-  const n = c.rows;
-  const children: Data[] = [
-    textData(c.qname, n, false),
-    makeData({ type: new Uint16(), length: n, data: c.flag }),
-    dictData(c.refId, a.rnameDict, RNAME_ID, n),
-    withNulls({ type: new Int32(), length: n, data: c.pos }, bitsNonZero(c.pos)),
-    withNulls({ type: new Uint8(), length: n, data: c.mapq }, bitsNot255(c.mapq)),
-    textData(c.cigar, n, true),
-    dictData(c.rnext, a.rnextDict, RNEXT_ID, n),
-    withNulls({ type: new Int32(), length: n, data: c.pnext }, bitsNonZero(c.pnext)),
-    makeData({ type: new Int32(), length: n, data: c.tlen }),
-  ];
-  if (a.options.sequence) children.push(textData(c.seq!, n, true));
-  if (a.options.quality) children.push(textData(c.qual!, n, true));
-  if (a.options.tags) children.push(tagsData(c.tags!, n));
-  const struct = makeData({ type: new Struct(a.schema.fields), length: n, nullCount: 0, children });
-  return new RecordBatch(a.schema, struct);
+/** map<utf8, utf8>: the map, its entries struct, then the key and value columns. */
+function addTags(l: BatchLayout, ranges: RowRange[], n: number): void {
+  const tags = ranges.map((r) => ({ t: r.cols.tags!, from: r.from, to: r.to }));
+  const entries = joinOffsets(tags.map((p) => ({ offsets: p.t.entries, from: p.from, to: p.to })), n);
+  const count = entries[n]!;
+  const spans = tags.map((p) => ({ from: p.t.entries[p.from]!, to: p.t.entries[p.to]!, t: p.t }));
+  l.node(n, 0, NONE_BITS, pieceBuffer(entries));
+  l.node(count, 0, NONE_BITS);
+  l.node(count, 0, NONE_BITS, pieceBuffer(evenOffsets(count + 1)), pieceBuffer(...spans.map((s) => s.t.keys.subarray(2 * s.from, 2 * s.to))));
+  const valueOffsets = joinOffsets(spans.map((s) => ({ offsets: s.t.values.offsets, from: s.from, to: s.to })), count);
+  const valueData = spans.map((s) => s.t.values.data.subarray(s.t.values.offsets[s.from]!, s.t.values.offsets[s.to]!));
+  l.node(count, 0, NONE_BITS, pieceBuffer(valueOffsets), pieceBuffer(...valueData));
+}
+
+const NONE_BITS = new Uint8Array(0);
+
+/** One record batch from row ranges of chunk columns; views of the columns, not copies. */
+export function toPieceBatch(a: BamArrow, ranges: RowRange[]): PieceBatch {
+  const n = rowsOf(ranges);
+  const l = new BatchLayout();
+  addText(l, ranges, (c) => c.qname, n, false);
+  l.node(n, 0, NONE_BITS, values(ranges, (c) => c.flag));
+  addWithNulls(l, n, bitsNonNegative(ranges, (c) => c.refId, n), values(ranges, (c) => c.refId));
+  addWithNulls(l, n, bitsNonZero(ranges, (c) => c.pos, n), values(ranges, (c) => c.pos));
+  addWithNulls(l, n, bitsNot255(ranges, (c) => c.mapq, n), values(ranges, (c) => c.mapq));
+  addText(l, ranges, (c) => c.cigar, n, true);
+  addWithNulls(l, n, bitsNonNegative(ranges, (c) => c.rnext, n), values(ranges, (c) => c.rnext));
+  addWithNulls(l, n, bitsNonZero(ranges, (c) => c.pnext, n), values(ranges, (c) => c.pnext));
+  l.node(n, 0, NONE_BITS, values(ranges, (c) => c.tlen));
+  if (a.options.sequence) addText(l, ranges, (c) => c.seq!, n, true);
+  if (a.options.quality) addText(l, ranges, (c) => c.qual!, n, true);
+  if (a.options.tags) addTags(l, ranges, n);
+  return { length: n, nodes: l.nodes, buffers: l.buffers };
 }

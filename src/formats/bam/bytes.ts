@@ -1,18 +1,46 @@
 /** Growable byte and int buffers for building columns in a worker without per-record objects. */
+import { SharedOutputPool, releaseShared } from '../../engine/shared-pool.js';
+
+/**
+ * Where column memory comes from. `pooled`: shared buffers that the main thread hands back once
+ * the batch is written (no transfer, no zero-filled fresh pages per chunk, nothing for either
+ * heap's GC to free); `heap`: plain arrays, for callers that keep the columns.
+ */
+export interface ColumnMemory {
+  readonly shared: boolean;
+  bytes(n: number): Uint8Array;
+  free(v: ArrayBufferView): void;
+}
+
+export const heapMemory: ColumnMemory = { shared: false, bytes: (n) => new Uint8Array(n), free: () => {} };
+
+export function pooledMemory(pool: SharedOutputPool): ColumnMemory {
+  return { shared: true, bytes: (n) => pool.take(n), free: releaseShared };
+}
+
+export const int32s = (m: ColumnMemory, n: number): Int32Array => {
+  const b = m.bytes(4 * n);
+  return new Int32Array(b.buffer, b.byteOffset, n);
+};
+export const uint16s = (m: ColumnMemory, n: number): Uint16Array => {
+  const b = m.bytes(2 * n);
+  return new Uint16Array(b.buffer, b.byteOffset, n);
+};
 
 export class Bytes {
   buf: Uint8Array;
   len = 0;
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(64, capacity));
+  constructor(capacity: number, private readonly mem: ColumnMemory = heapMemory) {
+    this.buf = mem.bytes(Math.max(64, capacity));
   }
   private dv: DataView | null = null;
   /** Makes room for `extra` more bytes; returns the (possibly new) buffer. */
   reserve(extra: number): Uint8Array {
     const need = this.len + extra;
     if (need > this.buf.length) {
-      const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+      const next = this.mem.bytes(Math.max(need, this.buf.length * 2));
       next.set(this.buf.subarray(0, this.len));
+      this.mem.free(this.buf);
       this.buf = next;
       this.dv = null;
     }
@@ -68,26 +96,32 @@ export class Bytes {
    * more than a quarter of the buffer would travel unused (copies were 12% of a worker's time).
    */
   take(): Uint8Array {
-    return this.len * 4 >= this.buf.length * 3 ? this.buf.subarray(0, this.len) : this.buf.slice(0, this.len);
+    return fit(this.mem, this.buf, this.len);
   }
+}
+
+/** A view when it uses most of the buffer or the buffer is shared (returned, not moved), else an exact copy. */
+export function fit<T extends Uint8Array | Uint16Array | Int32Array>(mem: ColumnMemory, a: T, n: number): T {
+  return (mem.shared || n * 4 >= a.length * 3 ? a.subarray(0, n) : a.slice(0, n)) as T;
 }
 
 export class Ints {
   buf: Int32Array;
   len = 0;
-  constructor(capacity: number) {
-    this.buf = new Int32Array(Math.max(16, capacity));
+  constructor(capacity: number, private readonly mem: ColumnMemory = heapMemory) {
+    this.buf = int32s(mem, Math.max(16, capacity));
   }
   push(v: number): void {
     if (this.len === this.buf.length) {
-      const next = new Int32Array(this.buf.length * 2);
+      const next = int32s(this.mem, this.buf.length * 2);
       next.set(this.buf);
+      this.mem.free(this.buf);
       this.buf = next;
     }
     this.buf[this.len++] = v;
   }
   take(): Int32Array {
-    return this.len * 4 >= this.buf.length * 3 ? this.buf.subarray(0, this.len) : this.buf.slice(0, this.len);
+    return fit(this.mem, this.buf, this.len);
   }
 }
 

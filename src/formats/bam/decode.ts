@@ -4,7 +4,7 @@
  * thread wraps them without copying or creating strings.
  */
 import type { RecordError } from '../../engine/plugin.js';
-import { Bytes, Ints, formatG } from './bytes.js';
+import { Bytes, Ints, fit as fitIn, formatG, heapMemory, int32s, uint16s, type ColumnMemory } from './bytes.js';
 import { FIXED, MAX_RECORD, auxSize } from './framing.js';
 
 export interface DecodeOptions {
@@ -56,9 +56,9 @@ const CG1 = 0x47;
 class TextBuilder {
   readonly data: Bytes;
   readonly offsets: Ints;
-  constructor(rowsHint: number, bytesHint: number) {
-    this.data = new Bytes(bytesHint);
-    this.offsets = new Ints(rowsHint + 1);
+  constructor(rowsHint: number, bytesHint: number, mem: ColumnMemory) {
+    this.data = new Bytes(bytesHint, mem);
+    this.offsets = new Ints(rowsHint + 1, mem);
     this.offsets.push(0);
   }
   end(): void {
@@ -69,14 +69,10 @@ class TextBuilder {
   }
 }
 
-/** A view when it uses most of the buffer (transfer as is), else an exact copy. */
-function fit<T extends Uint8Array | Uint16Array | Int32Array>(a: T, n: number): T {
-  return (n * 4 >= a.length * 3 ? a.subarray(0, n) : a.slice(0, n)) as T;
-}
-
-function grown<T extends Uint8Array | Uint16Array | Int32Array>(a: T, make: (n: number) => T): T {
+function grown<T extends Uint8Array | Uint16Array | Int32Array>(mem: ColumnMemory, a: T, make: (n: number) => T): T {
   const next = make(a.length * 2);
   next.set(a);
+  mem.free(a);
   return next;
 }
 
@@ -102,40 +98,42 @@ class Builders {
   tlen: Int32Array;
   rows = 0;
   maxRef = -1;
-  constructor(rowsHint: number, basesPerRow: number, o: DecodeOptions) {
+  constructor(rowsHint: number, basesPerRow: number, o: DecodeOptions, private readonly mem: ColumnMemory) {
     const rows = Math.max(16, rowsHint);
-    this.qname = new TextBuilder(rows, rows * 24);
-    this.cigar = new TextBuilder(rows, rows * 8);
-    this.seq = o.sequence ? new TextBuilder(rows, rows * basesPerRow) : null;
-    this.qual = o.quality ? new TextBuilder(rows, rows * basesPerRow) : null;
-    this.tagEntries = o.tags ? new Ints(rows + 1) : null;
+    this.qname = new TextBuilder(rows, rows * 24, mem);
+    this.cigar = new TextBuilder(rows, rows * 8, mem);
+    this.seq = o.sequence ? new TextBuilder(rows, rows * basesPerRow, mem) : null;
+    this.qual = o.quality ? new TextBuilder(rows, rows * basesPerRow, mem) : null;
+    this.tagEntries = o.tags ? new Ints(rows + 1, mem) : null;
     this.tagEntries?.push(0);
-    this.tagKeys = o.tags ? new Bytes(rows * 10) : null;
-    this.tagValues = o.tags ? new TextBuilder(rows * 5, rows * 40) : null;
-    this.flag = new Uint16Array(rows);
-    this.refId = new Int32Array(rows);
-    this.pos = new Int32Array(rows);
-    this.mapq = new Uint8Array(rows);
-    this.rnext = new Int32Array(rows);
-    this.pnext = new Int32Array(rows);
-    this.tlen = new Int32Array(rows);
+    this.tagKeys = o.tags ? new Bytes(rows * 10, mem) : null;
+    this.tagValues = o.tags ? new TextBuilder(rows * 5, rows * 40, mem) : null;
+    this.flag = uint16s(mem, rows);
+    this.refId = int32s(mem, rows);
+    this.pos = int32s(mem, rows);
+    this.mapq = mem.bytes(rows);
+    this.rnext = int32s(mem, rows);
+    this.pnext = int32s(mem, rows);
+    this.tlen = int32s(mem, rows);
   }
   /** Index of a new row, growing the fixed-width columns when full. */
   addRow(): number {
     if (this.rows === this.flag.length) {
-      const i32 = (n: number): Int32Array => new Int32Array(n);
-      this.flag = grown(this.flag, (n) => new Uint16Array(n));
-      this.refId = grown(this.refId, i32);
-      this.pos = grown(this.pos, i32);
-      this.mapq = grown(this.mapq, (n) => new Uint8Array(n));
-      this.rnext = grown(this.rnext, i32);
-      this.pnext = grown(this.pnext, i32);
-      this.tlen = grown(this.tlen, i32);
+      const m = this.mem;
+      const i32 = (n: number): Int32Array => int32s(m, n);
+      this.flag = grown(m, this.flag, (n) => uint16s(m, n));
+      this.refId = grown(m, this.refId, i32);
+      this.pos = grown(m, this.pos, i32);
+      this.mapq = grown(m, this.mapq, (n) => m.bytes(n));
+      this.rnext = grown(m, this.rnext, i32);
+      this.pnext = grown(m, this.pnext, i32);
+      this.tlen = grown(m, this.tlen, i32);
     }
     return this.rows++;
   }
   take(): BamColumns {
     const n = this.rows;
+    const fit = <T extends Uint8Array | Uint16Array | Int32Array>(a: T, k: number): T => fitIn(this.mem, a, k);
     return {
       rows: n,
       qname: this.qname.take(),
@@ -159,15 +157,20 @@ class Builders {
 
 /** Zero rows with the layout of `o` (an empty input still gets a valid output file with its schema). */
 export function emptyColumns(o: DecodeOptions): BamColumns {
-  return new Builders(1, 1, o).take();
+  return new Builders(1, 1, o, heapMemory).take();
 }
 
-/** Every ArrayBuffer of a BamColumns, for transfer. */
-export function columnBuffers(c: BamColumns): ArrayBuffer[] {
+/** Every array of a BamColumns. */
+export function columnViews(c: BamColumns): ArrayBufferView[] {
   const list: ArrayBufferView[] = [c.qname.offsets, c.qname.data, c.flag, c.refId, c.pos, c.mapq, c.cigar.offsets, c.cigar.data, c.rnext, c.pnext, c.tlen];
   for (const t of [c.seq, c.qual, c.tags?.values]) if (t) list.push(t.offsets, t.data);
   if (c.tags) list.push(c.tags.entries, c.tags.keys);
-  return list.map((v) => v.buffer as ArrayBuffer);
+  return list;
+}
+
+/** The ArrayBuffers to move to the main thread (shared buffers are not moved, they are shared). */
+export function columnBuffers(c: BamColumns): ArrayBuffer[] {
+  return columnViews(c).flatMap((v) => (v.buffer instanceof SharedArrayBuffer ? [] : [v.buffer as ArrayBuffer]));
 }
 
 /** The CG:B:I tag's position when the CIGAR is the `<l_seq>S<ref_len>N` placeholder (htslib's rule). */
@@ -330,13 +333,13 @@ export interface DecodeResult { columns: BamColumns; errors: RecordError[]; reco
  * only when the input was cut, which is reported). Record numbers in errors are 1-based within
  * the chunk.
  */
-export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions): DecodeResult {
+export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions, mem: ColumnMemory = heapMemory): DecodeResult {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length;
   // Estimate rows and bases from the first record; builders grow if later ones differ.
   const first = start + 4 + FIXED <= end ? dv.getUint32(start, true) + 4 : 4 + FIXED;
   const bases = start + 4 + FIXED <= end ? Math.max(1, dv.getInt32(start + 20, true)) : 1;
-  const b = new Builders(Math.ceil(((end - start) / first) * 1.1) + 1, Math.min(bases, MAX_RECORD), o);
+  const b = new Builders(Math.ceil(((end - start) / first) * 1.1) + 1, Math.min(bases, MAX_RECORD), o, mem);
   const tags = b.tagEntries && b.tagKeys && b.tagValues ? { entries: b.tagEntries, keys: b.tagKeys, values: b.tagValues } : null;
   const errors: RecordError[] = [];
   let records = 0;

@@ -8,6 +8,8 @@ import { bamFraming } from './framing.js';
 import { parseHeader, type BamHeader } from './header.js';
 import { columnBuffers, decodeRecords, type BamColumns, type DecodeOptions } from './decode.js';
 import { scanStats, type BamStatsPartial } from './stats.js';
+import { pooledMemory } from './bytes.js';
+import { SharedOutputPool } from '../../engine/shared-pool.js';
 import { ENCODE_CALL, encodeParquetPiece, type EncodeArg } from '../../sinks/parquet-merge.js';
 
 export interface BamTaskOptions extends DecodeOptions {
@@ -20,6 +22,14 @@ export interface BamPayload {
   columns: BamColumns | null;
   stats: BamStatsPartial | null;
 }
+
+/**
+ * Column memory of this worker: shared buffers the main thread releases once their rows are
+ * written (pipeline.ts). Sizes run from a few KiB (mapq) to MiBs (seq), hence a small minimum and
+ * a large pool; it holds what is in flight (the engine's window, the batch being filled and the
+ * writes pending), so it stops growing after the first few batches.
+ */
+const memory = pooledMemory(new SharedOutputPool(64 << 10, 4096));
 
 function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTaskOptions): ChunkResult<BamPayload> {
   let header: BamHeader | null = null;
@@ -34,7 +44,7 @@ function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTas
     const r = scanStats(bytes, start, nRef);
     return { payload: { header, columns: null, stats: r.partial }, transfer: [r.partial.flags.buffer as ArrayBuffer, r.partial.perRef.buffer as ArrayBuffer], records: r.records, lines: 0, errors: r.errors };
   }
-  const r = decodeRecords(bytes, start, { ...options, nRef });
+  const r = decodeRecords(bytes, start, { ...options, nRef }, memory);
   return { payload: { header, columns: r.columns, stats: null }, transfer: columnBuffers(r.columns), records: r.records, lines: 0, errors: r.errors };
 }
 

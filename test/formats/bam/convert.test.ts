@@ -54,6 +54,11 @@ test('many chunks: -j 1 and -j 4 write identical bytes equal to samtools view', 
   assert.equal(r4.batches, 3);
   assert.ok(readFileSync(join(dir, 'j1.arrow')).equals(readFileSync(join(dir, 'j4.arrow'))), '-j 1 and -j 4 differ');
   assertSameLines(tableToSam(readArrow(join(dir, 'j4.arrow'))), samtoolsLines(bam), 'j4');
+  // A second, stricter reader (arrow-rs in parquet-wasm): the file after its 8-byte magic is an
+  // IPC stream (schema, dictionaries, batches, end marker), as the file format requires.
+  const rs = pw.Table.fromIPCStream(readFileSync(join(dir, 'j4.arrow')).subarray(8));
+  assert.equal(rs.numBatches, 3);
+  assertSameLines(tableToSam(tableFromIPC(rs.intoIPCStream())), samtoolsLines(bam), 'arrow-rs');
   await convertBam({ ...opts, output: join(dir, 'j1.parquet'), threads: 1 });
   await convertBam({ ...opts, output: join(dir, 'j4.parquet'), threads: 4 });
   assert.ok(readFileSync(join(dir, 'j1.parquet')).equals(readFileSync(join(dir, 'j4.parquet'))), 'parquet -j 1 and -j 4 differ');
