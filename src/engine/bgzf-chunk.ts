@@ -46,8 +46,8 @@ class BlockWalker {
     return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
   }
 
-  inflate(pos: number): Uint8Array {
-    return inflateBlock(this.reader.buf, pos - this.reader.base, this.reader.base);
+  inflate(pos: number, dst?: Uint8Array): Uint8Array {
+    return inflateBlock(this.reader.buf, pos - this.reader.base, this.reader.base, dst);
   }
 
   /** First block start at or after `job.start - MAX_BLOCK`, verified by the chain of headers. */
@@ -84,14 +84,22 @@ class InflatedWindow {
     this.store = pooledWindow;
   }
   push(part: Uint8Array): void {
-    if (this.length + part.length > this.store.length) {
-      const next = Buffer.allocUnsafeSlow(Math.max(this.store.length * 2, this.length + part.length));
+    this.room(part.length).set(part);
+    this.length += part.length;
+  }
+  /** Inflates the block at `pos` straight into the window (in place with the native inflate). */
+  inflate(walker: BlockWalker, pos: number, size: number): void {
+    // ISIZE past 64 KiB is corrupt (inflateBlock says so); do not grow the window for it.
+    this.length += walker.inflate(pos, this.room(Math.min(walker.isizeAt(pos, size), 1 << 16) + 1)).length;
+  }
+  private room(n: number): Uint8Array {
+    if (this.length + n > this.store.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(this.store.length * 2, this.length + n));
       next.set(this.store.subarray(0, this.length));
       this.store = next;
       pooledWindow = next;
     }
-    this.store.set(part, this.length);
-    this.length += part.length;
+    return this.store.subarray(this.length);
   }
   get buf(): Uint8Array {
     return this.store.subarray(0, this.length);
@@ -122,14 +130,14 @@ export function readBgzfChunk(job: BgzfJob, framing: Framing): { bytes: Uint8Arr
   while (pos < job.end) {
     const size = walker.sizeAt(pos);
     if (size < 0) break;
-    window.push(walker.inflate(pos));
+    window.inflate(walker, pos, size);
     pos += size;
   }
   const ownEnd = window.length;
   const more = (): boolean => {
     const size = walker.sizeAt(pos);
     if (size < 0) return false;
-    window.push(walker.inflate(pos));
+    window.inflate(walker, pos, size);
     pos += size;
     return true;
   };

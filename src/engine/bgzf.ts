@@ -7,6 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
+import { nativeDeflate, type NativeDeflate } from './native.js';
 import { ThreadmillError } from './errors.js';
 
 /** The 28-byte empty block every BGZF file should end with (its absence suggests truncation). */
@@ -133,11 +134,16 @@ function readU32(buf: Uint8Array, pos: number): number {
   return ((buf[pos] ?? 0) | ((buf[pos + 1] ?? 0) << 8) | ((buf[pos + 2] ?? 0) << 16) | ((buf[pos + 3] ?? 0) << 24)) >>> 0;
 }
 
+/** A BGZF block holds at most 64 KiB of data (SAM/BAM specification, section 4.1). */
+const MAX_ISIZE = 1 << 16;
+
 /**
  * Inflates the block at `pos` and checks CRC32 and ISIZE. `base` is the compressed offset of
- * `buf[0]` in the file, used only to name the block in errors.
+ * `buf[0]` in the file, used only to name the block in errors. With `dst` (at least ISIZE bytes),
+ * the data lands in it and the result is a view of it; with one spare byte past ISIZE the native
+ * inflate writes there directly, without a copy.
  */
-export function inflateBlock(buf: Uint8Array, pos: number, base: number): Uint8Array {
+export function inflateBlock(buf: Uint8Array, pos: number, base: number, dst?: Uint8Array): Uint8Array {
   const at = base + pos;
   const size = headerSize(buf, pos);
   if (size === 0) throw new BgzfError('BGZF_CORRUPT', `not a BGZF block header at compressed offset ${at}`, at);
@@ -145,6 +151,25 @@ export function inflateBlock(buf: Uint8Array, pos: number, base: number): Uint8A
   const end = pos + size;
   const cdata = buf.subarray(pos + headerLength(buf, pos), end - TRAILER);
   const isize = readU32(buf, end - 4);
+  if (isize > MAX_ISIZE) throw new BgzfError('BGZF_CORRUPT', `ISIZE ${isize} in BGZF block at compressed offset ${at} is over 64 KiB`, at);
+  const out = nativeDeflate ? inflateNative(nativeDeflate, cdata, isize, at, dst) : inflateZlib(cdata, isize, at, dst);
+  const crc = nativeDeflate ? nativeDeflate.crc32(out) : crc32(out);
+  if (crc !== readU32(buf, end - TRAILER)) throw new BgzfError('BGZF_CORRUPT', `CRC32 mismatch in BGZF block at compressed offset ${at}`, at);
+  return out;
+}
+
+function inflateNative(n: NativeDeflate, cdata: Uint8Array, isize: number, at: number, dst?: Uint8Array): Uint8Array {
+  // One byte of room past ISIZE, so data longer than ISIZE shows as a mismatch, not as a fit.
+  const room = dst && dst.length > isize ? dst.subarray(0, isize + 1) : new Uint8Array(isize + 1);
+  const got = n.inflateRaw(cdata, room);
+  if (got === -1) throw new BgzfError('BGZF_CORRUPT', `bad deflate data in BGZF block at compressed offset ${at}`, at);
+  if (got !== isize) throw new BgzfError('BGZF_CORRUPT', `ISIZE mismatch in BGZF block at compressed offset ${at}`, at);
+  if (!dst || room.buffer === dst.buffer) return room.subarray(0, isize);
+  dst.set(room.subarray(0, isize));
+  return dst.subarray(0, isize);
+}
+
+function inflateZlib(cdata: Uint8Array, isize: number, at: number, dst?: Uint8Array): Uint8Array {
   let out: Uint8Array;
   try {
     // Output sized from ISIZE: the default 16 KiB chunks made zlib join four pieces per 64 KiB
@@ -154,8 +179,9 @@ export function inflateBlock(buf: Uint8Array, pos: number, base: number): Uint8A
     throw new BgzfError('BGZF_CORRUPT', `bad deflate data in BGZF block at compressed offset ${at}: ${(e as Error).message}`, at);
   }
   if (out.length !== isize) throw new BgzfError('BGZF_CORRUPT', `ISIZE mismatch in BGZF block at compressed offset ${at}`, at);
-  if (crc32(out) !== readU32(buf, end - TRAILER)) throw new BgzfError('BGZF_CORRUPT', `CRC32 mismatch in BGZF block at compressed offset ${at}`, at);
-  return out;
+  if (!dst) return out;
+  dst.set(out);
+  return dst.subarray(0, isize);
 }
 
 /** Block starts in `buf[start, end)`, walking sizes from `start`; throws if a header is bad or cut. */
@@ -181,15 +207,13 @@ export function blockOffsets(buf: Uint8Array, start: number, end: number, base: 
 export function inflateBlocks(buf: Uint8Array, start: number, end: number, base: number): Uint8Array {
   const starts = blockOffsets(buf, start, end, base);
   let total = 0;
-  for (const p of starts) total += readU32(buf, p + blockSizeAt(buf, p) - 4);
-  const out = new Uint8Array(total);
+  // Capped: a corrupt ISIZE fails in inflateBlock, after no huge allocation.
+  for (const p of starts) total += Math.min(readU32(buf, p + blockSizeAt(buf, p) - 4), MAX_ISIZE);
+  // One spare byte, so the last block too is inflated in place (see inflateBlock).
+  const out = new Uint8Array(total + 1);
   let at = 0;
-  for (const p of starts) {
-    const part = inflateBlock(buf, p, base);
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  for (const p of starts) at += inflateBlock(buf, p, base, out.subarray(at)).length;
+  return out.subarray(0, at);
 }
 
 /** Whether `buf` ends with the standard empty EOF block. */

@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { nativeDeflate } from '../../src/engine/native.js';
 import {
   BGZF_EOF, BgzfError, blockOffsets, blockSizeAt, endsWithEof, findBlockStart, inflateBlock, inflateBlocks, isBgzfHeader,
 } from '../../src/engine/bgzf.js';
 
 const hasBgzip = spawnSync('bgzip', ['--version']).status === 0;
 const skip = hasBgzip ? false : 'bgzip (tabix/htslib) not installed';
+const skipNative = !hasBgzip ? skip : nativeDeflate ? false : 'native inflate not built (needs libdeflate-dev; npm run build:native), node:zlib is used';
 
 /** Deterministic text with some entropy so blocks compress to varied sizes. */
 function sample(bytes: number): Buffer {
@@ -125,4 +127,22 @@ test('inflateBlocks of a middle range equals the matching slice of the data', { 
   const before = gunzipSync(file.subarray(0, a)).length;
   const mid = inflateBlocks(file, a, b, 0);
   assert.deepEqual(Buffer.from(mid), raw.subarray(before, before + mid.length));
+});
+
+test('the native inflate (libdeflate) equals node:zlib on every block, and flags bad data and short output', { skip: skipNative }, () => {
+  const n = nativeDeflate!;
+  const file = bgzip(sample(400_000));
+  for (const p of trueStarts(file)) {
+    const size = blockSizeAt(file, p);
+    const cdata = file.subarray(p + 18, p + size - 8);
+    const expected = inflateRawSync(cdata);
+    const dst = new Uint8Array(expected.length + 1);
+    assert.equal(n.inflateRaw(cdata, dst), expected.length);
+    assert.deepEqual(Buffer.from(dst.subarray(0, expected.length)), expected);
+    assert.equal(n.crc32(dst.subarray(0, expected.length)), crc32(expected));
+    if (expected.length > 0) assert.equal(n.inflateRaw(cdata, new Uint8Array(expected.length - 1)), -2);
+  }
+  const bad = new Uint8Array(64).fill(0xff);
+  assert.equal(n.inflateRaw(bad, new Uint8Array(1 << 16)), -1);
+  assert.throws(() => n.inflateRaw(bad as never, 'x' as never), TypeError);
 });

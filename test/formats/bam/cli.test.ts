@@ -9,10 +9,10 @@ import { corpusDir, generateSam, samToBam, samtools, skipNoCorpus, skipNoSamtool
 
 const entry = fileURLToPath(new URL('./cli-entry.js', import.meta.url));
 
-function cli(args: string[], stdinPath?: string): { status: number | null; stdout: string; stderr: string } {
+function cli(args: string[], stdinPath?: string, env?: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
   const fd = stdinPath ? openSync(stdinPath, 'r') : 'ignore';
   try {
-    const r = spawnSync(process.execPath, [entry, ...args], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
+    const r = spawnSync(process.execPath, [entry, ...args], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
     if (typeof fd === 'number') closeSync(fd);
@@ -79,4 +79,18 @@ test('bad input exits 1 with a one-line coded error and no output', { skip: skip
   assert.ok(!existsSync(out));
   const u = cli(['bam', 'convert', bam, '-o', join(dir, 'x.csv')]);
   assert.equal(u.status, 2, u.stderr);
+});
+
+test('node:zlib (THREADMILL_NATIVE=0) and the native inflate write the same bytes and stats', { skip: skipNoSamtools }, () => {
+  const { dir, bam } = paired();
+  const outputs = ['1', '0'].map((native) => {
+    const out = join(dir, `native-${native}.arrow`);
+    const r = cli(['bam', 'convert', bam, '-o', out, '-j', '2', '--quiet'], undefined, { THREADMILL_NATIVE: native });
+    assert.equal(r.status, 0, r.stderr);
+    const s = cli(['bam', 'stats', bam, '--json'], undefined, { THREADMILL_NATIVE: native });
+    assert.equal(s.status, 0, s.stderr);
+    return { bytes: readFileSync(out), stats: JSON.parse(s.stdout) as unknown };
+  });
+  assert.ok(outputs[0]!.bytes.equals(outputs[1]!.bytes));
+  assert.deepEqual(outputs[0]!.stats, outputs[1]!.stats);
 });
