@@ -90,13 +90,8 @@ export function schemaMessage(schema: Schema): EncodedMessage {
 
 const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
-/**
- * A whole IPC stream (schema, dictionaries, one batch, end) in one buffer of its own (never
- * Buffer's shared pool), so it can be moved to a worker.
- */
-export function ipcStreamBytes(schema: Schema, dictionaries: PieceDictionary[], batch: PieceBatch): Uint8Array {
-  const parts = [schemaMessage(schema), ...dictionaries.map(dictionaryMessage), recordBatchMessage(batch)].flatMap((m) => m.pieces);
-  parts.push(EOS);
+function joined(parts: Uint8Array[]): Uint8Array {
+  // Its own buffer (never Buffer's shared pool), so it can be moved to another thread.
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const p of parts) {
@@ -104,6 +99,16 @@ export function ipcStreamBytes(schema: Schema, dictionaries: PieceDictionary[], 
     at += p.byteLength;
   }
   return out;
+}
+
+/** The start of an IPC stream: the schema and dictionary messages, in one buffer. */
+export function ipcStreamHead(schema: Schema, dictionaries: PieceDictionary[]): Uint8Array {
+  return joined([schemaMessage(schema), ...dictionaries.map(dictionaryMessage)].flatMap((m) => m.pieces));
+}
+
+/** A whole IPC stream of one batch (`head` from ipcStreamHead), in one movable buffer. */
+export function ipcStreamBytes(head: Uint8Array, batch: PieceBatch): Uint8Array {
+  return joined([head, ...recordBatchMessage(batch).pieces, EOS]);
 }
 
 const writevAsync = (fd: number, pieces: Uint8Array[], at: number): Promise<number> =>

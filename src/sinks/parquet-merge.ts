@@ -177,7 +177,7 @@ export class ParquetPieceWriter {
   private readonly inFlight: Promise<Uint8Array>[] = [];
   rows = 0;
 
-  constructor(path: string, private readonly options: ParquetOptions, private readonly maxInFlight: number) {
+  constructor(path: string, readonly options: ParquetOptions, private readonly maxInFlight: number) {
     this.merger = new ParquetMerger(path);
   }
 
@@ -188,7 +188,11 @@ export class ParquetPieceWriter {
 
   /** One batch already serialized as an Arrow IPC stream (moved to the worker). */
   async writeIpc(ipc: Uint8Array, rows: number, engine: EngineHandle): Promise<void> {
-    const piece = engine.call<Uint8Array>(ENCODE_CALL, { ipc, options: this.options } satisfies EncodeArg, [ipc.buffer as ArrayBuffer]);
+    await this.writePiece(engine.call<Uint8Array>(ENCODE_CALL, { ipc, options: this.options } satisfies EncodeArg, [ipc.buffer as ArrayBuffer]), rows);
+  }
+
+  /** A piece some worker is encoding (any side call that returns a one-row-group Parquet file). */
+  async writePiece(piece: Promise<Uint8Array>, rows: number): Promise<void> {
     // A failed run abandons these; keep the rejection from being reported as unhandled.
     piece.catch(() => {});
     this.inFlight.push(piece);

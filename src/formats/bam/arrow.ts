@@ -1,12 +1,14 @@
 /**
- * The Arrow schema of `bam convert` and its record batches as IPC pieces (main thread): the
- * workers' value arrays are written as they are; only the joined offsets and the validity
- * bitmaps (a few bytes per row) are built here. See src/sinks/arrow-pieces.ts.
+ * The Arrow schema of `bam convert` and its record batches as IPC pieces: the workers' value
+ * arrays are written as they are, next to the joined offsets and validity bitmaps that
+ * assemble.ts builds (in a worker). Work here is per chunk, not per row. See
+ * src/sinks/arrow-pieces.ts.
  */
 import { Dictionary, Field, Int32, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import { pieceBuffer, type PieceBatch, type PieceBuffer, type PieceDictionary, type PieceNode } from '../../sinks/arrow-pieces.js';
 import type { BamColumns, TextColumn } from './decode.js';
-import type { RowRange } from './batch.js';
+import type { RowSpan } from './batch.js';
+import type { BatchAssembly, Bits } from './assemble.js';
 import { samHeaderText, type BamHeader } from './header.js';
 
 export interface BamSchemaOptions { sequence: boolean; quality: boolean; tags: boolean }
@@ -65,111 +67,27 @@ export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArro
 class BatchLayout {
   readonly nodes: PieceNode[] = [];
   readonly buffers: PieceBuffer[] = [];
-  node(length: number, nullCount: number, validity: Uint8Array, ...buffers: PieceBuffer[]): void {
-    this.nodes.push({ length, nullCount });
+  node(length: number, validity: Bits | null, ...buffers: PieceBuffer[]): void {
+    const nulls = validity?.nulls ?? 0;
+    this.nodes.push({ length, nullCount: nulls });
     // A node without nulls gets an empty validity buffer, as apache-arrow writes it.
-    this.buffers.push(nullCount > 0 ? pieceBuffer(validity) : NONE, ...buffers);
+    this.buffers.push(nulls > 0 ? pieceBuffer(validity!.bits) : NONE, ...buffers);
   }
 }
 
 const NONE: PieceBuffer = { pieces: [], byteLength: 0 };
-const rowsOf = (ranges: RowRange[]): number => ranges.reduce((n, r) => n + r.to - r.from, 0);
 
 /** The rows of a fixed-width column, as views of the chunks' arrays. */
-function values(ranges: RowRange[], pick: (c: BamColumns) => Uint8Array | Uint16Array | Int32Array): PieceBuffer {
-  return pieceBuffer(...ranges.map((r) => pick(r.cols).subarray(r.from, r.to)));
+function values(spans: RowSpan[], pick: (c: BamColumns) => Uint8Array | Uint16Array | Int32Array): PieceBuffer {
+  return pieceBuffer(...spans.map((r) => pick(r.cols).subarray(r.from, r.to)));
 }
 
-interface Joined { offsets: Int32Array; data: PieceBuffer; bits: Uint8Array; nulls: number }
-
-/**
- * Offsets of a text column joined across ranges (rebased to 0), its data as pieces, and its
- * validity: an empty value stands for SAM `*`, a null.
- */
-function joinText(ranges: RowRange[], pick: (c: BamColumns) => TextColumn, n: number): Joined {
-  const offsets = new Int32Array(n + 1);
-  const bits = new Uint8Array((n + 7) >> 3);
-  const pieces: Uint8Array[] = [];
-  let nulls = 0;
-  let row = 0;
-  let at = 0;
-  for (const r of ranges) {
+/** The bytes of rows [from, to) of a text column, per span. */
+function textData(spans: RowSpan[], pick: (c: BamColumns) => TextColumn): PieceBuffer {
+  return pieceBuffer(...spans.map((r) => {
     const t = pick(r.cols);
-    const base = t.offsets[r.from]!;
-    const shift = at - base;
-    let prev = base;
-    for (let i = r.from + 1; i <= r.to; i++, row++) {
-      const o = t.offsets[i]!;
-      offsets[row + 1] = o + shift;
-      if (o > prev) bits[row >> 3]! |= 1 << (row & 7);
-      else nulls++;
-      prev = o;
-    }
-    pieces.push(t.data.subarray(base, prev));
-    at += prev - base;
-  }
-  return { offsets, data: pieceBuffer(...pieces), bits, nulls };
-}
-
-/** Offsets joined across ranges (rebased to 0), for list-like columns. */
-function joinOffsets(parts: Array<{ offsets: Int32Array; from: number; to: number }>, n: number): Int32Array {
-  const out = new Int32Array(n + 1);
-  let row = 0;
-  let at = 0;
-  for (const p of parts) {
-    const shift = at - p.offsets[p.from]!;
-    for (let i = p.from + 1; i <= p.to; i++) out[++row] = p.offsets[i]! + shift;
-    at = out[row]!;
-  }
-  return out;
-}
-
-/**
- * Validity bitmaps (LSB first) and null counts, one monomorphic loop per rule: a shared loop
- * calling a per-column closure was 5% of the main thread's time.
- */
-interface Bits { bits: Uint8Array; nulls: number }
-
-function bitsNonZero(ranges: RowRange[], pick: (c: BamColumns) => Int32Array, n: number): Bits {
-  const bits = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  let row = 0;
-  for (const r of ranges) {
-    const a = pick(r.cols);
-    for (let i = r.from; i < r.to; i++, row++) {
-      if (a[i] !== 0) bits[row >> 3]! |= 1 << (row & 7);
-      else nulls++;
-    }
-  }
-  return { bits, nulls };
-}
-
-function bitsNonNegative(ranges: RowRange[], pick: (c: BamColumns) => Int32Array, n: number): Bits {
-  const bits = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  let row = 0;
-  for (const r of ranges) {
-    const a = pick(r.cols);
-    for (let i = r.from; i < r.to; i++, row++) {
-      if (a[i]! >= 0) bits[row >> 3]! |= 1 << (row & 7);
-      else nulls++;
-    }
-  }
-  return { bits, nulls };
-}
-
-function bitsNot255(ranges: RowRange[], pick: (c: BamColumns) => Uint8Array, n: number): Bits {
-  const bits = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  let row = 0;
-  for (const r of ranges) {
-    const a = pick(r.cols);
-    for (let i = r.from; i < r.to; i++, row++) {
-      if (a[i] !== 255) bits[row >> 3]! |= 1 << (row & 7);
-      else nulls++;
-    }
-  }
-  return { bits, nulls };
+    return t.data.subarray(t.offsets[r.from]!, t.offsets[r.to]!);
+  }));
 }
 
 /** 0, 2, 4, ...: the offsets of the two-letter keys, shared by all batches (read-only). */
@@ -182,46 +100,36 @@ function evenOffsets(n: number): Int32Array {
   return evens.subarray(0, n);
 }
 
-function addText(l: BatchLayout, ranges: RowRange[], pick: (c: BamColumns) => TextColumn, n: number, nullable: boolean): void {
-  const t = joinText(ranges, pick, n);
-  l.node(n, nullable ? t.nulls : 0, t.bits, pieceBuffer(t.offsets), t.data);
-}
-
-function addWithNulls(l: BatchLayout, n: number, b: Bits, data: PieceBuffer): void {
-  l.node(n, b.nulls, b.bits, data);
-}
-
 /** map<utf8, utf8>: the map, its entries struct, then the key and value columns. */
-function addTags(l: BatchLayout, ranges: RowRange[], n: number): void {
-  const tags = ranges.map((r) => ({ t: r.cols.tags!, from: r.from, to: r.to }));
-  const entries = joinOffsets(tags.map((p) => ({ offsets: p.t.entries, from: p.from, to: p.to })), n);
+function addTags(l: BatchLayout, spans: RowSpan[], m: BatchAssembly, n: number): void {
+  const entries = m.tagEntries!;
   const count = entries[n]!;
-  const spans = tags.map((p) => ({ from: p.t.entries[p.from]!, to: p.t.entries[p.to]!, t: p.t }));
-  l.node(n, 0, NONE_BITS, pieceBuffer(entries));
-  l.node(count, 0, NONE_BITS);
-  l.node(count, 0, NONE_BITS, pieceBuffer(evenOffsets(count + 1)), pieceBuffer(...spans.map((s) => s.t.keys.subarray(2 * s.from, 2 * s.to))));
-  const valueOffsets = joinOffsets(spans.map((s) => ({ offsets: s.t.values.offsets, from: s.from, to: s.to })), count);
-  const valueData = spans.map((s) => s.t.values.data.subarray(s.t.values.offsets[s.from]!, s.t.values.offsets[s.to]!));
-  l.node(count, 0, NONE_BITS, pieceBuffer(valueOffsets), pieceBuffer(...valueData));
+  const entrySpans = spans.map((r) => ({ t: r.cols.tags!, from: r.cols.tags!.entries[r.from]!, to: r.cols.tags!.entries[r.to]! }));
+  l.node(n, null, pieceBuffer(entries));
+  l.node(count, null);
+  l.node(count, null, pieceBuffer(evenOffsets(count + 1)), pieceBuffer(...entrySpans.map((s) => s.t.keys.subarray(2 * s.from, 2 * s.to))));
+  const valueData = entrySpans.map((s) => s.t.values.data.subarray(s.t.values.offsets[s.from]!, s.t.values.offsets[s.to]!));
+  l.node(count, null, pieceBuffer(m.tagValueOffsets!), pieceBuffer(...valueData));
 }
 
-const NONE_BITS = new Uint8Array(0);
-
-/** One record batch from row ranges of chunk columns; views of the columns, not copies. */
-export function toPieceBatch(a: BamArrow, ranges: RowRange[]): PieceBatch {
-  const n = rowsOf(ranges);
+/**
+ * One record batch from row spans of chunk columns and their assembly: views of the columns,
+ * not copies.
+ */
+export function toPieceBatch(options: BamSchemaOptions, spans: RowSpan[], m: BatchAssembly): PieceBatch {
+  const n = m.rows;
   const l = new BatchLayout();
-  addText(l, ranges, (c) => c.qname, n, false);
-  l.node(n, 0, NONE_BITS, values(ranges, (c) => c.flag));
-  addWithNulls(l, n, bitsNonNegative(ranges, (c) => c.refId, n), values(ranges, (c) => c.refId));
-  addWithNulls(l, n, bitsNonZero(ranges, (c) => c.pos, n), values(ranges, (c) => c.pos));
-  addWithNulls(l, n, bitsNot255(ranges, (c) => c.mapq, n), values(ranges, (c) => c.mapq));
-  addText(l, ranges, (c) => c.cigar, n, true);
-  addWithNulls(l, n, bitsNonNegative(ranges, (c) => c.rnext, n), values(ranges, (c) => c.rnext));
-  addWithNulls(l, n, bitsNonZero(ranges, (c) => c.pnext, n), values(ranges, (c) => c.pnext));
-  l.node(n, 0, NONE_BITS, values(ranges, (c) => c.tlen));
-  if (a.options.sequence) addText(l, ranges, (c) => c.seq!, n, true);
-  if (a.options.quality) addText(l, ranges, (c) => c.qual!, n, true);
-  if (a.options.tags) addTags(l, ranges, n);
+  l.node(n, null, pieceBuffer(m.qname), textData(spans, (c) => c.qname));
+  l.node(n, null, values(spans, (c) => c.flag));
+  l.node(n, m.refId, values(spans, (c) => c.refId));
+  l.node(n, m.pos, values(spans, (c) => c.pos));
+  l.node(n, m.mapq, values(spans, (c) => c.mapq));
+  l.node(n, m.cigar.bits, pieceBuffer(m.cigar.offsets), textData(spans, (c) => c.cigar));
+  l.node(n, m.rnext, values(spans, (c) => c.rnext));
+  l.node(n, m.pnext, values(spans, (c) => c.pnext));
+  l.node(n, null, values(spans, (c) => c.tlen));
+  if (options.sequence) l.node(n, m.seq!.bits, pieceBuffer(m.seq!.offsets), textData(spans, (c) => c.seq!));
+  if (options.quality) l.node(n, m.qual!.bits, pieceBuffer(m.qual!.offsets), textData(spans, (c) => c.qual!));
+  if (options.tags) addTags(l, spans, m, n);
   return { length: n, nodes: l.nodes, buffers: l.buffers };
 }

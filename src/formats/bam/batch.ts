@@ -6,12 +6,14 @@
  */
 import type { BamColumns } from './decode.js';
 
-/** Rows [from, to) of one chunk's columns; `last` when the batcher holds no more rows of them. */
-export interface RowRange { cols: BamColumns; from: number; to: number; last: boolean }
+/** Rows [from, to) of one chunk's columns. */
+export interface RowSpan { cols: BamColumns; from: number; to: number }
+/** A span cut by the batcher; `last` when the batcher holds no more rows of those columns. */
+export interface RowRange extends RowSpan { last: boolean }
 
 /** Collects chunk columns and releases them in batches of exactly `size` rows (the last may be short). */
 export class RowBatcher {
-  private ranges: Array<Omit<RowRange, 'last'>> = [];
+  private ranges: RowSpan[] = [];
   private pending = 0;
   constructor(private readonly size: number) {}
 

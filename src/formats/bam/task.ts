@@ -3,14 +3,18 @@
  * (the framing keeps it there), so the worker that gets it parses it and hands it back; this
  * makes stdin work exactly like a file.
  */
-import { defineTask, type ChunkResult } from '../../engine/plugin.js';
+import { defineTask, type CallResult, type ChunkResult } from '../../engine/plugin.js';
 import { bamFraming } from './framing.js';
 import { parseHeader, type BamHeader } from './header.js';
 import { columnBuffers, decodeRecords, type BamColumns, type DecodeOptions } from './decode.js';
 import { scanStats, type BamStatsPartial } from './stats.js';
 import { pooledMemory } from './bytes.js';
 import { SharedOutputPool } from '../../engine/shared-pool.js';
-import { ENCODE_CALL, encodeParquetPiece, type EncodeArg } from '../../sinks/parquet-merge.js';
+import { encodeParquetPiece } from '../../sinks/parquet-merge.js';
+import { ipcStreamBytes } from '../../sinks/arrow-pieces.js';
+import { assembleBatch, assemblyBuffers } from './assemble.js';
+import { ASSEMBLE_CALL, PARQUET_CALL, type AssembleArg, type ParquetArg } from './calls.js';
+import { toPieceBatch } from './arrow.js';
 
 export interface BamTaskOptions extends DecodeOptions {
   mode: 'convert' | 'stats';
@@ -48,5 +52,19 @@ function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTas
   return { payload: { header, columns: r.columns, stats: null }, transfer: columnBuffers(r.columns), records: r.records, lines: 0, errors: r.errors };
 }
 
-// Parquet row groups are encoded here, not on the main thread (src/sinks/parquet-merge.ts).
-export default defineTask<BamTaskOptions, BamPayload>({ framing: bamFraming, processChunk, calls: { [ENCODE_CALL]: (arg: EncodeArg) => encodeParquetPiece(arg) } });
+function assemble(arg: AssembleArg): CallResult {
+  const value = assembleBatch(arg.spans, arg.options);
+  return { value, transfer: assemblyBuffers(value) };
+}
+
+/** The whole batch is built and encoded here: the main thread only appends the row group. */
+function encodeParquet(arg: ParquetArg): CallResult {
+  const batch = toPieceBatch(arg.options, arg.spans, assembleBatch(arg.spans, arg.options));
+  return encodeParquetPiece({ ipc: ipcStreamBytes(arg.head, batch), options: arg.parquet });
+}
+
+export default defineTask<BamTaskOptions, BamPayload>({
+  framing: bamFraming,
+  processChunk,
+  calls: { [ASSEMBLE_CALL]: assemble, [PARQUET_CALL]: encodeParquet },
+});

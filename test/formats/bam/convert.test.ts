@@ -53,6 +53,9 @@ test('many chunks: -j 1 and -j 4 write identical bytes equal to samtools view', 
   assert.equal(r1.written, 12_000);
   assert.equal(r4.batches, 3);
   assert.ok(readFileSync(join(dir, 'j1.arrow')).equals(readFileSync(join(dir, 'j4.arrow'))), '-j 1 and -j 4 differ');
+  // Batches joined by the workers (the default from 5 threads) give the same bytes.
+  await convertBam({ ...opts, output: join(dir, 'w3.arrow'), threads: 3, assembleIn: 'workers' });
+  assert.ok(readFileSync(join(dir, 'j1.arrow')).equals(readFileSync(join(dir, 'w3.arrow'))), 'joined in workers differs');
   assertSameLines(tableToSam(readArrow(join(dir, 'j4.arrow'))), samtoolsLines(bam), 'j4');
   // A second, stricter reader (arrow-rs in parquet-wasm): the file after its 8-byte magic is an
   // IPC stream (schema, dictionaries, batches, end marker), as the file format requires.

@@ -1,0 +1,17 @@
+/**
+ * The side calls the main thread makes to BAM workers (registered in task.ts), with their
+ * arguments. Column spans travel as views of the workers' shared buffers, so a call copies none
+ * of the rows.
+ */
+import type { BamSchemaOptions } from './arrow.js';
+import type { RowSpan } from './batch.js';
+import type { ParquetOptions } from '../../sinks/parquet.js';
+
+/** Join a batch's offsets and bitmaps; returns a BatchAssembly (assemble.ts). */
+export const ASSEMBLE_CALL = 'bamAssembleBatch';
+export interface AssembleArg { spans: RowSpan[]; options: BamSchemaOptions }
+
+/** Build and encode a batch as one Parquet row group; returns a one-row-group Parquet file. */
+export const PARQUET_CALL = 'bamParquetRowGroup';
+/** `head`: the IPC stream's schema and dictionary messages (ipcStreamHead). */
+export interface ParquetArg extends AssembleArg { head: Uint8Array; parquet: ParquetOptions }
