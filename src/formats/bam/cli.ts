@@ -9,6 +9,7 @@ interface ConvertFlags extends RunFlags {
   output: string;
   format?: 'ipc' | 'parquet';
   batchSize: number;
+  batchMib: number;
   sequence: boolean;
   quality: boolean;
   tags: boolean;
@@ -37,6 +38,7 @@ export function registerBamCommands(program: Command): void {
     .requiredOption('-o, --output <file>', 'output file (.arrow / .parquet)')
     .addOption(new Option('--format <format>', 'output format (default: from the extension)').choices(['ipc', 'parquet']))
     .option('--batch-size <n>', 'rows per record batch / row group', positiveInt('--batch-size'), 100_000)
+    .option('--batch-mib <n>', 'at most this many MiB of values per batch (long reads)', positiveInt('--batch-mib'), 64)
     .option('--no-sequence', 'leave out the seq column')
     .option('--no-quality', 'leave out the qual column')
     .option('--no-tags', 'leave out the tags column')
@@ -46,7 +48,7 @@ export function registerBamCommands(program: Command): void {
     .action(action(async (input: string, flags: ConvertFlags) => {
       const base = runBase(input, flags, 'bam convert');
       const r = await convertBam({
-        ...base, output: flags.output, format: flags.format, batchSize: flags.batchSize,
+        ...base, output: flags.output, format: flags.format, batchSize: flags.batchSize, maxBatchBytes: flags.batchMib * 2 ** 20,
         sequence: flags.sequence, quality: flags.quality, tags: flags.tags, limit: flags.limit, compression: flags.compression,
       });
       base.progress.finish();

@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { runChunks, type EngineOptions } from '../../engine/run.js';
 import { describeInput } from '../../engine/source.js';
 import { OutputTransaction } from '../../engine/atomic.js';
-import { UsageError } from '../../engine/errors.js';
+import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import { blockSizeAt, inflateBlock, isBgzfHeader, locateBlock } from '../../engine/bgzf.js';
 import type { EngineHandle, LocatedError, OrderedChunk, RunStats } from '../../engine/run-types.js';
 import type { Progress } from '../../engine/progress.js';
@@ -47,6 +47,8 @@ export interface BamConvertOptions extends BamRunOptions {
   format?: BamOutputFormat;
   /** Rows per record batch / row group (default 100,000). */
   batchSize?: number;
+  /** Fewer rows when a batch would hold more bytes of values than this (default 64 MiB). */
+  maxBatchBytes?: number;
   sequence?: boolean;
   quality?: boolean;
   tags?: boolean;
@@ -266,7 +268,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   const limit = opts.limit ?? Infinity;
   const tx = new OutputTransaction();
   const tmp = tx.tempFor(opts.output);
-  const batcher = new RowBatcher(batchSize);
+  const batcher = new RowBatcher(batchSize, opts.maxBatchBytes);
   const leases = new ColumnLeases();
   let arrow: BamArrow | null = null;
   let sink: Sink | null = null;
@@ -304,11 +306,13 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
     }, () => taken >= limit, async (engine, header) => {
       // The last batch and the Parquet footer need the workers, so they are written before they stop.
       if (!header) return;
-      const rest = batcher.rest() ?? (batches === 0 ? [{ cols: emptyColumns({ ...schemaOptions, nRef: 0 }), from: 0, to: 0, last: true }] : null);
-      if (rest) await writeBatch(rest, header, engine);
+      for (let rest = batcher.rest(); rest; rest = batcher.rest()) await writeBatch(rest, header, engine);
+      if (batches === 0) await writeBatch([{ cols: emptyColumns({ ...schemaOptions, nRef: 0 }), from: 0, to: 0, last: true }], header, engine);
       await (await ensureSink(header, engine)).sink.close();
     });
     if (!sink) throw new BamError('BAM_BAD_HEADER', `${opts.input}: empty input, no BAM header`);
+    // Every row handed to the batcher must have been written; never commit a file missing some.
+    if (written !== taken) throw new ThreadmillError('INTERNAL', `bam convert wrote ${written} of ${taken} decoded records; output discarded`);
     tx.commit();
     return { records: run.stats.records, written, batches, truncated: run.truncated, stats: run.stats };
   } catch (err) {

@@ -74,6 +74,22 @@ test('records spanning many BGZF blocks and chunk boundaries', { skip: skipNoSam
   await convertAndCompare(bam, join(dir, 'long1.arrow'), { chunkSize: 1 << 16, threads: 1 });
   await convertAndCompare(bam, join(dir, 'long3.arrow'), { chunkSize: 1 << 16, threads: 3 });
   assert.ok(readFileSync(join(dir, 'long1.arrow')).equals(readFileSync(join(dir, 'long3.arrow'))));
+  // A byte cap cuts batches before the row count does, at the same rows whatever -j is.
+  const cap = { chunkSize: 1 << 16, maxBatchBytes: 400_000, batchSize: 50 };
+  await convertAndCompare(bam, join(dir, 'cap1.arrow'), { ...cap, threads: 1 });
+  await convertAndCompare(bam, join(dir, 'cap3.arrow'), { ...cap, threads: 3 });
+  assert.ok(readFileSync(join(dir, 'cap1.arrow')).equals(readFileSync(join(dir, 'cap3.arrow'))));
+  const t = readArrow(join(dir, 'cap3.arrow'));
+  assert.ok(t.batches.length > 120 / 50 + 1, `expected the byte cap to add batches, got ${t.batches.length}`);
+  for (const b of t.batches) {
+    const text = (name: string): number => {
+      const d = b.getChild(name)!.data[0]!;
+      return d.valueOffsets[b.numRows]! - d.valueOffsets[0]!;
+    };
+    const bytes = text('seq') + text('qual');
+    assert.ok(b.numRows === 1 || bytes <= cap.maxBatchBytes, `batch of ${b.numRows} rows holds ${bytes} bytes of seq and qual`);
+    assert.ok(b.numRows <= cap.batchSize);
+  }
 });
 
 test('Parquet output holds the same rows, schema metadata and row groups', { skip: skipNoSamtools }, async () => {
