@@ -14,7 +14,7 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import parquetjs from '@dsnp/parquetjs';
-import { convertBam } from '../src/formats/bam/pipeline.js';
+import { convertBam } from '../src/formats/bam/convert.js';
 import { ParquetWriter } from '../src/sinks/parquet.js';
 
 const FLAT = ['qname', 'flag', 'rname', 'pos', 'mapq', 'cigar', 'rnext', 'pnext', 'tlen', 'seq', 'qual'] as const;

@@ -23,7 +23,8 @@ export { IdSet } from './formats/nostr/id-set.js';
 
 export * from './formats/fastq/index.js';
 
-export { convertBam, statsBam, headerBam, readHeaderFromFile, outputFormat, type BamConvertOptions, type BamConvertResult, type BamRunOptions, type BamStatsResult, type BamOutputFormat } from './formats/bam/pipeline.js';
+export { statsBam, headerBam, readHeaderFromFile, type BamRunOptions, type BamStatsResult } from './formats/bam/pipeline.js';
+export { convertBam, outputFormat, type BamConvertOptions, type BamConvertResult, type BamOutputFormat } from './formats/bam/convert.js';
 export type { BamHeader, BamReference } from './formats/bam/header.js';
 export { ArrowIpcWriter, type ArrowIpcOptions } from './sinks/arrow-ipc.js';
 export { ParquetWriter, type ParquetOptions } from './sinks/parquet.js';

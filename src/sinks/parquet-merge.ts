@@ -11,27 +11,12 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
-import * as pw from 'parquet-wasm';
-import { writerProperties, type ParquetOptions } from './parquet.js';
+import type { ParquetOptions } from './parquet.js';
 import { T, ThriftReader, ThriftWriter, field, type TList, type TStruct } from './thrift-compact.js';
-import type { CallResult } from '../engine/plugin.js';
 import type { EngineHandle } from '../engine/run-types.js';
+import { ENCODE_CALL, type EncodeArg } from './parquet-call.js';
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // "PAR1"
-
-/** Name of the side call a task module registers (`calls: { [ENCODE_CALL]: encodeParquetPiece }`). */
-export const ENCODE_CALL = 'encodeParquetRowGroup';
-
-export interface EncodeArg { ipc: Uint8Array; options: ParquetOptions }
-
-/** Worker side: one Arrow IPC stream (one batch) → one complete Parquet file, moved back. */
-export function encodeParquetPiece(arg: EncodeArg): CallResult {
-  const table = pw.Table.fromIPCStream(arg.ipc);
-  // writeParquet takes ownership of the table (and the properties) and frees them.
-  let bytes = pw.writeParquet(table, writerProperties(arg.options));
-  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
-  return { value: bytes, transfer: [bytes.buffer as ArrayBuffer] };
-}
 
 function isMagic(b: Uint8Array, at: number): boolean {
   return b[at] === 0x50 && b[at + 1] === 0x41 && b[at + 2] === 0x52 && b[at + 3] === 0x31;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Dictionary, Field, Int32, RecordBatchStreamWriter, Schema, Uint16, Utf8, tableFromIPC, vectorFromArray, makeData, RecordBatch, Struct, type Data } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { ParquetMerger, encodeParquetPiece } from '../../src/sinks/parquet-merge.js';
+import { ParquetMerger } from '../../src/sinks/parquet-merge.js';
+import { encodeParquetPiece } from '../../src/sinks/parquet-piece.js';
 import { ThriftReader, ThriftWriter } from '../../src/sinks/thrift-compact.js';
 
 const schema = new Schema([

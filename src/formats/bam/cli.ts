@@ -1,7 +1,7 @@
 /** `threadmill bam convert|stats|header`. Registered by src/cli.ts. */
 import { Option, type Command } from 'commander';
 import { action, addRunOptions, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
-import { convertBam, headerBam, statsBam } from './pipeline.js';
+import { headerBam, statsBam } from './pipeline.js';
 import { samHeaderText } from './header.js';
 import { formatStats } from './stats.js';
 
@@ -47,6 +47,8 @@ export function registerBamCommands(program: Command): void {
     .option('--allow-truncated', 'keep the records before a truncated end instead of failing'))
     .action(action(async (input: string, flags: ConvertFlags) => {
       const base = runBase(input, flags, 'bam convert');
+      // Loaded here: `bam stats` and `bam header` need neither it nor apache-arrow.
+      const { convertBam } = await import('./convert.js');
       const r = await convertBam({
         ...base, output: flags.output, format: flags.format, batchSize: flags.batchSize, maxBatchBytes: flags.batchMib * 2 ** 20,
         sequence: flags.sequence, quality: flags.quality, tags: flags.tags, limit: flags.limit, compression: flags.compression,

@@ -3,7 +3,6 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addRunOptions, action, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
-import { convertFastq } from './convert.js';
 import { runFastq } from './pipeline.js';
 import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type FastqStats } from './stats.js';
 
@@ -76,6 +75,8 @@ function registerConvert(fastq: Command): void {
       const errorLog = errorLogFor(flags, tx);
       const progress = progressFor(flags, 'fastq convert');
       try {
+        // Loaded here: stats runs need neither it nor apache-arrow.
+        const { convertFastq } = await import('./convert.js');
         const s = await convertFastq({ input, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, phred: flags.phred, wrapped: flags.wrapped, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
         progress.finish();
         errorLog.close();

@@ -5,7 +5,7 @@
  * columns for convert, `map` runs a user function from a user module on every record in the worker.
  */
 import { defineTask, type ChunkResult } from '../../engine/plugin.js';
-import { ENCODE_CALL, encodeParquetPiece, type EncodeArg } from '../../sinks/parquet-merge.js';
+import { ENCODE_CALL, type EncodeArg } from '../../sinks/parquet-call.js';
 import { fastqFraming } from './framing.js';
 import { parseChunk } from './parse.js';
 import { columnBuffers, columnsOf, type FastqColumns } from './columns.js';
@@ -68,7 +68,8 @@ function mapped(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPay
 export default defineTask<FastqTaskOptions, FastqPayload>({
   framing: fastqFraming,
   // Parquet row groups are encoded here, not on the main thread (src/sinks/parquet-merge.ts).
-  calls: { [ENCODE_CALL]: (arg: EncodeArg) => encodeParquetPiece(arg) },
+  // parquet-wasm is loaded on the first call only: stats runs never need it.
+  calls: { [ENCODE_CALL]: async (arg: EncodeArg) => (await import('../../sinks/parquet-piece.js')).encodeParquetPiece(arg) },
   async init(opts) {
     if (opts.mode !== 'map') return;
     const mod = (await import(opts.mapModule!)) as Record<string, unknown>;

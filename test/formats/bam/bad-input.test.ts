@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { convertBam } from '../../../src/formats/bam/pipeline.js';
+import { convertBam } from '../../../src/formats/bam/convert.js';
 import { blockOffsets, blockSizeAt } from '../../../src/engine/bgzf.js';
 import { headerLength } from '../../../src/formats/bam/header.js';
 import { assertSameLines, generateSam, readArrow, samToBam, samtoolsLines, skipNoSamtools, tableToSam, tempDir } from './helpers.js';

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
-import { convertBam } from '../../../src/formats/bam/pipeline.js';
+import { convertBam } from '../../../src/formats/bam/convert.js';
 import { assertSameLines, corpusDir, generateSam, readArrow, samToBam, samtools, samtoolsLines, skipNoCorpus, skipNoSamtools, tableToSam, tempDir } from './helpers.js';
 
 /** Corpus files that are broken on purpose (covered by the bad-input tests). */
