@@ -26,5 +26,5 @@ export * from './formats/fastq/index.js';
 export { statsBam, headerBam, readHeaderFromFile, type BamRunOptions, type BamStatsResult } from './formats/bam/pipeline.js';
 export { convertBam, outputFormat, type BamConvertOptions, type BamConvertResult, type BamOutputFormat } from './formats/bam/convert.js';
 export type { BamHeader, BamReference } from './formats/bam/header.js';
-export { ArrowIpcWriter, type ArrowIpcOptions } from './sinks/arrow-ipc.js';
+export { ArrowIpcFileWriter, piecesOf, type ArrowIpcOptions, type PieceBatch, type PieceBuffer, type PieceDictionary } from './sinks/arrow-pieces.js';
 export { ParquetWriter, type ParquetOptions } from './sinks/parquet.js';

@@ -13,7 +13,7 @@
  * VectorAssembler (empty validity buffer when a node has no nulls, buffers padded to 8 bytes).
  */
 import { close, open, writev } from 'node:fs';
-import { MetadataVersion, Vector, type Data, type Schema } from 'apache-arrow';
+import { MetadataVersion, Vector, type Data, type RecordBatch, type Schema } from 'apache-arrow';
 import { BufferRegion, DictionaryBatch, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
@@ -70,6 +70,19 @@ function bodyLengthOf(buffers: PieceBuffer[]): number {
   return buffers.reduce((n, b) => n + ((b.byteLength + 7) & ~7), 0);
 }
 
+/**
+ * An apache-arrow RecordBatch as pieces, laid out by apache-arrow itself (a sliced batch gets
+ * rebased offsets; the values stay views). For callers that build Arrow objects anyway.
+ */
+export function piecesOf(batch: RecordBatch): PieceBatch {
+  const a = VectorAssembler.assemble(batch);
+  return {
+    length: batch.numRows,
+    nodes: a.nodes.map((n) => ({ length: Number(n.length), nullCount: Number(n.nullCount) })),
+    buffers: a.buffers.map((b) => pieceBuffer(b)),
+  };
+}
+
 export function recordBatchMessage(batch: PieceBatch): EncodedMessage {
   const nodes = batch.nodes.map((n) => new FieldNode(n.length, n.nullCount));
   const header = new RecordBatchHeader(batch.length, nodes, regions(batch.buffers), null);
@@ -116,11 +129,19 @@ const writevAsync = (fd: number, pieces: Uint8Array[], at: number): Promise<numb
 const openAsync = (path: string): Promise<number> => new Promise((resolve, reject) => open(path, 'w', (err, fd) => (err ? reject(err) : resolve(fd))));
 const closeAsync = (fd: number): Promise<void> => new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
 
+export interface ArrowIpcOptions {
+  /** IPC stream format instead of the file format (no magic, no footer; readable while written). */
+  stream?: boolean;
+  /** Writes pending at most (default 4). */
+  maxInFlight?: number;
+}
+
 /**
- * Arrow IPC file writer over pieces. Each write is placed at a known position and handed to
- * libuv's thread pool (positional writev), so the kernel's copy of the bytes happens off the JS
- * thread and several batches can be in flight; at most `maxInFlight` are pending, and write()
- * waits for the oldest past that (backpressure, and a bound on retained worker buffers).
+ * Arrow IPC file (or stream) writer over pieces. Each write is placed at a known position and
+ * handed to libuv's thread pool (positional writev), so the kernel's copy of the bytes happens
+ * off the JS thread and several batches can be in flight; at most `maxInFlight` are pending,
+ * and write() waits for the oldest past that (backpressure, and a bound on retained buffers).
+ * Writing to a temporary path and renaming it is the caller's job (engine/atomic.ts).
  */
 export class ArrowIpcFileWriter {
   private fd = -1;
@@ -132,13 +153,13 @@ export class ArrowIpcFileWriter {
   private closed = false;
   rows = 0;
 
-  private constructor(private readonly schema: Schema, private readonly maxInFlight: number) {}
+  private constructor(private readonly schema: Schema, private readonly maxInFlight: number, private readonly stream: boolean) {}
 
-  static async open(path: string, schema: Schema, dictionaries: PieceDictionary[], maxInFlight = 4): Promise<ArrowIpcFileWriter> {
-    const w = new ArrowIpcFileWriter(schema, maxInFlight);
+  static async open(path: string, schema: Schema, dictionaries: PieceDictionary[] = [], options: ArrowIpcOptions = {}): Promise<ArrowIpcFileWriter> {
+    const w = new ArrowIpcFileWriter(schema, options.maxInFlight ?? 4, options.stream ?? false);
     w.fd = await openAsync(path);
     // The file format is the stream format between magic numbers, so it starts with the schema.
-    w.put([MAGIC, ZEROS.subarray(0, 2)], 8);
+    if (!w.stream) w.put([MAGIC, ZEROS.subarray(0, 2)], 8);
     w.putMessage(schemaMessage(schema));
     for (const d of dictionaries) w.putMessage(dictionaryMessage(d), w.dictionaryBlocks);
     return w;
@@ -153,13 +174,16 @@ export class ArrowIpcFileWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Writes the end-of-stream marker and the footer, waits for every write, and closes. */
+  /** Writes the end-of-stream marker and (file format) the footer, waits for every write, and closes. */
   async close(): Promise<void> {
     if (this.closed) return;
-    const footer = Footer.encode(new Footer(this.schema, MetadataVersion.V5, this.recordBlocks, this.dictionaryBlocks));
-    const tail = new Uint8Array(4);
-    new DataView(tail.buffer).setInt32(0, footer.byteLength, true);
-    this.put([EOS, footer, tail, MAGIC], EOS.byteLength + footer.byteLength + 4 + MAGIC.byteLength);
+    if (this.stream) this.put([EOS], EOS.byteLength);
+    else {
+      const footer = Footer.encode(new Footer(this.schema, MetadataVersion.V5, this.recordBlocks, this.dictionaryBlocks));
+      const tail = new Uint8Array(4);
+      new DataView(tail.buffer).setInt32(0, footer.byteLength, true);
+      this.put([EOS, footer, tail, MAGIC], EOS.byteLength + footer.byteLength + 4 + MAGIC.byteLength);
+    }
     await Promise.all(this.pending.splice(0));
     this.closed = true;
     await closeAsync(this.fd);

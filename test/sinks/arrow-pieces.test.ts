@@ -67,7 +67,7 @@ test('a file written from pieces reads back equal with apache-arrow and arrow-rs
   try {
     const batches = [batch(0, 1000), batch(1000, 1), batch(1001, 0), batch(1001, 777)];
     const path = join(dir, 'p.arrow');
-    const w = await ArrowIpcFileWriter.open(path, schema, dictionaries, 1);
+    const w = await ArrowIpcFileWriter.open(path, schema, dictionaries, { maxInFlight: 1 });
     let written = 0;
     for (const [i, b] of batches.entries()) await w.write(toPieces(b, i + 1), () => written++);
     await w.close();
@@ -84,6 +84,16 @@ test('a file written from pieces reads back equal with apache-arrow and arrow-rs
     assert.equal(JSON.stringify(file.get(14)?.toJSON()), JSON.stringify({ n: 14, name: null, ref: 'chrM', q: 14, list: ['14.0', '14.1'] }));
     const rs = pw.Table.fromIPCStream(bytes.subarray(8));
     assert.deepEqual(rows(tableFromIPC(rs.intoIPCStream())), expected);
+
+    // Stream format: no magic and no footer, the same batches.
+    const streamPath = join(dir, 'p.arrows');
+    const s = await ArrowIpcFileWriter.open(streamPath, schema, dictionaries, { stream: true });
+    for (const [i, b] of batches.entries()) await s.write(toPieces(b, i + 5));
+    await s.close();
+    const streamBytes = readFileSync(streamPath);
+    assert.notEqual(streamBytes.subarray(0, 6).toString(), 'ARROW1');
+    assert.deepEqual(rows(tableFromIPC(streamBytes)), expected);
+    assert.deepEqual(rows(tableFromIPC(pw.Table.fromIPCStream(streamBytes).intoIPCStream())), expected);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  * thread wraps them (no copy) and writes, to a temporary file renamed into place at the end.
  */
 import { Field, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
-import { ArrowIpcWriter } from '../../sinks/arrow-ipc.js';
+import { ArrowIpcFileWriter, piecesOf } from '../../sinks/arrow-pieces.js';
 import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
 import type { EngineHandle } from '../../engine/run-types.js';
 import { OutputTransaction } from '../../engine/atomic.js';
@@ -45,14 +45,17 @@ export function batchOf(c: FastqColumns): RecordBatch {
 /** close() runs in the engine's onEnd, while the workers (which encode Parquet) are still up. */
 interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; close(): void | Promise<void>; abort(): void }
 
+/** Arrow IPC with positional writes off this thread (src/sinks/arrow-pieces.ts). */
 function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
-  const w = new ArrowIpcWriter(path, schema, { stream });
+  const opened = ArrowIpcFileWriter.open(path, schema, [], { stream });
+  opened.catch(() => {});
   return {
-    write(b) {
-      for (let i = 0; i < b.numRows; i += batchSize) w.write(b.slice(i, Math.min(b.numRows, i + batchSize)));
+    async write(b) {
+      const w = await opened;
+      for (let i = 0; i < b.numRows; i += batchSize) await w.write(piecesOf(b.slice(i, Math.min(b.numRows, i + batchSize))));
     },
-    close: () => w.close(),
-    abort: () => w.abort(),
+    close: async () => (await opened).close(),
+    abort: () => void opened.then((w) => w.abort(), () => {}),
   };
 }
 
