@@ -2,7 +2,7 @@
  * The optional native inflate (native/deflate.c: libdeflate through Node-API), built at install
  * time when a compiler and libdeflate's headers are there. Null when it is absent or when
  * THREADMILL_NATIVE=0 (tests use that to check both paths give the same bytes), in which case
- * callers use node:zlib. See docs/decisions/0008-native-inflate.md.
+ * callers use node:zlib. See docs/decisions/0008-ipc-pieces-and-native-inflate.md.
  */
 import { createRequire } from 'node:module';
 

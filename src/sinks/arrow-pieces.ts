@@ -29,7 +29,9 @@ export interface PieceDictionary { id: number; values: Vector | Data }
 const ZEROS = new Uint8Array(8);
 const MAGIC = new Uint8Array([0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]); // "ARROW1"
 
-export const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/** Arrow pads every buffer and message to 8 bytes. */
+const padded = (n: number): number => (n + 7) & ~7;
 export const pieceBuffer = (...pieces: ArrayBufferView[]): PieceBuffer => {
   const bytes = pieces.map(asBytes);
   return { pieces: bytes, byteLength: bytes.reduce((n, p) => n + p.byteLength, 0) };
@@ -40,7 +42,7 @@ export interface EncodedMessage { pieces: Uint8Array[]; metadataLength: number; 
 
 function encapsulate(message: Message, body: PieceBuffer[]): EncodedMessage {
   const flat = Message.encode(message);
-  const metadataLength = (8 + flat.byteLength + 7) & ~7;
+  const metadataLength = padded(8 + flat.byteLength);
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setInt32(0, -1, true);
   new DataView(prefix.buffer).setInt32(4, metadataLength - 8, true);
@@ -49,25 +51,22 @@ function encapsulate(message: Message, body: PieceBuffer[]): EncodedMessage {
   for (const b of body) {
     if (b.byteLength === 0) continue;
     pieces.push(...b.pieces);
-    const pad = ((b.byteLength + 7) & ~7) - b.byteLength;
+    const pad = padded(b.byteLength) - b.byteLength;
     if (pad > 0) pieces.push(ZEROS.subarray(0, pad));
     bodyLength += b.byteLength + pad;
   }
   return { pieces: pieces.filter((p) => p.byteLength > 0), metadataLength, bodyLength, byteLength: metadataLength + bodyLength };
 }
 
-function regions(buffers: PieceBuffer[]): BufferRegion[] {
+/** Where each buffer lies in the message body, and the body's length. */
+function bodyLayout(buffers: PieceBuffer[]): { regions: BufferRegion[]; bodyLength: number } {
   let at = 0;
-  return buffers.map((b) => {
-    const padded = (b.byteLength + 7) & ~7;
-    const r = new BufferRegion(at, padded);
-    at += padded;
+  const regions = buffers.map((b) => {
+    const r = new BufferRegion(at, padded(b.byteLength));
+    at += padded(b.byteLength);
     return r;
   });
-}
-
-function bodyLengthOf(buffers: PieceBuffer[]): number {
-  return buffers.reduce((n, b) => n + ((b.byteLength + 7) & ~7), 0);
+  return { regions, bodyLength: at };
 }
 
 /**
@@ -85,8 +84,9 @@ export function piecesOf(batch: RecordBatch): PieceBatch {
 
 export function recordBatchMessage(batch: PieceBatch): EncodedMessage {
   const nodes = batch.nodes.map((n) => new FieldNode(n.length, n.nullCount));
-  const header = new RecordBatchHeader(batch.length, nodes, regions(batch.buffers), null);
-  return encapsulate(Message.from(header, bodyLengthOf(batch.buffers)), batch.buffers);
+  const { regions, bodyLength } = bodyLayout(batch.buffers);
+  const header = new RecordBatchHeader(batch.length, nodes, regions, null);
+  return encapsulate(Message.from(header, bodyLength), batch.buffers);
 }
 
 export function dictionaryMessage(d: PieceDictionary): EncodedMessage {
@@ -151,7 +151,6 @@ export class ArrowIpcFileWriter {
   private readonly recordBlocks: FileBlock[] = [];
   private readonly dictionaryBlocks: FileBlock[] = [];
   private closed = false;
-  rows = 0;
 
   private constructor(private readonly schema: Schema, private readonly maxInFlight: number, private readonly stream: boolean) {}
 
@@ -169,7 +168,6 @@ export class ArrowIpcFileWriter {
   async write(batch: PieceBatch, written?: () => void): Promise<void> {
     if (this.failure) throw this.failure;
     this.putMessage(recordBatchMessage(batch), this.recordBlocks, written);
-    this.rows += batch.length;
     while (this.pending.length > this.maxInFlight) await this.pending.shift();
     if (this.failure) throw this.failure;
   }

@@ -168,12 +168,8 @@ export class ParquetPieceWriter {
 
   /** Serializes the batch now (the caller may reuse its buffers after this returns). */
   async write(batch: RecordBatch, engine: EngineHandle): Promise<void> {
-    await this.writeIpc(RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true), batch.numRows, engine);
-  }
-
-  /** One batch already serialized as an Arrow IPC stream (moved to the worker). */
-  async writeIpc(ipc: Uint8Array, rows: number, engine: EngineHandle): Promise<void> {
-    await this.writePiece(engine.call<Uint8Array>(ENCODE_CALL, { ipc, options: this.options } satisfies EncodeArg, [ipc.buffer as ArrayBuffer]), rows);
+    const ipc = RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
+    await this.writePiece(engine.call<Uint8Array>(ENCODE_CALL, { ipc, options: this.options } satisfies EncodeArg, [ipc.buffer as ArrayBuffer]), batch.numRows);
   }
 
   /** A piece some worker is encoding (any side call that returns a one-row-group Parquet file). */

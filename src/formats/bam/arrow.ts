@@ -1,7 +1,8 @@
 /**
  * The Arrow schema of `bam convert` and its record batches as IPC pieces: the workers' value
  * arrays are written as they are, next to the joined offsets and validity bitmaps that
- * assemble.ts builds (in a worker). Work here is per chunk, not per row. See
+ * assemble.ts builds (on the main thread, or in a worker from 5 threads). Work here is per
+ * chunk, not per row. See
  * src/sinks/arrow-pieces.ts.
  */
 import { Dictionary, Field, Int32, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type Vector } from 'apache-arrow';

@@ -7,7 +7,7 @@
  */
 import type { BamColumns, TextColumn } from './decode.js';
 import type { BamSchemaOptions } from './arrow.js';
-import type { RowSpan } from './batch.js';
+import { rowsOf, type RowSpan } from './batch.js';
 
 /** Validity bitmap (LSB first) and null count. */
 export interface Bits { bits: Uint8Array; nulls: number }
@@ -121,11 +121,12 @@ function joinTags(spans: RowSpan[], n: number): { entries: Int32Array; values: I
 }
 
 export function assembleBatch(spans: RowSpan[], options: BamSchemaOptions): BatchAssembly {
-  const n = spans.reduce((k, r) => k + r.to - r.from, 0);
+  const n = rowsOf(spans);
   const tags = options.tags ? joinTags(spans, n) : null;
   return {
     rows: n,
-    qname: joinText(spans, (c) => c.qname, n).offsets,
+    // Never null: offsets only, no bitmap.
+    qname: joinOffsets(spans.map((r) => ({ offsets: r.cols.qname.offsets, from: r.from, to: r.to })), n),
     cigar: joinText(spans, (c) => c.cigar, n),
     seq: options.sequence ? joinText(spans, (c) => c.seq!, n) : null,
     qual: options.quality ? joinText(spans, (c) => c.qual!, n) : null,

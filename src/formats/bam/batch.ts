@@ -11,6 +11,11 @@ export interface RowSpan { cols: BamColumns; from: number; to: number }
 /** A span cut by the batcher; `last` when the batcher holds no more rows of those columns. */
 export interface RowRange extends RowSpan { last: boolean }
 
+/** Rows in a list of spans. */
+export function rowsOf(spans: RowSpan[]): number {
+  return spans.reduce((n, r) => n + r.to - r.from, 0);
+}
+
 /** Bytes of rows [from, to) of the columns: values of the variable-width columns plus 25 per row. */
 export function spanBytes(c: BamColumns, from: number, to: number): number {
   const text = (t: TextColumn | null): number => (t ? t.offsets[to]! - t.offsets[from]! : 0);

@@ -14,7 +14,7 @@ import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
 import { BamError } from './errors.js';
 import type { BamHeader } from './header.js';
 import { bamSchema, toPieceBatch, type BamArrow, type BamSchemaOptions } from './arrow.js';
-import { RowBatcher, type RowRange, type RowSpan } from './batch.js';
+import { RowBatcher, rowsOf, type RowRange, type RowSpan } from './batch.js';
 import { assembleBatch, type BatchAssembly } from './assemble.js';
 import { ASSEMBLE_CALL, PARQUET_CALL, type AssembleArg, type ParquetArg } from './calls.js';
 import { columnViews, emptyColumns, type BamColumns } from './decode.js';
@@ -97,7 +97,7 @@ class IpcSink implements Sink {
   constructor(private readonly file: ArrowIpcFileWriter, private readonly options: BamSchemaOptions, private readonly inWorkers: boolean, private readonly maxInFlight: number) {}
 
   async write(spans: RowSpan[], engine: EngineHandle, written: () => void): Promise<void> {
-    const arg: AssembleArg = { spans: spans.map(({ cols, from, to }) => ({ cols, from, to })), options: this.options };
+    const arg: AssembleArg = { spans, options: this.options };
     const batch = this.inWorkers
       ? engine.call<BatchAssembly>(ASSEMBLE_CALL, arg).then((m) => toPieceBatch(this.options, arg.spans, m))
       : Promise.resolve(toPieceBatch(this.options, arg.spans, assembleBatch(arg.spans, this.options)));
@@ -126,10 +126,10 @@ function parquetSink(w: ParquetPieceWriter, arrow: BamArrow): Sink {
   const head = ipcStreamHead(arrow.schema, arrow.dictionaries);
   return {
     write: (spans, engine, written) => {
-      const arg: ParquetArg = { spans: spans.map(({ cols, from, to }) => ({ cols, from, to })), options: arrow.options, head, parquet: w.options };
+      const arg: ParquetArg = { spans, options: arrow.options, head, parquet: w.options };
       const piece = engine.call<Uint8Array>(PARQUET_CALL, arg);
       piece.then(written, () => {});
-      return w.writePiece(piece, spans.reduce((n, r) => n + r.to - r.from, 0));
+      return w.writePiece(piece, rowsOf(spans));
     },
     close: () => w.close(),
     abort: () => w.abort(),
@@ -178,7 +178,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
     await s.sink.write(ranges, engine, () => {
       for (const r of ranges) leases.drop(r.cols);
     });
-    written += ranges.reduce((n, r) => n + r.to - r.from, 0);
+    written += rowsOf(ranges);
     batches++;
   };
   try {

@@ -1,9 +1,7 @@
 /**
  * The BAM run loop (used by `bam convert`, convert.ts) and `bam stats`, `bam header`: compose the
- * engine with the BAM task module.
- * Workers inflate BGZF blocks and decode records into columns; this thread only cuts the
- * columns into record batches (offsets and validity bitmaps; the values are written from the
- * workers' arrays as they are) and writes them in chunk order.
+ * engine with the BAM task module. Workers inflate BGZF blocks and decode records; this thread
+ * reads the header, fails on record errors and checks reference ids for streams.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { runChunks, type EngineOptions } from '../../engine/run.js';

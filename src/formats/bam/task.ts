@@ -26,7 +26,7 @@ export interface BamPayload {
 
 /**
  * Column memory of this worker: shared buffers the main thread releases once their rows are
- * written (pipeline.ts). Sizes run from a few KiB (mapq) to MiBs (seq), hence a small minimum and
+ * written (convert.ts). Sizes run from a few KiB (mapq) to MiBs (seq), hence a small minimum and
  * a large pool; it holds what is in flight (the engine's window, the batch being filled and the
  * writes pending), so it stops growing after the first few batches.
  */
