@@ -54,6 +54,7 @@ export class OrderedCollector<P> {
     const chunk: OrderedChunk<P> = {
       index: job.index, inputIndex: job.inputIndex, input: job.input, payload: result.payload as P,
       records: result.records, lines: result.lines, bytes: placement.bytes, offset, errors,
+      ...(placement.truncatedAt !== undefined ? { truncatedAt: placement.truncatedAt } : {}),
     };
     pos.lines += result.lines;
     pos.records += result.records;

@@ -25,6 +25,8 @@ export interface OrderedChunk<P> {
   /** Absolute byte offset of the chunk's first byte in the input's (decompressed) data. */
   offset: number;
   errors: LocatedError[];
+  /** BGZF with allowTruncated: the compressed offset of the cut block this chunk stopped at. */
+  truncatedAt?: number;
 }
 
 export interface RunOptions<O, P> {

@@ -81,6 +81,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
     stats.errors += chunk.errors.length;
     stats.chunks++;
     for (const e of chunk.errors) opts.errorLog?.add(e);
+    if (chunk.truncatedAt !== undefined) opts.warn?.(`${chunk.input}: the file ends inside the BGZF block at compressed offset ${chunk.truncatedAt}; kept the data before it (--allow-truncated)`);
     await opts.onChunk(chunk, engine);
     opts.progress?.advance(inputBytes.get(job.index) ?? 0, chunk.records);
     inputBytes.delete(job.index);

@@ -90,6 +90,7 @@ export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, o
     shouldStop,
     onChunk: async (chunk, engine) => {
       const p = chunk.payload;
+      if (chunk.truncatedAt !== undefined) truncated = true;
       if (p.header) header = p.header;
       if (!header) throw new BamError('BAM_BAD_HEADER', `${opts.input}: no BAM header before the first records`);
       for (const e of chunk.errors) {

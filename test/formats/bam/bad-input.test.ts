@@ -72,6 +72,8 @@ test('truncated file: BGZF_TRUNCATED naming the block; --allow-truncated keeps t
   const r = await convertBam({ input: cut, output: out, threads: 2, chunkSize: 1 << 16, allowTruncated: true, warn: (m) => warnings.push(m) });
   assert.ok(r.written > 0 && r.written < 3_000, `kept ${r.written}`);
   assert.ok(warnings.some((w) => /end-of-file block/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => new RegExp(`ends inside the BGZF block at compressed offset ${cutBlock}\\b`).test(w)), warnings.join('\n'));
+  assert.equal(r.truncated, true);
   assertSameLines(tableToSam(readArrow(out)), samtoolsLines(bam).slice(0, r.written), 'kept prefix');
 });
 
