@@ -9,7 +9,7 @@ const program = new Command('threadmill')
   .exitOverride();
 
 /**
- * Each format's commands, loaded only when asked for: loading all three (better-sqlite3,
+ * Each format's commands, loaded only when asked for: loading them all (better-sqlite3,
  * bcrypto, parquet-wasm, apache-arrow) took ~0.4 s of every run's start-up on this machine.
  * Help, a bare `threadmill` and unknown commands load them all, so commander lists every group.
  */
@@ -17,6 +17,8 @@ const groups: Record<string, () => Promise<(p: Command) => void>> = {
   nostr: async () => (await import('./formats/nostr/commands.js')).registerNostrCommands,
   fastq: async () => (await import('./formats/fastq/commands.js')).registerFastqCommands,
   bam: async () => (await import('./formats/bam/cli.js')).registerBamCommands,
+  fsscan: async () => (await import('./formats/fsscan/commands.js')).registerFsscanCommands,
+  code: async () => (await import('./formats/code/commands.js')).registerCodeCommands,
 };
 const asked = process.argv[2];
 for (const name of asked !== undefined && asked in groups ? [asked] : Object.keys(groups)) (await groups[name]!())(program);
