@@ -1,0 +1,205 @@
+/**
+ * Exclusive locks on outputs that a run updates in place (a directory of day files, a SQLite or
+ * other database). Two writers of one output at once interleave their commits and lose data
+ * (two `nostr convert` runs into one directory lost ~40% of the events, issue 8), so the second
+ * one must fail at once, naming the holder.
+ *
+ * A lock is a small file created with O_EXCL (atomic on every local file system): inside the
+ * directory for a directory, beside the file for a database. It holds the owner's pid, host,
+ * start time and command line. A lock whose pid is dead on this host is stale (kill -9, power
+ * loss) and is taken over; a lock from another host cannot be checked and is treated as held.
+ * Node has no flock(2); a pid file is what we can make atomic with the standard library. A lock
+ * that names this process but is not in `held` was left by an earlier process with the same pid
+ * (pid reuse in containers), so it is stale too.
+ */
+import { linkSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ThreadmillError } from './errors.js';
+
+/** Name of the lock file inside a locked directory. Readers of the directory skip it. */
+export const DIRECTORY_LOCK_NAME = '.threadmill-lock';
+const FILE_LOCK_SUFFIX = '.threadmill-lock';
+
+/** What a lock file holds. */
+export interface LockOwner { pid: number; host: string; started: string; command: string }
+
+/** A held lock. release() is idempotent and also runs at process exit. */
+export interface OutputLock {
+  /** The locked output (directory or file), absolute. */
+  readonly target: string;
+  /** The lock file. */
+  readonly lockPath: string;
+  /** Removes the lock file; a directory lockDirectory created and that is still empty is removed too. */
+  release(): void;
+}
+
+/**
+ * Locks the output directory `dir` for writing, creating it (and missing parents) when absent.
+ * Throws ThreadmillError OUTPUT_LOCKED (exit 1) naming the holder's pid when another live process
+ * holds it (also another lock in this same process). If the run fails, release() removes the
+ * directories this call created as long as they are empty, so a failed run leaves none behind.
+ * Validate the path first (output-target.ts): mkdir under /proc loops forever.
+ */
+export function lockDirectory(dir: string): OutputLock {
+  const target = resolve(dir);
+  const firstCreated = mkdirSync(target, { recursive: true });
+  try {
+    return acquire(target, join(target, DIRECTORY_LOCK_NAME), firstCreated);
+  } catch (err) {
+    removeCreatedDirs(target, firstCreated);
+    throw err;
+  }
+}
+
+/**
+ * Locks the output file `path` (a database) with a lock file beside it, `.<name>.threadmill-lock`.
+ * The file itself need not exist; its directory must. Same errors as lockDirectory.
+ */
+export function lockFile(path: string): OutputLock {
+  const target = resolve(path);
+  return acquire(target, join(dirname(target), `.${basename(target)}${FILE_LOCK_SUFFIX}`), undefined);
+}
+
+/** True for names of lock files (readers listing a directory skip them). */
+export function isLockName(name: string): boolean {
+  return name === DIRECTORY_LOCK_NAME || name.endsWith(FILE_LOCK_SUFFIX);
+}
+
+/** Who holds the lock file at `lockPath` now, or null when nobody (or it cannot be read). */
+export function lockHolder(lockPath: string): LockOwner | null {
+  const text = readText(lockPath);
+  return text === null ? null : parseOwner(text);
+}
+
+const held = new Set<string>();
+let exitHookInstalled = false;
+let staleCounter = 0;
+
+function acquire(target: string, lockPath: string, firstCreated: string | undefined): OutputLock {
+  const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  // Two rounds: the second follows the removal of a stale lock; a third would mean a race with
+  // another process taking over the same stale lock, which then holds it.
+  for (let round = 0; round < 3; round++) {
+    if (tryCreate(lockPath, `${JSON.stringify(me)}\n`)) return heldLock(target, lockPath, firstCreated);
+    const text = readText(lockPath);
+    if (text === null) continue; // released between our create and read: try again
+    const owner = parseOwner(text);
+    if (owner && (owner.host !== me.host || held.has(lockPath) || (owner.pid !== process.pid && pidAlive(owner.pid)))) throw lockedError(target, owner);
+    removeStale(lockPath, text);
+  }
+  throw lockedError(target, lockHolder(lockPath));
+}
+
+/** Creates the lock file with its whole content at once (link fails if the name exists), so no reader sees it empty. */
+function tryCreate(lockPath: string, text: string): boolean {
+  const tmp = `${lockPath}.new-${process.pid}-${++staleCounter}`;
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    linkSync(tmp, lockPath);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new ThreadmillError('OUTPUT_UNWRITABLE', `cannot create the lock file ${lockPath}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Removes a stale lock without ever removing a live one: another process may have replaced the
+ * stale file between our read and now, so move it aside first and look at what we moved.
+ */
+function removeStale(lockPath: string, staleText: string): void {
+  const aside = `${lockPath}.stale-${process.pid}-${++staleCounter}`;
+  try {
+    renameSync(lockPath, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (readText(aside) !== staleText) {
+    // We moved a fresh lock of a live process: put it back unless yet another one took its place.
+    try {
+      linkSync(aside, lockPath);
+    } catch {
+      /* the place was taken again; that process holds the lock now */
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+function heldLock(target: string, lockPath: string, firstCreated: string | undefined): OutputLock {
+  held.add(lockPath);
+  installExitHook();
+  let released = false;
+  return {
+    target,
+    lockPath,
+    release(): void {
+      if (released) return;
+      released = true;
+      held.delete(lockPath);
+      rmSync(lockPath, { force: true });
+      removeCreatedDirs(target, firstCreated);
+    },
+  };
+}
+
+/** Removes `dir` and its parents up to `firstCreated` (what mkdir -p made), each only if empty. */
+function removeCreatedDirs(dir: string, firstCreated: string | undefined): void {
+  if (firstCreated === undefined) return;
+  for (let d = dir; d.length >= firstCreated.length; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (the run wrote outputs) or already gone
+    }
+    if (d === firstCreated) return;
+  }
+}
+
+/** Locks are files; a process that exits normally (even on an uncaught error) removes its own. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const path of held) rmSync(path, { force: true });
+  });
+}
+
+function lockedError(target: string, owner: LockOwner | null): ThreadmillError {
+  const who = owner
+    ? `pid ${owner.pid}${owner.host === hostname() ? '' : ` on host ${owner.host}`}, since ${owner.started}${owner.command ? `: ${owner.command}` : ''}`
+    : 'a process that left an unreadable lock file';
+  return new ThreadmillError('OUTPUT_LOCKED', `${target} is being written by another threadmill run (${who}); wait for it to finish, or stop it`);
+}
+
+function parseOwner(text: string): LockOwner | null {
+  try {
+    const o = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof o.pid !== 'number' || !Number.isSafeInteger(o.pid) || o.pid <= 0) return null;
+    return { pid: o.pid, host: String(o.host ?? ''), started: String(o.started ?? ''), command: String(o.command ?? '') };
+  } catch {
+    return null; // a half-written lock of a process killed inside tryCreate: stale
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** True when `pid` is a live process on this host (EPERM: alive, owned by another user). */
+export function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
