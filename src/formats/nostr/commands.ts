@@ -1,5 +1,5 @@
 /** The `threadmill nostr` command group: convert, cat, lookup, stats, index rebuild. */
-import { Option, type Command } from 'commander';
+import { Option, InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, nonNegativeInt, type RunFlags } from '../../cli/common.js';
 import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
@@ -7,7 +7,7 @@ import { readPbGz, eventToJson } from './pb-reader.js';
 import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
 import { rebuildIndex } from './index-rebuild.js';
 import { recoverDirectory } from '../../engine/atomic.js';
-import { UsageError } from '../../engine/errors.js';
+import { ThreadmillError, UsageError } from '../../engine/errors.js';
 
 interface ConvertFlags extends RunFlags {
   outputDir: string;
@@ -18,11 +18,21 @@ interface ConvertFlags extends RunFlags {
   chunkSize?: number;
 }
 
-/** Proton Beam spells these `--validate-signatures false`; we also accept `--no-validate-signatures`. */
+/**
+ * Proton Beam spells these `--validate-signatures false`; we also accept `--no-validate-signatures`.
+ * InvalidArgumentError, not our UsageError: commander reports it as a usage error (exit 2, naming
+ * the option), while anything else thrown from a parser escapes commander with a stack trace.
+ */
 function bool(v: string): boolean {
   if (/^(true|1|yes|on)$/i.test(v)) return true;
   if (/^(false|0|no|off)$/i.test(v)) return false;
-  throw new UsageError(`expected true or false, got ${JSON.stringify(v)}`);
+  throw new InvalidArgumentError(`expected true or false, got ${JSON.stringify(v)}`);
+}
+
+/** Ids are 64 hex characters (either case: index rows are lowercase and lookups lowercase them). */
+function checkIds(ids: readonly string[]): void {
+  const bad = ids.find((id) => !/^[0-9a-f]{64}$/i.test(id));
+  if (bad !== undefined) throw new ThreadmillError('INVALID_ID', `invalid id ${JSON.stringify(bad)}: an event id is 64 hex characters`, { exitCode: 2 });
 }
 
 function printConvertSummary(s: ConvertSummary, flags: RunFlags): void {
@@ -82,6 +92,7 @@ function registerReaders(nostr: Command): void {
     .argument('<ids...>', 'event ids (64 hex characters)')
     .option('--json', 'one JSON object per id on stdout')
     .action(action(async (dir: string, ids: string[], flags: { json?: boolean }) => {
+      checkIds(ids);
       recoverDirectory(dir);
       const db = openIndexReadOnly(dir);
       const found = lookupIds(db, ids);

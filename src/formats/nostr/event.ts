@@ -14,7 +14,8 @@ export type { Verifier } from './verify.js';
 
 export interface NostrEvent { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string; sig: string }
 
-export type RejectCategory = 'parse_error' | 'invalid_field' | 'invalid_kind' | 'invalid_id' | 'invalid_signature';
+/** `invalid_utf8` is decided on the line's bytes before it is decoded (task.ts), never by checkLine. */
+export type RejectCategory = 'parse_error' | 'invalid_utf8' | 'invalid_field' | 'invalid_kind' | 'invalid_id' | 'invalid_signature';
 
 export interface ValidationOptions { validateIds: boolean; validateSignatures: boolean; filterKinds: boolean }
 
@@ -61,7 +62,7 @@ export function checkLine(line: string, opts: ValidationOptions, verifier: Verif
   }
   const obj = unwrapRelayMessage(value);
   if (isReject(obj)) return obj;
-  const ev = checkShape(obj, opts);
+  const ev = checkShape(obj, opts, line);
   if (isReject(ev)) return ev;
   return checkCrypto(ev, opts, verifier);
 }
@@ -98,7 +99,7 @@ function eventOfRelayMessage(msg: unknown[]): Record<string, unknown> | Reject {
  * extra keys are dropped (as serde does for Proton Beam), and a fixed key order keeps V8's object
  * shapes monomorphic downstream.
  */
-function checkShape(obj: Record<string, unknown>, opts: ValidationOptions): NostrEvent | Reject {
+function checkShape(obj: Record<string, unknown>, opts: ValidationOptions, line: string): NostrEvent | Reject {
   for (const key of REQUIRED) {
     if (!Object.prototype.hasOwnProperty.call(obj, key)) return reject('invalid_field', `missing field "${key}"`);
   }
@@ -107,7 +108,7 @@ function checkShape(obj: Record<string, unknown>, opts: ValidationOptions): Nost
     checkHex('id', id, 64) ??
     checkHex('pubkey', pubkey, 64) ??
     checkHex('sig', sig, 128) ??
-    checkCreatedAt(created_at) ??
+    checkCreatedAt(created_at, line) ??
     checkKind(kind, opts.filterKinds) ??
     checkTags(tags) ??
     checkContent(content);
@@ -136,11 +137,27 @@ function hexProblem(value: string, length: number): string {
   return `"${value.charAt(at)}" at position ${at}`;
 }
 
-function checkCreatedAt(value: unknown): Reject | undefined {
+function checkCreatedAt(value: unknown, line: string): Reject | undefined {
   if (typeof value !== 'number') return reject('invalid_field', `created_at must be a number, got ${describe(value)}`);
-  if (!Number.isSafeInteger(value)) return reject('invalid_field', `created_at must be an integer below 2^53, got ${value}`);
-  if (value < 0) return reject('invalid_field', `created_at must not be negative, got ${value}`);
+  if (!Number.isSafeInteger(value)) return reject('invalid_field', `created_at must be an integer below 2^53, got ${numberAsWritten(line, 'created_at', value)}`);
+  if (value < 0) return reject('invalid_field', `created_at must not be negative, got ${numberAsWritten(line, 'created_at', value)}`);
   return undefined;
+}
+
+/**
+ * The literal of a number field as the line spells it: JSON.parse has already rounded
+ * 9007199254740993 to ...992 and 1e400 to Infinity, and a message quoting those would point the
+ * user at a value that is not in their file. Only runs for rejected lines. Inside a JSON string
+ * a quote is always escaped, so `"key":` cannot match string content; of several matches (an extra
+ * field holding an object with the same key), the last one that parses to `value` is the one
+ * JSON.parse kept.
+ */
+function numberAsWritten(line: string, key: string, value: number): string {
+  let found: string | undefined;
+  for (const m of line.matchAll(new RegExp(`"${key}"[ \\t\\r\\n]*:[ \\t\\r\\n]*(-?[0-9][0-9.eE+-]*)`, 'g'))) {
+    if (Number(m[1]) === value) found = m[1];
+  }
+  return found ?? String(value);
 }
 
 function checkKind(value: unknown, filterKinds: boolean): Reject | undefined {

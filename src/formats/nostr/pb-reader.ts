@@ -39,6 +39,9 @@ export async function* readPbGz(path: string): AsyncGenerator<NostrEvent> {
       carry = buf.subarray(pos);
     }
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ThreadmillError('INPUT_NOT_FOUND', `input not found: ${path}`);
+    if (code === 'EACCES' || code === 'EISDIR' || code === 'EPERM') throw new ThreadmillError('INPUT_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`);
     if (err instanceof ProtoDecodeError) throw new ThreadmillError('PB_CORRUPT', `${path}: corrupt event at decompressed byte ${base + err.offset}: ${err.message}`);
     throw new ThreadmillError('PB_CORRUPT', `${path}: ${(err as Error).message}`);
   }

@@ -40,7 +40,7 @@ export interface ConvertOptions {
   dayBudgets?: DayBudgets;
 }
 
-export const REJECT_CATEGORIES: readonly RejectCategory[] = ['parse_error', 'invalid_field', 'invalid_kind', 'invalid_id', 'invalid_signature'];
+export const REJECT_CATEGORIES: readonly RejectCategory[] = ['parse_error', 'invalid_utf8', 'invalid_field', 'invalid_kind', 'invalid_id', 'invalid_signature'];
 
 export interface ConvertSummary {
   lines_read: number;

@@ -5,12 +5,14 @@
  * thread, which only deduplicates ids and appends bytes; it never sees an event object.
  */
 import { deflateRawSync, constants, crc32 } from 'node:zlib';
+import { isUtf8 } from 'node:buffer';
 import { defineTask, lineFraming, type RecordError } from '../../engine/plugin.js';
 import { checkLine, type ValidationOptions } from './event.js';
 import { createVerifier, withVerdictCache, type Verifier } from './verify.js';
 import { ByteSink, writeDelimitedEvent } from './proto.js';
 import type { SegmentParts, CompressedSegment } from './day-files.js';
 import { SharedOutputPool } from '../../engine/shared-pool.js';
+import { firstInvalidUtf8 } from './utf8.js';
 
 export interface NostrTaskOptions extends ValidationOptions { compressionLevel: number }
 
@@ -96,6 +98,23 @@ function shared(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * A UTF-8 byte order mark at the start of a line is skipped: it is how some editors and Windows
+ * tools start a file (and so every file of a `cat a.jsonl b.jsonl`); U+FEFF is not JSON
+ * whitespace, so without this the first event of such a file was rejected as a parse error.
+ * Done per line, not per input, because a worker does not know whether its chunk starts an input
+ * (streams have no offsets), and the answer must not depend on chunking.
+ */
+function skipBom(bytes: Uint8Array, start: number, end: number): number {
+  return end - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf ? start + 3 : start;
+}
+
+function utf8Rejection(bytes: Uint8Array, start: number, end: number): string | null {
+  const at = firstInvalidUtf8(bytes, start, end);
+  if (at < 0) return null;
+  return `byte 0x${bytes[at]!.toString(16).padStart(2, '0')} at position ${at - start} of the line is not UTF-8 (decoding would replace it with U+FFFD and alter the event)`;
+}
+
 function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
@@ -117,6 +136,8 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const cols = new Columns();
     const errors: RecordError[] = [];
+    // One vectorized check for the chunk; lines are walked only in a chunk that has a bad byte.
+    const allUtf8 = isUtf8(bytes);
     let line = 0;
     let records = 0;
     let newlines = 0;
@@ -126,10 +147,12 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
       line++;
       if (nl >= 0) newlines++;
       const end = stop > start && text[stop - 1] === 0x0d ? stop - 1 : stop;
-      if (!isBlank(text, start, end)) {
+      const from = skipBom(text, start, end);
+      if (!isBlank(text, from, end)) {
         records++;
-        const raw = text.toString('utf8', start, end);
-        const r = checkLine(raw, options, verifier);
+        const raw = text.toString('utf8', from, end);
+        const badUtf8 = allUtf8 ? null : utf8Rejection(text, from, end);
+        const r = badUtf8 === null ? checkLine(raw, options, verifier) : { ok: false as const, category: 'invalid_utf8' as const, reason: badUtf8 };
         if (r.ok) {
           writeDelimitedEvent(cols.proto, r.event);
           cols.push(r.id, r.event.pubkey, r.event.kind, r.event.created_at);

@@ -136,7 +136,7 @@ test('every reject category carries its line and byte offset; the rejects file h
   const input = file('rejects.jsonl', `${lines.join('\n')}\n`);
   const rejects = join(root, 'rejects.out.jsonl');
   const s = await convert([input], freshDir(), { rejectsPath: rejects });
-  assert.deepEqual(s.rejected, { parse_error: 2, invalid_field: 1, invalid_kind: 1, invalid_id: 1, invalid_signature: 1 });
+  assert.deepEqual(s.rejected, { parse_error: 2, invalid_utf8: 0, invalid_field: 1, invalid_kind: 1, invalid_id: 1, invalid_signature: 1 });
   assert.equal(s.written, 2);
   assert.equal(s.lines_read, 9);
   const got = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; offset: number; category: string; text: string; input: string });
