@@ -1,10 +1,13 @@
 /**
  * What every command shares: the run options (-j, progress, rejects, max errors), the error
- * policy (one line on stderr with a stable code, stack only with --debug, exit 1 or 2), and
- * SIGINT/SIGTERM turned into an AbortSignal so outputs are rolled back.
+ * policy (one line on stderr with a stable code, stack only with --debug, exit 1 or 2),
+ * SIGINT/SIGTERM turned into an AbortSignal so outputs are rolled back, and closed pipes
+ * (`threadmill … | head -1`) handled quietly.
  */
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { ThreadmillError, UsageError } from '../engine/errors.js';
+import { abortAllOutputs } from '../engine/atomic.js';
+import { checkFileOutput } from '../engine/output-target.js';
 import { createProgress, type ProgressMode, type ProgressModel } from '../engine/progress.js';
 import { describeError } from '../engine/error-log.js';
 import { defaultThreads } from '../engine/run.js';
@@ -83,12 +86,57 @@ export function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+/**
+ * Exit status when the reader of stdout went away (`| head -1`): 128 + SIGPIPE, what a Unix tool
+ * killed by SIGPIPE reports, so `set -o pipefail` scripts still see that output was cut short.
+ */
+export const EXIT_CLOSED_STDOUT = 141;
+
+/** True when `err` (or an error it wraps) is a write to a closed pipe. */
+export function isClosedPipe(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE' || /\bEPIPE\b/.test(e.message)) return true;
+  }
+  return false;
+}
+
+let pipesGuarded = false;
+/**
+ * Node ignores SIGPIPE, so a closed stdout or stderr becomes an 'error' event, and with no
+ * listener a crash with a stack trace that skips every cleanup (issue 8: a 41 MB temporary left
+ * by `bam convert … 2>&1 | head -1`). stdout closed: nobody wants the data any more, so the run
+ * stops, removes its temporaries (abortAllOutputs) and exits quietly. stderr closed: only
+ * messages are lost, so the run goes on and finishes its outputs silently.
+ */
+export function guardPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    abortAllOutputs();
+    process.exit(EXIT_CLOSED_STDOUT);
+  });
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
+/** Checks `--rejects FILE` before the run (output-target.ts): not an input, not another output. */
+export function checkRejects(flags: RunFlags, inputs: readonly string[], outputs: readonly string[] = []): void {
+  if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs, outputs, stdout: !flags.json && !outputs.includes('-') });
+}
+
 /** Runs a command action with the error policy; the process exits with the right code. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
+    guardPipes();
     try {
       await fn(...args);
     } catch (err) {
+      if (isClosedPipe(err)) {
+        abortAllOutputs();
+        process.exit(EXIT_CLOSED_STDOUT);
+      }
       const debug = process.argv.includes('--debug');
       if (err instanceof ThreadmillError) {
         process.stderr.write(`threadmill: error [${err.code}]: ${err.message}\n`);

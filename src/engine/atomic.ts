@@ -2,48 +2,150 @@
  * Crash-safe outputs. Every output is written under a hidden temporary name beside its final
  * path (same file system, so rename is atomic) and renamed into place only by commit(). A run
  * with several outputs writes a journal first, so a crash in the middle of the renames is rolled
- * forward by the next run (recoverJournals); abort() and stale-temp cleanup remove the rest.
+ * forward by the next run or reader (recoverDirectory); abort() and stale-temp cleanup remove the
+ * rest.
+ *
+ * What a path names decides how it is written (issue 8: renaming over `/dev/stdout` replaced the
+ * device with a regular file):
+ * - a regular file, or a path that does not exist yet: temporary + rename (atomic);
+ * - a symlink: followed, so the rename replaces the file it points to and the link stays;
+ * - a FIFO, character device (`/dev/stdout`, a terminal) or socket, and `-` (stdout): written
+ *   through directly. Nothing can be renamed there, so a failed run may leave part of its bytes
+ *   in the pipe; the reader sees the non-zero exit status instead.
+ * Validate paths before a run with output-target.ts; this module only writes.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, fsyncSync, openSync, closeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, existsSync, fsyncSync, openSync, closeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ThreadmillError } from './errors.js';
 
 const TMP_MARK = '.threadmill-tmp-';
 const JOURNAL_PREFIX = '.threadmill-journal-';
+/** `kill-at-rename:N`: SIGKILL this process just before its N-th rename into place (tests only). */
+export const FAULT_ENV = 'THREADMILL_FAULT';
+/** What `-` as an output path writes to. */
+export const STDOUT_PATH = '/dev/stdout';
 let counter = 0;
+let renamesDone = 0;
+
+/** Transactions not yet committed or aborted; removed at exit or on a closed stdout (abortAllOutputs). */
+const live = new Set<OutputTransaction>();
+let exitHookInstalled = false;
 
 export class OutputTransaction {
-  private readonly renames: { tmp: string; final: string }[] = [];
+  private readonly renames: { tmp: string; final: string; last: boolean }[] = [];
+  private readonly createdDirs: { dir: string; first: string }[] = [];
   private done = false;
 
-  /** A temporary path for `finalPath`; the file appears at `finalPath` on commit(). */
-  tempFor(finalPath: string): string {
-    const dir = dirname(finalPath);
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(finalPath)}${TMP_MARK}${process.pid}-${++counter}`);
-    this.renames.push({ tmp, final: finalPath });
+  constructor() {
+    live.add(this);
+    installExitHook();
+  }
+
+  /**
+   * Where to write the output `finalPath`: a temporary path that appears at `finalPath` on
+   * commit(), or the path itself for a FIFO/device (write-through, see above). `last`: renamed
+   * after every other output (an index naming the other files must never appear before them).
+   */
+  tempFor(finalPath: string, options: { last?: boolean } = {}): string {
+    const target = resolveOutputPath(finalPath);
+    if (target.writeThrough) return target.path;
+    const dir = dirname(target.path);
+    const first = mkdirSync(dir, { recursive: true });
+    if (first !== undefined) this.createdDirs.push({ dir, first });
+    const tmp = join(dir, `.${basename(target.path)}${TMP_MARK}${process.pid}-${++counter}`);
+    this.renames.push({ tmp, final: target.path, last: options.last ?? false });
     return tmp;
   }
 
   /** Renames every temporary into place; with several outputs, through a journal in `journalDir`. */
   commit(journalDir?: string): void {
     if (this.done) return;
-    const list = this.renames.filter((r) => existsSync(r.tmp));
+    const ordered = [...this.renames.filter((r) => !r.last), ...this.renames.filter((r) => r.last)];
+    const list = ordered.filter((r) => existsSync(r.tmp)).map(({ tmp, final }) => ({ tmp, final }));
     let journal: string | null = null;
     if (list.length > 1 && journalDir) {
       journal = join(journalDir, `${JOURNAL_PREFIX}${process.pid}-${Date.now()}.json`);
       writeDurably(journal, JSON.stringify(list));
     }
-    for (const r of list) renameSync(r.tmp, r.final);
+    for (const r of list) {
+      injectFault();
+      // A reader may have rolled our journal forward already (recoverDirectory): then it is in place.
+      renameUnlessDone(r.tmp, r.final, journal !== null);
+    }
     if (journal) rmSync(journal, { force: true });
     this.done = true;
+    live.delete(this);
   }
 
-  /** Removes every temporary; the final paths keep what they held before the run. */
+  /** Removes every temporary (and directories it created that stayed empty); final paths keep what they held. */
   abort(): void {
     if (this.done) return;
     for (const r of this.renames) rmSync(r.tmp, { force: true, recursive: true });
+    for (const c of this.createdDirs.reverse()) removeEmptyDirs(c.dir, c.first);
     this.done = true;
+    live.delete(this);
   }
+}
+
+/**
+ * Aborts every transaction of this process that is still open. For exits that skip the normal
+ * error path (a closed stdout, process.exit from a signal handler): no temporary stays behind.
+ */
+export function abortAllOutputs(): void {
+  for (const tx of [...live]) tx.abort();
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', abortAllOutputs);
+}
+
+/** How an output path is written: its real location, and whether it is written through. */
+export function resolveOutputPath(path: string): { path: string; writeThrough: boolean } {
+  if (path === '-') return { path: STDOUT_PATH, writeThrough: true };
+  const st = statOrNull(path);
+  if (st && !st.isFile() && !st.isDirectory()) return { path, writeThrough: true };
+  return { path: followLinks(resolve(path)), writeThrough: false };
+}
+
+/** The path a chain of symlinks ends at (which may not exist yet: a dangling link names the file to create). */
+export function followLinks(path: string): string {
+  let p = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return p;
+      link = readlinkSync(p);
+    } catch {
+      return p;
+    }
+    p = resolve(dirname(p), link);
+  }
+  throw new ThreadmillError('OUTPUT_UNSUPPORTED', `${path}: too many levels of symbolic links`, { exitCode: 2 });
+}
+
+function statOrNull(path: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function renameUnlessDone(tmp: string, final: string, journaled: boolean): void {
+  try {
+    renameSync(tmp, final);
+    renamesDone++;
+  } catch (err) {
+    if (!(journaled && (err as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(final))) throw err;
+  }
+}
+
+/** THREADMILL_FAULT=kill-at-rename:N kills the process just before its N-th rename (test/helpers/faults.ts). */
+function injectFault(): void {
+  const m = /^kill-at-rename:(\d+)$/.exec(process.env[FAULT_ENV] ?? '');
+  if (m && renamesDone + 1 === Number(m[1])) process.kill(process.pid, 'SIGKILL');
 }
 
 function writeDurably(path: string, text: string): void {
@@ -56,7 +158,8 @@ function writeDurably(path: string, text: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** True when `pid` is a live process on this host (EPERM: alive, owned by another user). */
+export function pidAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -66,36 +169,71 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Removes `dir` and its parents up to `first` (what mkdir -p made), each only while empty. */
+export function removeEmptyDirs(dir: string, first: string | undefined): void {
+  if (first === undefined) return;
+  for (let d = dir; d.length >= first.length; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (something was written there) or already gone
+    }
+    if (d === first) return;
+  }
+}
+
 /**
  * Finishes the renames of a run that crashed while committing, then removes temporaries left by
- * runs that are no longer alive. Call before reading or writing `dir`.
+ * runs that are no longer alive. Call before reading or writing `dir`. A reader without write
+ * access still gets a clear error when a commit is pending (it would otherwise read a mix).
  */
 export function recoverDirectory(dir: string): { rolledForward: number; removed: number } {
-  if (!existsSync(dir)) return { rolledForward: 0, removed: 0 };
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return { rolledForward: 0, removed: 0 };
   let rolledForward = 0;
   let removed = 0;
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(JOURNAL_PREFIX)) continue;
-    const path = join(dir, name);
-    const list = JSON.parse(readFileSync(path, 'utf8')) as { tmp: string; final: string }[];
-    for (const r of list) {
-      if (existsSync(r.tmp)) {
-        renameSync(r.tmp, r.final);
-        rolledForward++;
-      }
-    }
-    rmSync(path, { force: true });
+    rolledForward += rollForward(join(dir, name));
   }
   for (const name of readdirSync(dir)) {
     const at = name.indexOf(TMP_MARK);
     if (at < 0) continue;
     const pid = Number(name.slice(at + TMP_MARK.length).split('-')[0]);
-    if (!pidAlive(pid)) {
+    if (pidAlive(pid)) continue;
+    try {
       rmSync(join(dir, name), { force: true, recursive: true });
       removed++;
+    } catch {
+      /* a read-only reader cannot clean up; the next writer will */
     }
   }
   return { rolledForward, removed };
+}
+
+function rollForward(journal: string): number {
+  let list: { tmp: string; final: string }[];
+  try {
+    list = JSON.parse(readFileSync(journal, 'utf8')) as { tmp: string; final: string }[];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0; // its writer just finished
+    throw new ThreadmillError('OUTPUT_RECOVERY_FAILED', `cannot read the commit journal ${journal}: ${(err as Error).message}`, { cause: err });
+  }
+  let n = 0;
+  try {
+    for (const r of list) {
+      if (!existsSync(r.tmp)) continue;
+      try {
+        renameSync(r.tmp, r.final);
+        n++;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // renamed by its writer meanwhile
+      }
+    }
+    rmSync(journal, { force: true });
+  } catch (err) {
+    throw new ThreadmillError('OUTPUT_RECOVERY_FAILED', `${dirname(journal)} has an unfinished commit (${basename(journal)}) that could not be finished: ${(err as Error).message}; run any threadmill command on it with write access`, { cause: err });
+  }
+  return n;
 }
 
 /** True for names that belong to an unfinished run (readers skip them). */

@@ -12,10 +12,11 @@
  * that names this process but is not in `held` was left by an earlier process with the same pid
  * (pid reuse in containers), so it is stale too.
  */
-import { linkSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ThreadmillError } from './errors.js';
+import { pidAlive, removeEmptyDirs } from './atomic.js';
 
 /** Name of the lock file inside a locked directory. Readers of the directory skip it. */
 export const DIRECTORY_LOCK_NAME = '.threadmill-lock';
@@ -47,7 +48,7 @@ export function lockDirectory(dir: string): OutputLock {
   try {
     return acquire(target, join(target, DIRECTORY_LOCK_NAME), firstCreated);
   } catch (err) {
-    removeCreatedDirs(target, firstCreated);
+    removeEmptyDirs(target, firstCreated);
     throw err;
   }
 }
@@ -141,22 +142,9 @@ function heldLock(target: string, lockPath: string, firstCreated: string | undef
       released = true;
       held.delete(lockPath);
       rmSync(lockPath, { force: true });
-      removeCreatedDirs(target, firstCreated);
+      removeEmptyDirs(target, firstCreated);
     },
   };
-}
-
-/** Removes `dir` and its parents up to `firstCreated` (what mkdir -p made), each only if empty. */
-function removeCreatedDirs(dir: string, firstCreated: string | undefined): void {
-  if (firstCreated === undefined) return;
-  for (let d = dir; d.length >= firstCreated.length; d = dirname(d)) {
-    try {
-      rmdirSync(d);
-    } catch {
-      return; // not empty (the run wrote outputs) or already gone
-    }
-    if (d === firstCreated) return;
-  }
 }
 
 /** Locks are files; a process that exits normally (even on an uncaught error) removes its own. */
@@ -190,16 +178,5 @@ function readText(path: string): string | null {
     return readFileSync(path, 'utf8');
   } catch {
     return null;
-  }
-}
-
-/** True when `pid` is a live process on this host (EPERM: alive, owned by another user). */
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,12 +1,14 @@
 /** The `threadmill nostr` command group: convert, cat, lookup, stats, index rebuild. */
 import { Option, InvalidArgumentError, type Command } from 'commander';
-import { resolve } from 'node:path';
-import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, nonNegativeInt, type RunFlags } from '../../cli/common.js';
+import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, nonNegativeInt, checkRejects, type RunFlags } from '../../cli/common.js';
 import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
 import { readPbGz, eventToJson } from './pb-reader.js';
 import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
 import { rebuildIndex } from './index-rebuild.js';
 import { recoverDirectory } from '../../engine/atomic.js';
+import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
 
 interface ConvertFlags extends RunFlags {
@@ -63,6 +65,7 @@ function registerConvert(nostr: Command): void {
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp()))
     .action(action(async (inputs: string[], flags: ConvertFlags) => {
       if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
+      checkRejects(flags, inputs);
       const progress = progressFor(flags, 'nostr convert');
       const summary = await convertNostr({
         inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize,
@@ -80,6 +83,8 @@ function registerReaders(nostr: Command): void {
     .description('print the events of .pb.gz files as JSON lines')
     .argument('<files...>', '.pb.gz files')
     .action(action(async (files: string[]) => {
+      // A commit cut short (kill -9) is finished first, so cat never prints a mix of two runs.
+      for (const dir of new Set(files.map((f) => dirname(f)))) recoverDirectory(dir);
       for (const f of files) {
         for await (const ev of readPbGz(f)) {
           if (!process.stdout.write(`${eventToJson(ev)}\n`)) await new Promise((r) => process.stdout.once('drain', r));
@@ -128,7 +133,9 @@ function registerReaders(nostr: Command): void {
     .argument('<dir>', 'output directory of convert')
     .option('--json', 'print the summary as JSON')
     .action(action(async (dir: string, flags: { json?: boolean }) => {
-      const s = await rebuildIndex(dir);
+      // A missing DIR is rebuildIndex's INPUT_NOT_FOUND; lockDirectory would create it.
+      const lock = existsSync(dir) ? lockDirectory(dir) : null;
+      const s = await rebuildIndex(dir).finally(() => lock?.release());
       if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
       else process.stderr.write(`threadmill nostr index rebuild: ${s.events.toLocaleString('en-US')} events from ${s.files} files (${s.duplicates} duplicates) in ${s.seconds.toFixed(2)} s\n`);
     }));

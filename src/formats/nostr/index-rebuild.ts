@@ -4,7 +4,8 @@
  * complete.
  */
 import Database from 'better-sqlite3';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { ThreadmillError } from '../../engine/errors.js';
 import { join } from 'node:path';
 import { OutputTransaction, recoverDirectory, isTemporaryName } from '../../engine/atomic.js';
 import { SCHEMA, SECONDARY_INDEXES, indexPath } from './index-db.js';
@@ -18,6 +19,7 @@ export function dayFilesIn(dir: string): string[] {
 
 export async function rebuildIndex(dir: string, indexedAt = Math.floor(Date.now() / 1000)): Promise<RebuildSummary> {
   const started = performance.now();
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ThreadmillError('INPUT_NOT_FOUND', `${dir}: no such directory (give the output directory of nostr convert)`);
   recoverDirectory(dir);
   const tx = new OutputTransaction();
   const tmp = tx.tempFor(indexPath(dir));

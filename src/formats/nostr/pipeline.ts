@@ -3,10 +3,12 @@
  * event id within the run and against what DIR already holds. The engine parses and validates in
  * the workers; this file only merges: the id set, the day files, the index writer thread.
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { runChunks, defaultThreads } from '../../engine/run.js';
 import { OutputTransaction, recoverDirectory } from '../../engine/atomic.js';
+import { lockDirectory } from '../../engine/lock.js';
+import { checkDirectoryOutput, checkFileOutput } from '../../engine/output-target.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
 import type { Progress } from '../../engine/progress.js';
@@ -108,9 +110,23 @@ function indexedAtNow(): number {
   return Number.isSafeInteger(pinned) && pinned >= 0 ? pinned : Math.floor(Date.now() / 1000);
 }
 
+/**
+ * Checks the outputs before anything runs (output-target.ts) and holds DIR's lock for the whole
+ * run: two runs into one directory at once lost ~40% of the events (issue 8).
+ */
 export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
+  checkDirectoryOutput(o.outDir, { option: '-o', inputs: o.inputs });
+  if (o.rejectsPath !== undefined) checkFileOutput(o.rejectsPath, { option: '--rejects', inputs: o.inputs, stdout: true });
+  const lock = lockDirectory(o.outDir);
+  try {
+    return await convertLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   const started = performance.now();
-  mkdirSync(o.outDir, { recursive: true });
   recoverDirectory(o.outDir);
   if (!existsSync(indexPath(o.outDir)) && dayFilesIn(o.outDir).length > 0) {
     o.warn?.(`${o.outDir} has .pb.gz files but no index.db: rebuilding it first so duplicates are found`);
@@ -119,7 +135,8 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
   const seen = new IdSet();
   forEachIndexedId(o.outDir, (id) => seen.add(id));
   const tx = new OutputTransaction();
-  const indexTmp = tx.tempFor(indexPath(o.outDir));
+  // Renamed last: index.db never names a day file that is not in place yet.
+  const indexTmp = tx.tempFor(indexPath(o.outDir), { last: true });
   if (existsSync(indexPath(o.outDir))) copyFileSync(indexPath(o.outDir), indexTmp);
   const errorLog = new ErrorLog({ maxErrors: o.maxErrors, rejectsPath: o.rejectsPath ? tx.tempFor(o.rejectsPath) : undefined, onError: o.onRecordError, onMore: o.onMoreRecordErrors, echo: 5 });
   const index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow() });
