@@ -68,4 +68,6 @@ export interface RunStats {
   errors: number;
   threads: number;
   seconds: number;
+  /** With `shard`: what the run covered of each input (for the part's manifest). */
+  share?: import('./share-plan.js').ShareCoverage[];
 }

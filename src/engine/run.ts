@@ -11,6 +11,8 @@ import type { ErrorLog } from './error-log.js';
 import type { FormatTask } from './plugin.js';
 import type { Job } from './protocol.js';
 import type { RunOptions, RunStats } from './run-types.js';
+import { SharePlan } from './share-plan.js';
+import type { Shard } from './shard.js';
 
 export const DEFAULT_CHUNK_SIZE = 4 << 20;
 
@@ -21,14 +23,20 @@ export interface EngineOptions<O, P> extends RunOptions<O, P> {
   warn?(message: string): void;
   /** BGZF inputs that end inside a block keep what came before instead of failing. */
   allowTruncated?: boolean;
+  /** Only this shard's share of the inputs (`--shard I/N`, see shard.ts); RunStats.share says what it covered. */
+  shard?: Shard;
 }
 
 export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-async function* planAll(infos: InputInfo[], chunkSize: number, task: FormatTask<unknown, unknown>, allowTruncated: boolean): AsyncGenerator<PlannedJob> {
+async function* planAll(infos: InputInfo[], chunkSize: number, task: FormatTask<unknown, unknown>, allowTruncated: boolean, share: SharePlan | null): AsyncGenerator<PlannedJob> {
   for (const [i, info] of infos.entries()) {
+    if (share) {
+      yield* share.plan(i, chunkSize, task.framing, allowTruncated);
+      continue;
+    }
     if (info.kind === 'file' || info.kind === 'bgzf') yield* planRanges(info, i, chunkSize, allowTruncated);
     else yield* planStream(info, i, chunkSize, task.framing);
   }
@@ -70,6 +78,8 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
   const task = ((await import(opts.taskModule.href)) as { default: FormatTask<unknown, unknown> }).default;
   const threads = Math.max(1, opts.threads ?? defaultThreads());
   const chunkSize = Math.max(1 << 16, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  const share = opts.shard ? await SharePlan.create(infos, opts.shard, chunkSize) : null;
+  if (share) opts.progress?.setTotal(share.bytes);
   const pool = new WorkerPool(opts.taskModule, opts.taskOptions, threads);
   const stats: RunStats = { chunks: 0, records: 0, bytes: 0, errors: 0, threads: 0, seconds: 0 };
   const inputBytes = new Map<number, number>();
@@ -80,6 +90,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
     stats.bytes += chunk.bytes;
     stats.errors += chunk.errors.length;
     stats.chunks++;
+    share?.locate(chunk);
     for (const e of chunk.errors) opts.errorLog?.add(e);
     if (chunk.truncatedAt !== undefined) opts.warn?.(`${chunk.input}: the file ends inside the BGZF block at compressed offset ${chunk.truncatedAt}; kept the data before it (--allow-truncated)`);
     await opts.onChunk(chunk, engine);
@@ -92,7 +103,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
   const settled: Promise<void>[] = [];
   try {
     if (opts.signal?.aborted) onAbort();
-    const plan = planAll(infos, chunkSize, task, opts.allowTruncated ?? false);
+    const plan = planAll(infos, chunkSize, task, opts.allowTruncated ?? false, share);
     for (;;) {
       const next = await Promise.race([plan.next(), window.failed]);
       if (next.done) break;
@@ -109,6 +120,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
     await opts.onEnd?.(engine);
     stats.threads = pool.size;
     stats.seconds = (performance.now() - started) / 1000;
+    if (share) stats.share = share.coverage;
     return stats;
   } catch (err) {
     throw err instanceof ThreadmillError ? err : new ThreadmillError('RUN_FAILED', (err as Error).message, { cause: err });

@@ -88,7 +88,7 @@ function isGzip(b: Uint8Array): boolean {
 }
 
 /** Decompressed data of a gzip file, or of stdin (sniffed: plain, gzip or BGZF). */
-async function* streamData(info: InputInfo, counter: { raw: number }): AsyncGenerator<Buffer> {
+export async function* streamData(info: InputInfo, counter: { raw: number }): AsyncGenerator<Buffer> {
   const raw: AsyncIterator<Buffer> = info.kind === 'stdin'
     ? (process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>)
     : (createReadStream(info.name, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>);

@@ -5,6 +5,8 @@ import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { runFastq } from './pipeline.js';
 import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type FastqStats } from './stats.js';
+import { addShardOption, shardOf, type ShardFlags } from '../../cli/shard.js';
+import { registerFastqMerge, shardConvert, shardStats } from './merge.js';
 
 interface FastqFlags extends RunFlags {
   phred: 33 | 64;
@@ -18,7 +20,7 @@ function phred(v: string): 33 | 64 {
 }
 
 function addFastqOptions(cmd: Command): Command {
-  return addRunOptions(cmd)
+  return addShardOption(addRunOptions(cmd))
     .addOption(new Option('--phred <33|64>', 'quality offset: 33 (Sanger, Illumina 1.8+) or 64 (Illumina 1.3-1.7, Solexa)').argParser(phred).default(33))
     .option('--wrapped', 'the input has wrapped (multi-line) records: read each input as one chunk (detected from the first 1 MiB otherwise)')
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp());
@@ -42,8 +44,11 @@ function registerStats(fastq: Command): void {
   addFastqOptions(fastq.command('stats')
     .description('the numbers of `seqkit stats -a` for each input (plain, gzip, BGZF, or - for stdin)')
     .argument('<inputs...>', 'FASTQ files, or - for stdin')
-    .option('--tsv', 'tab-separated output (like seqkit stats -T)'))
-    .action(action(async (inputs: string[], flags: FastqFlags & { tsv?: boolean }) => {
+    .option('--tsv', 'tab-separated output (like seqkit stats -T)')
+    .option('-o, --output <part>', 'with --shard: the part directory to write'))
+    .action(action(async (inputs: string[], flags: FastqFlags & ShardFlags & { tsv?: boolean; output?: string }) => {
+      const shard = shardOf(flags);
+      if (shard) return shardStats(inputs, flags, shard);
       const tx = new OutputTransaction();
       const errorLog = errorLogFor(flags, tx);
       const signal = interruptSignal();
@@ -70,7 +75,9 @@ function registerConvert(fastq: Command): void {
     .requiredOption('-o, --output <file>', 'output file; the format follows the extension')
     .option('--batch-size <rows>', 'rows per record batch / row group', positiveInt('--batch-size'), 65_536)
     .option('--limit <records>', 'stop after this many records', positiveInt('--limit')))
-    .action(action(async (input: string, flags: FastqFlags & { output: string; batchSize: number; limit?: number }) => {
+    .action(action(async (input: string, flags: FastqFlags & ShardFlags & { output: string; batchSize: number; limit?: number }) => {
+      const shard = shardOf(flags);
+      if (shard) return shardConvert(input, flags, shard);
       const tx = new OutputTransaction();
       const errorLog = errorLogFor(flags, tx);
       const progress = progressFor(flags, 'fastq convert');
@@ -98,4 +105,5 @@ export function registerFastqCommands(program: Command): void {
   const fastq = program.command('fastq').description('FASTQ reads: seqkit-style stats, conversion to Parquet / Arrow');
   registerStats(fastq);
   registerConvert(fastq);
+  registerFastqMerge(fastq);
 }

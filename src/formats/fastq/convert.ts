@@ -30,9 +30,11 @@ export interface ConvertOptions {
   errorLog?: ErrorLog;
   signal?: AbortSignal;
   warn?(message: string): void;
+  /** Only this share of the input (`--shard`, src/engine/shard.ts). */
+  shard?: import('../../engine/shard.js').Shard;
 }
 
-export interface ConvertSummary { input: string; output: string; records_in: number; written: number; rejected: number; threads: number; seconds: number; records_per_second: number }
+export interface ConvertSummary { input: string; output: string; records_in: number; written: number; rejected: number; threads: number; seconds: number; records_per_second: number; share?: import('../../engine/share-plan.js').ShareCoverage[] }
 
 const schema = new Schema(COLUMN_NAMES.map((n) => new Field(n, new Utf8(), false)), new Map([['threadmill', JSON.stringify({ format: 'fastq' })]]));
 
@@ -88,7 +90,7 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   let written = 0;
   try {
     const stats = await runFastq(o.input, { mode: 'columns', phred: o.phred ?? 33 }, {
-      threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn,
+      threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, shard: o.shard,
       shouldStop: () => written >= limit,
       onEnd: () => sink.close(),
     }, async (c, engine) => {
@@ -99,7 +101,7 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
       await sink.write(batch, engine);
     });
     tx.commit();
-    return { input: o.input, output: o.output, records_in: stats.records, written, rejected: stats.errors, threads: stats.threads, seconds: stats.seconds, records_per_second: Math.round(written / Math.max(stats.seconds, 1e-9)) };
+    return { input: o.input, output: o.output, records_in: stats.records, written, rejected: stats.errors, threads: stats.threads, seconds: stats.seconds, records_per_second: Math.round(written / Math.max(stats.seconds, 1e-9)), ...(stats.share ? { share: stats.share } : {}) };
   } catch (err) {
     sink.abort();
     tx.abort();

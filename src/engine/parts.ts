@@ -1,0 +1,128 @@
+/**
+ * Parts: what a shard writes (a directory: the format's files plus manifest.json), and the checks
+ * `merge` makes before it writes anything.
+ *
+ * A part appears atomically: it is filled under a temporary name beside its final path, the
+ * manifest is written last, then the directory is renamed into place. A shard killed with -9
+ * leaves only a temporary (removed by the next writer in that directory) or the previous complete
+ * part; a retried shard replaces its part with identical content.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { OutputTransaction, isTemporaryName, recoverDirectory, resolveOutputPath } from './atomic.js';
+import { ThreadmillError } from './errors.js';
+import { MANIFEST_KIND, MANIFEST_VERSION, runDifference, stableJson, type PartManifest } from './manifest.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface Part {
+  /** The path as given to merge (for messages). */
+  path: string;
+  manifest: PartManifest;
+}
+
+/**
+ * Writes the part at `path`: `fill` puts the format's files into the (temporary) directory it is
+ * given, `complete` may then add what the run learned (share, counts) to the manifest; then the
+ * manifest is written, then the directory renamed into place.
+ */
+export async function writePart(path: string, manifest: PartManifest, fill: (dir: string) => Promise<void> | void, complete?: (manifest: PartManifest) => void): Promise<void> {
+  const target = resolveOutputPath(path).path;
+  recoverDirectory(dirname(target));
+  const tx = new OutputTransaction();
+  const tmp = tx.tempFor(target);
+  let old: string | null = null;
+  try {
+    mkdirSync(tmp);
+    await fill(tmp);
+    complete?.(manifest);
+    writeFileSync(join(tmp, MANIFEST_FILE), `${stableJson(manifest)}\n`);
+    if (existsSync(target)) {
+      // A directory cannot be renamed over a non-empty one: the old part steps aside under a
+      // temporary name (so a crash here leaves it to cleanup, and merge reports the part missing).
+      old = join(dirname(target), `.${basename(target)}${basename(tmp).slice(basename(target).length + 1)}-old`);
+      renameSync(target, old);
+    }
+    tx.commit();
+  } catch (err) {
+    tx.abort();
+    if (old && !existsSync(target)) renameSync(old, target);
+    throw err;
+  }
+  if (old) rmSync(old, { recursive: true, force: true });
+}
+
+function partError(code: string, message: string): ThreadmillError {
+  return new ThreadmillError(code, `${message}; nothing was written`);
+}
+
+/** Reads one part's manifest; PART_INVALID when it is not a complete part. */
+export function readPart(path: string): Part {
+  if (isTemporaryName(basename(path))) throw partError('PART_INVALID', `${path} is the temporary of an unfinished shard (killed or still running), not a part`);
+  let text: string;
+  try {
+    text = readFileSync(join(path, MANIFEST_FILE), 'utf8');
+  } catch {
+    const what = existsSync(path) ? `has no ${MANIFEST_FILE} (not a part, or a shard that did not finish)` : 'does not exist';
+    throw partError('PART_INVALID', `${path} ${what}`);
+  }
+  let manifest: PartManifest;
+  try {
+    manifest = JSON.parse(text) as PartManifest;
+  } catch {
+    throw partError('PART_INVALID', `${path}/${MANIFEST_FILE} is not valid JSON`);
+  }
+  if (manifest.kind !== MANIFEST_KIND || manifest.version !== MANIFEST_VERSION) throw partError('PART_INVALID', `${path}/${MANIFEST_FILE} is not a threadmill part manifest (version ${MANIFEST_VERSION})`);
+  return { path, manifest };
+}
+
+/**
+ * Reads and checks the parts given to `<format> merge`: one format (and command, when given), one
+ * run (same options, same inputs, same N), every index 0…N−1 exactly once, shares that tile each
+ * input. Returns them in index order; a coded ThreadmillError otherwise.
+ */
+export function readParts(paths: readonly string[], format: string, commands?: readonly string[]): Part[] {
+  if (paths.length === 0) throw new ThreadmillError('USAGE', 'merge needs at least one part', { exitCode: 2 });
+  const parts = paths.map(readPart);
+  const first = parts[0]!;
+  for (const p of parts) {
+    const m = p.manifest;
+    if (m.format !== format) throw partError('PART_MISMATCH', `${p.path} is a part of \`${m.format} ${m.command}\`, not of ${format}`);
+    if (commands && !commands.includes(m.command)) throw partError('PART_MISMATCH', `${p.path} is a part of \`${m.format} ${m.command}\`; this merge takes ${commands.join(' or ')} parts`);
+    const diff = runDifference(first.manifest, m);
+    if (diff) throw partError('PART_MISMATCH', `${p.path} does not belong with ${first.path}: ${diff}`);
+  }
+  const n = first.manifest.shard.count;
+  const byIndex = new Map<number, Part>();
+  for (const p of parts) {
+    const seen = byIndex.get(p.manifest.shard.index);
+    if (seen) throw partError('PART_DUPLICATE', `${seen.path} and ${p.path} are both shard ${p.manifest.shard.index}/${n}`);
+    byIndex.set(p.manifest.shard.index, p);
+  }
+  const missing: number[] = [];
+  for (let i = 0; i < n; i++) if (!byIndex.has(i)) missing.push(i);
+  if (missing.length > 0) {
+    const list = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, … (${missing.length} in all)` : missing.join(', ');
+    throw partError('PART_MISSING', `shard(s) ${list} of ${n} missing (give every part of the run; rerun the missing shards)`);
+  }
+  const ordered = [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i)!);
+  checkTiling(ordered);
+  return ordered;
+}
+
+/** The shares of consecutive parts must meet exactly and cover each input whole. */
+function checkTiling(parts: Part[]): void {
+  const inputs = parts[0]!.manifest.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    let at = 0;
+    for (const p of parts) {
+      const c = p.manifest.share?.[i];
+      if (!c) return; // file-list shares (code) carry no ranges
+      if (c.end <= c.start) continue;
+      if (c.start !== at) throw partError('PART_MISMATCH', `${p.path} covers ${inputs[i]!.path} from ${c.unit} offset ${c.start}, but the shares before it end at ${at}`);
+      at = c.end;
+    }
+    const size = parts[0]!.manifest.share?.[i]?.size ?? at;
+    if (at !== size) throw partError('PART_MISMATCH', `the parts cover ${inputs[i]!.path} up to offset ${at} of ${size}`);
+  }
+}
