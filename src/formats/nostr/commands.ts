@@ -7,6 +7,8 @@ import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline
 import { readPbGz, eventToJson } from './pb-reader.js';
 import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
 import { rebuildIndex } from './index-rebuild.js';
+import { assertNoDrift, assertRowFilesPresent } from './index-repair.js';
+import { verifyIndex, printVerifyReport } from './index-verify.js';
 import { recoverDirectory } from '../../engine/atomic.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
@@ -102,6 +104,7 @@ function registerReaders(nostr: Command): void {
       const db = openIndexReadOnly(dir);
       const found = lookupIds(db, ids);
       db.close();
+      assertRowFilesPresent(dir, found.values());
       for (const id of ids) {
         const row = found.get(id);
         if (flags.json) process.stdout.write(`${JSON.stringify(row ? { found: true, ...row, file_path: resolve(dir, row.file_path) } : { id, found: false })}\n`);
@@ -118,6 +121,7 @@ function registerReaders(nostr: Command): void {
       const db = openIndexReadOnly(dir);
       const s = indexStats(db);
       db.close();
+      assertNoDrift(dir, new Map(s.files.map((f) => [f.file_path, f.events])));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(s)}\n`);
         return;
@@ -126,9 +130,9 @@ function registerReaders(nostr: Command): void {
       process.stdout.write(`${formatTable([['events', s.total_events], ['files', s.unique_files], ['pubkeys', s.unique_pubkeys], ['earliest', iso(s.earliest_event)], ['latest', iso(s.latest_event)]])}\n`);
       process.stdout.write(`  kinds (top 20):\n${s.kinds.slice(0, 20).map((k) => `    ${String(k.kind).padStart(6)}  ${k.events.toLocaleString('en-US')}`).join('\n')}\n`);
     }));
-  nostr.command('index')
-    .description('maintain DIR/index.db')
-    .command('rebuild')
+  const index = nostr.command('index').description('maintain DIR/index.db: rebuild, verify');
+  registerIndexVerify(index);
+  index.command('rebuild')
     .description('rebuild DIR/index.db from the .pb.gz files')
     .argument('<dir>', 'output directory of convert')
     .option('--json', 'print the summary as JSON')
@@ -138,6 +142,24 @@ function registerReaders(nostr: Command): void {
       const s = await rebuildIndex(dir).finally(() => lock?.release());
       if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
       else process.stderr.write(`threadmill nostr index rebuild: ${s.events.toLocaleString('en-US')} events from ${s.files} files (${s.duplicates} duplicates) in ${s.seconds.toFixed(2)} s\n`);
+    }));
+}
+
+function registerIndexVerify(index: Command): void {
+  index.command('verify')
+    .description('check DIR/index.db against every event of the .pb.gz files (exit 1 on any difference)')
+    .argument('<dir>', 'output directory of convert')
+    .option('--json', 'print the report as JSON')
+    .action(action(async (dir: string, flags: { json?: boolean }) => {
+      if (!existsSync(dir)) throw new ThreadmillError('INPUT_NOT_FOUND', `input not found: ${dir}`);
+      recoverDirectory(dir);
+      const report = await verifyIndex(dir);
+      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else process.stdout.write(printVerifyReport(report));
+      if (!report.ok) {
+        const n = Object.values(report.problems).reduce((a, b) => a + b, 0);
+        throw new ThreadmillError('INDEX_MISMATCH', `${dir}/index.db disagrees with the day files (${n} problem${n === 1 ? '' : 's'}); \`threadmill nostr index rebuild ${dir}\` rewrites it from the files`);
+      }
     }));
 }
 

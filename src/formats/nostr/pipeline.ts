@@ -17,6 +17,7 @@ import { IdSet } from './id-set.js';
 import { DayFiles, type DayBudgets } from './day-files.js';
 import { forEachIndexedId, indexPath } from './index-db.js';
 import { rebuildIndex, dayFilesIn } from './index-rebuild.js';
+import { repairIndexDrift, describeDrift } from './index-repair.js';
 import type { ConvertPayload, NostrTaskOptions } from './task.js';
 import type { FromIndexWriter, IndexBatch, IndexWriterData, ToIndexWriter } from './index-writer.js';
 import type { RejectCategory } from './event.js';
@@ -132,6 +133,8 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
     o.warn?.(`${o.outDir} has .pb.gz files but no index.db: rebuilding it first so duplicates are found`);
     await rebuildIndex(o.outDir);
   }
+  const drift = await repairIndexDrift(o.outDir, indexedAtNow());
+  if (drift) o.warn?.(`${describeDrift(o.outDir, drift)}: repaired the index first, so those events are converted again when the input holds them`);
   const seen = new IdSet();
   forEachIndexedId(o.outDir, (id) => seen.add(id));
   const tx = new OutputTransaction();
