@@ -1,0 +1,177 @@
+/**
+ * `fsscan import`: scan logs → fs-scans' database. Workers fold chunks into partials (aggregate.ts),
+ * the main thread merges them (merge.ts), builds the tree (tree.ts) and writes once (write.ts) into
+ * a temporary that is renamed into place only when complete, under an exclusive lock on the path.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import { constants as zc, gunzipSync } from 'node:zlib';
+import { runChunks } from '../../engine/run.js';
+import { ThreadmillError } from '../../engine/errors.js';
+import { OutputTransaction } from '../../engine/atomic.js';
+import { lockFile } from '../../engine/lock.js';
+import type { ErrorLog } from '../../engine/error-log.js';
+import type { Progress } from '../../engine/progress.js';
+import type { AggregateOptions, DirPartial } from './aggregate.js';
+import { DirTable } from './merge.js';
+import { formatOfLine, isMessage, SCAN_FORMATS, type ScanFormat } from './parse.js';
+import { buildTree } from './tree.js';
+import { writeDatabase } from './write.js';
+import { filesystemFromName, scanDateFromName } from './names.js';
+import { parseNaiveText } from './time.js';
+
+export const taskModule = new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export interface FsscanImportOptions {
+  /** Scan files (plain or gzip), or `-` for stdin. Several files are one scan (e.g. split lists). */
+  inputs: readonly string[];
+  /** The database to write (replaced atomically). */
+  db: string;
+  threads?: number;
+  /** Force the input format; detected from the first record lines otherwise. */
+  format?: ScanFormat;
+  /** scan_metadata.filesystem; from the file name (`YYYYMMDD_<server>_<fs>.list…`) otherwise. */
+  filesystem?: string;
+  /** `YYYY-MM-DD`; from the file name's leading `YYYYMMDD_` otherwise. */
+  scanDate?: string;
+  /** Decode `%XX` in paths (scans run with the policy `ESCAPE '%'` clause). */
+  unescapePercent?: boolean;
+  chunkSize?: number;
+  progress?: Progress;
+  errorLog?: ErrorLog;
+  signal?: AbortSignal;
+  warn?(message: string): void;
+  /** Outputs of the caller (e.g. a rejects file) committed together with the database. */
+  transaction?: OutputTransaction;
+}
+
+export interface FsscanImportSummary {
+  db: string;
+  format: ScanFormat | null;
+  filesystem: string;
+  scan_date: string | null;
+  lines: number;
+  records: number;
+  messages: number;
+  rejected: number;
+  files: number;
+  directories: number;
+  created_directories: number;
+  roots: number;
+  threads: number;
+  /** Whole run, including the database write. */
+  seconds: number;
+  /** Reading, parsing, aggregating and merging (the engine run). */
+  parse_seconds: number;
+  lines_per_second: number;
+  /** Bytes of the main thread's directory table per directory (memory scales with this). */
+  table_bytes_per_directory: number;
+}
+
+/** First ~256 KiB of an input's (decompressed) data; null for stdin. */
+function head(path: string): Uint8Array | null {
+  if (path === '-') return null;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null; // the engine reports a missing input with its stable code
+  }
+  try {
+    const buf = Buffer.alloc(256 << 10);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const b = buf.subarray(0, n);
+    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
+      try {
+        return gunzipSync(b, { finishFlush: zc.Z_SYNC_FLUSH });
+      } catch {
+        return null;
+      }
+    }
+    return b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The format named by the first record line of the head, or null. */
+export function detectFormat(bytes: Uint8Array): ScanFormat | null {
+  for (let s = 0; s < bytes.length;) {
+    const nl = bytes.indexOf(0x0a, s);
+    if (nl < 0) break;
+    const e = nl > s && bytes[nl - 1] === 0x0d ? nl - 1 : nl;
+    if (!isMessage(bytes, s, e)) return formatOfLine(bytes, s, e);
+    s = nl + 1;
+  }
+  return null;
+}
+
+function resolveFacts(opts: FsscanImportOptions): { filesystem: string; scanDate: number | null } {
+  const first = opts.inputs[0] ?? '-';
+  const filesystem = opts.filesystem ?? filesystemFromName(first);
+  if (!filesystem) throw new ThreadmillError('FSSCAN_NO_FILESYSTEM', `cannot tell the file-system name from "${basename(first)}" (expected YYYYMMDD_<server>_<fs>.list… or ….lfs-scan); give --filesystem NAME`, { exitCode: 2 });
+  let scanDate: number | null;
+  if (opts.scanDate !== undefined) {
+    scanDate = /^\d{4}-\d{2}-\d{2}$/.test(opts.scanDate) ? parseNaiveText(opts.scanDate) : NaN;
+    if (Number.isNaN(scanDate)) throw new ThreadmillError('FSSCAN_BAD_DATE', `--scan-date must be YYYY-MM-DD, got ${JSON.stringify(opts.scanDate)}`, { exitCode: 2 });
+  } else {
+    scanDate = scanDateFromName(first);
+    if (scanDate === null) opts.warn?.(`no scan date in "${basename(first)}" (YYYYMMDD_…): every file goes to the last access-age bucket, as fs-scans does; give --scan-date YYYY-MM-DD`);
+  }
+  return { filesystem, scanDate };
+}
+
+function formatOfRun(table: DirTable, forced: ScanFormat | null): ScanFormat | null {
+  const seen = SCAN_FORMATS.filter((_, k) => table.formats & (1 << k));
+  if (seen.length > 1) throw new ThreadmillError('FSSCAN_MIXED_FORMATS', `the input mixes ${seen.join(' and ')} records; give --format to read one and reject the rest`);
+  return forced ?? seen[0] ?? null;
+}
+
+export async function importScan(opts: FsscanImportOptions): Promise<FsscanImportSummary> {
+  if (opts.inputs.length === 0) throw new ThreadmillError('USAGE', 'no input', { exitCode: 2 });
+  const { filesystem, scanDate } = resolveFacts(opts);
+  const firstHead = opts.format ? null : head(opts.inputs[0]!);
+  const format = opts.format ?? (firstHead ? detectFormat(firstHead) : null);
+  const lock = lockFile(opts.db);
+  const tx = opts.transaction ?? new OutputTransaction();
+  try {
+    const table = new DirTable();
+    const started = performance.now();
+    const taskOptions: AggregateOptions = { format, scanDate, unescapePercent: opts.unescapePercent ?? false };
+    const stats = await runChunks<AggregateOptions, DirPartial>({
+      inputs: opts.inputs, taskModule, taskOptions, threads: opts.threads, chunkSize: opts.chunkSize,
+      progress: opts.progress, errorLog: opts.errorLog, signal: opts.signal, warn: opts.warn,
+      onChunk(c) {
+        table.merge(c.payload);
+      },
+    });
+    const runFormat = formatOfRun(table, opts.format ?? null);
+    const tree = buildTree(table);
+    const rejected = stats.errors;
+    const lines = stats.records + table.messages; // every line is a record (good or rejected) or a message
+    const files = tree.order.reduce((n, i) => n + table.files[i]!, 0);
+    const summary: FsscanImportSummary = {
+      db: opts.db, format: runFormat, filesystem, scan_date: scanDate === null ? null : new Date(scanDate * 1000).toISOString().slice(0, 10),
+      lines, records: stats.records, messages: table.messages, rejected, files, directories: tree.order.length,
+      created_directories: tree.created, roots: tree.order.filter((i) => table.depth[i] === tree.rootDepth).length,
+      threads: stats.threads, seconds: 0, parse_seconds: stats.seconds, lines_per_second: 0,
+      table_bytes_per_directory: table.count === 0 ? 0 : Math.round(table.bytesHeld() / table.count),
+    };
+    const tmp = tx.tempFor(opts.db);
+    writeDatabase(tmp, table, tree, {
+      sourceFile: opts.inputs.map((p) => (p === '-' ? '-' : basename(p))).join(','),
+      filesystem, scanDate,
+      extra: { format: runFormat ?? '', lines, records: stats.records, messages: table.messages, rejected, created_directories: tree.created, threads: stats.threads },
+    });
+    if (opts.signal?.aborted) throw new ThreadmillError('INTERRUPTED', 'interrupted; no output was changed', { exitCode: 130 });
+    if (!opts.transaction) tx.commit();
+    summary.seconds = (performance.now() - started) / 1000;
+    summary.lines_per_second = Math.round(lines / Math.max(summary.seconds, 1e-9));
+    return summary;
+  } catch (err) {
+    if (!opts.transaction) tx.abort();
+    throw err;
+  } finally {
+    lock.release();
+  }
+}

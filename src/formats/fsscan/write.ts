@@ -1,0 +1,121 @@
+/**
+ * The one writer: the tree into a new SQLite file in fs-scans' schema, rows in id order, in large
+ * transactions, indexes after the bulk load, then pass3's summaries and names. Values as fs-scans
+ * stores them: datetimes as `YYYY-MM-DD HH:MM:SS` text (Python's sqlite3 adapter, which its raw
+ * SQL updates go through), owner −1 / NULL / id, max_atime_r 0 where its roll-up leaves 0.
+ */
+import Database from 'better-sqlite3';
+import { TextDecoder } from 'node:util';
+import type { DirTable } from './merge.js';
+import { CREATE_INDEXES, CREATE_TABLES, SCOPE_MAX_DEPTH, SUMMARY_SQL } from './schema.js';
+import { ATIME_ZERO, ownerValue, type Tree } from './tree.js';
+import { groupNames, passwdNames } from './names.js';
+import { naiveText, nowLocalText } from './time.js';
+
+export interface ScanFacts {
+  sourceFile: string;
+  filesystem: string;
+  /** Naive seconds, or null when unknown. */
+  scanDate: number | null;
+  /** Full path of the directory above the roots, e.g. `/gpfs/csfs1` (threadmill_roots). */
+  extra: Record<string, string | number>;
+}
+
+const ROWS_PER_TRANSACTION = 200_000;
+const utf8 = new TextDecoder();
+
+function atimeValue(t: number): string | number | null {
+  if (t === -Infinity) return null;
+  return t === ATIME_ZERO ? 0 : naiveText(t);
+}
+
+/** Path from the root's parent down to a root, for threadmill_roots. */
+function fullPath(table: DirTable, i: number): string {
+  const parts: string[] = [];
+  for (let g = i; g >= 0; g = table.parent[g]!) parts.push(utf8.decode(table.nameOf(g)));
+  return `/${parts.reverse().join('/')}`;
+}
+
+function writeRows(db: Database.Database, table: DirTable, tree: Tree): void {
+  const dirStmt = db.prepare('INSERT INTO directories (dir_id, parent_id, name, depth) VALUES (?, ?, ?, ?)');
+  const cols = Array.from({ length: SCOPE_MAX_DEPTH }, (_, k) => `anc_d${k + 1}`);
+  const statStmt = db.prepare(`INSERT INTO directory_stats (dir_id, file_count_nr, total_size_nr, dir_count_nr, max_atime_nr, file_count_r, total_size_r, dir_count_r, max_atime_r, owner_uid, owner_gid, ${cols.join(', ')}) VALUES (${Array(11 + SCOPE_MAX_DEPTH).fill('?').join(', ')})`);
+  const rootStmt = db.prepare('INSERT INTO threadmill_roots (dir_id, path) VALUES (?, ?)');
+  const anc: (number | null)[] = Array(SCOPE_MAX_DEPTH).fill(null);
+  const n = tree.order.length;
+  const batch = db.transaction((from: number, to: number) => {
+    for (let id = from; id < to; id++) {
+      const i = tree.order[id]!;
+      const depth = table.depth[i]!;
+      const isRoot = depth === tree.rootDepth;
+      dirStmt.run(id, isRoot ? null : tree.idOf[table.parent[i]!], utf8.decode(table.nameOf(i)), depth);
+      // anc_dk: the ancestor at level k relative to the root (level 1), self at its own level.
+      anc.fill(null);
+      for (let g = i, d = depth; d >= tree.rootDepth; g = table.parent[g]!, d--) {
+        const level = d - tree.rootDepth + 1;
+        if (level <= SCOPE_MAX_DEPTH) anc[level - 1] = tree.idOf[g]!;
+      }
+      statStmt.run(id, table.files[i], table.size[i], tree.dirsNr[id], atimeValue(table.atime[i]!), tree.filesR[id], tree.sizeR[id], tree.dirsR[id], atimeValue(tree.atimeR[id]!), ownerValue(tree.uidR[id]!), ownerValue(tree.gidR[id]!), ...anc);
+      if (isRoot) rootStmt.run(id, fullPath(table, i));
+    }
+  });
+  for (let from = 0; from < n; from += ROWS_PER_TRANSACTION) batch(from, Math.min(n, from + ROWS_PER_TRANSACTION));
+}
+
+function writeHistograms(db: Database.Database, table: DirTable): void {
+  const age = db.prepare('INSERT INTO access_histogram (owner_uid, bucket_index, file_count, total_size) VALUES (?, ?, ?, ?)');
+  const size = db.prepare('INSERT INTO size_histogram (owner_uid, bucket_index, file_count, total_size) VALUES (?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const uid of [...table.hist.keys()].sort((a, b) => a - b)) {
+      const h = table.hist.get(uid)!;
+      for (let k = 0; k < 10; k++) if (h.files[k]! > 0) age.run(uid, k, h.files[k], h.bytes[k]);
+      for (let k = 0; k < 10; k++) if (h.files[10 + k]! > 0) size.run(uid, k, h.files[10 + k], h.bytes[10 + k]);
+    }
+  })();
+}
+
+function writeNames(db: Database.Database): void {
+  const users = passwdNames();
+  const groups = groupNames();
+  const u = db.prepare('INSERT INTO user_info (uid, username, full_name) VALUES (?, ?, ?)');
+  const g = db.prepare('INSERT INTO group_info (gid, groupname) VALUES (?, ?)');
+  db.transaction(() => {
+    for (const { v } of db.prepare('SELECT DISTINCT owner_uid AS v FROM directory_stats WHERE owner_uid IS NOT NULL AND owner_uid >= 0 ORDER BY 1').all() as { v: number }[]) {
+      const name = users.get(v);
+      u.run(v, name?.[0] ?? null, name?.[1] ?? null);
+    }
+    for (const { v } of db.prepare('SELECT DISTINCT owner_gid AS v FROM directory_stats WHERE owner_gid IS NOT NULL AND owner_gid >= 0 ORDER BY 1').all() as { v: number }[]) g.run(v, groups.get(v) ?? null);
+  })();
+}
+
+function writeMetadata(db: Database.Database, facts: ScanFacts, dirCount: number): void {
+  const totals = db.prepare('SELECT COALESCE(SUM(s.file_count_r), 0) AS files, COALESCE(SUM(s.total_size_r), 0) AS size FROM directories d JOIN directory_stats s USING (dir_id) WHERE d.parent_id IS NULL').safeIntegers().get() as { files: bigint; size: bigint };
+  db.prepare('INSERT INTO scan_metadata (source_file, scan_timestamp, import_timestamp, filesystem, total_directories, total_files, total_size) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(facts.sourceFile, facts.scanDate === null ? null : naiveText(facts.scanDate), nowLocalText(), facts.filesystem, dirCount, totals.files, totals.size);
+  const kv = db.prepare('INSERT INTO threadmill_import (key, value) VALUES (?, ?)');
+  db.transaction(() => {
+    for (const [k, v] of Object.entries(facts.extra)) kv.run(k, typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v);
+  })();
+}
+
+/** Writes a complete database at `path` (a fresh temporary file; the caller renames it into place). */
+export function writeDatabase(path: string, table: DirTable, tree: Tree, facts: ScanFacts): void {
+  const db = new Database(path);
+  try {
+    // A fresh temporary that is renamed only when complete: a journal would protect nothing.
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -262144');
+    for (const sql of CREATE_TABLES) db.exec(sql);
+    writeRows(db, table, tree);
+    for (const sql of CREATE_INDEXES) db.exec(sql);
+    writeHistograms(db, table);
+    db.transaction(() => { for (const sql of SUMMARY_SQL) db.exec(sql); })();
+    writeNames(db);
+    writeMetadata(db, facts, tree.order.length);
+    db.pragma('journal_mode = DELETE');
+    db.exec('ANALYZE');
+  } finally {
+    db.close();
+  }
+}
