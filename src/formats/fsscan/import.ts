@@ -161,7 +161,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
     writeDatabase(tmp, table, tree, {
       sourceFile: opts.inputs.map((p) => (p === '-' ? '-' : basename(p))).join(','),
       filesystem, scanDate,
-      extra: { format: runFormat ?? '', lines, records: stats.records, messages: table.messages, rejected, created_directories: tree.created, threads: stats.threads },
+      extra: { format: runFormat ?? '', lines, records: stats.records, messages: table.messages, rejected, created_directories: tree.created },
     });
     if (opts.signal?.aborted) throw new ThreadmillError('INTERRUPTED', 'interrupted; no output was changed', { exitCode: 130 });
     if (!opts.transaction) tx.commit();
