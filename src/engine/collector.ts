@@ -12,12 +12,15 @@ interface InputPosition { lines: number; records: number; bytes: number; blockBy
 export class OrderedCollector<P> {
   private readonly waiting = new Map<number, { job: Job; outcome: JobOutcome }>();
   private readonly positions = new Map<number, InputPosition>();
-  private next = 0;
+  private next: number;
   private delivering = false;
 
-  constructor(private readonly deliver: (chunk: OrderedChunk<P>, job: Job) => Promise<void>) {}
+  /** `first`: the index of the first chunk (a shard's chunks keep their numbers in the unsharded plan). */
+  constructor(private readonly deliver: (chunk: OrderedChunk<P>, job: Job) => Promise<void>, first = 0) {
+    this.next = first;
+  }
 
-  /** Chunks released so far. */
+  /** Index past the last chunk released (chunks released so far, counted from `first`). */
   get released(): number {
     return this.next;
   }

@@ -84,7 +84,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
   const stats: RunStats = { chunks: 0, records: 0, bytes: 0, errors: 0, threads: 0, seconds: 0 };
   const inputBytes = new Map<number, number>();
   const engine = { threads, call: <T>(name: string, arg: unknown, transfer?: ArrayBuffer[]) => pool.call<T>(name, arg, transfer) };
-  let dispatched = 0;
+  let dispatched = share?.firstIndex ?? 0;
   const collector = new OrderedCollector<P>(async (chunk, job) => {
     stats.records += chunk.records;
     stats.bytes += chunk.bytes;
@@ -96,7 +96,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
     await opts.onChunk(chunk, engine);
     opts.progress?.advance(inputBytes.get(job.index) ?? 0, chunk.records);
     inputBytes.delete(job.index);
-  });
+  }, dispatched);
   const window = new Window(threads * (opts.windowPerWorker ?? 2), () => dispatched - collector.released);
   const onAbort = (): void => window.fail(new InterruptedError(String(opts.signal?.reason ?? 'abort')));
   opts.signal?.addEventListener('abort', onAbort, { once: true });

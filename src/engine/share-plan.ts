@@ -34,7 +34,7 @@ export class SharePlan {
   /** Decompressed offset of a BGZF share's first block, found on the first error only. */
   private readonly bgzfStart = new Map<number, number>();
 
-  private constructor(readonly shard: Shard, readonly infos: InputInfo[], readonly coverage: ShareCoverage[]) {}
+  private constructor(readonly shard: Shard, readonly infos: InputInfo[], readonly coverage: ShareCoverage[], private readonly chunkSize: number) {}
 
   /** Sizes every input (gzip: one counting inflate pass) and takes this shard's share of them. */
   static async create(infos: InputInfo[], shard: Shard, chunkSize: number): Promise<SharePlan> {
@@ -50,7 +50,21 @@ export class SharePlan {
       unit: info.kind === 'file' ? 'bytes' : info.kind === 'bgzf' ? 'compressed' : 'decompressed',
       start: ranges[i]!.start, end: ranges[i]!.end, size: sizes[i]!,
     }));
-    return new SharePlan(shard, infos, coverage);
+    return new SharePlan(shard, infos, coverage, chunkSize);
+  }
+
+  /**
+   * The number the share's first chunk has in the unsharded plan (files and BGZF: chunks before it
+   * on the grid; gzip, whose blocks are not on a grid: a positive stand-in). Formats may rely on
+   * chunk 0 being the start of the input (a header), and a shard's chunks are the plan's chunks.
+   */
+  get firstIndex(): number {
+    let n = 0;
+    for (const [i, c] of this.coverage.entries()) {
+      if (c.end > c.start) return n + (this.infos[i]!.kind === 'stream' ? (c.start > 0 ? 1 : 0) : Math.ceil(c.start / this.chunkSize));
+      n += Math.max(1, Math.ceil(c.size / this.chunkSize));
+    }
+    return n;
   }
 
   /** Bytes this shard plans (for progress). */

@@ -2,6 +2,8 @@
 import { Option, type Command } from 'commander';
 import { action, addRunOptions, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { headerBam, statsBam } from './pipeline.js';
+import { shardOf, type ShardFlags } from '../../cli/shard.js';
+import { registerBamMerge, shardBamConvert, shardBamStats } from './merge.js';
 import { samHeaderText } from './header.js';
 import { formatStats } from './stats.js';
 
@@ -45,7 +47,9 @@ export function registerBamCommands(program: Command): void {
     .option('--limit <n>', 'stop after N records', positiveInt('--limit'))
     .addOption(new Option('--compression <codec>', 'Parquet compression (zstd: smaller; snappy: faster)').choices(['zstd', 'snappy', 'none']).default('zstd'))
     .option('--allow-truncated', 'keep the records before a truncated end instead of failing'))
-    .action(action(async (input: string, flags: ConvertFlags) => {
+    .action(action(async (input: string, flags: ConvertFlags & ShardFlags & { chunkSize?: number }) => {
+      const shard = shardOf(flags);
+      if (shard) return shardBamConvert({ ...runBase(input, flags, 'bam convert'), chunkSize: flags.chunkSize }, flags, shard, flags.quiet);
       const base = runBase(input, flags, 'bam convert');
       // Loaded here: `bam stats` and `bam header` need neither it nor apache-arrow.
       const { convertBam } = await import('./convert.js');
@@ -65,7 +69,9 @@ export function registerBamCommands(program: Command): void {
     .description('record counts like samtools flagstat, and per-reference mapped/unmapped counts like samtools idxstats')
     .argument('<input>', 'BAM file, or - for stdin')
     .option('--allow-truncated', 'count the records before a truncated end instead of failing'))
-    .action(action(async (input: string, flags: RunFlags & { allowTruncated?: boolean }) => {
+    .action(action(async (input: string, flags: RunFlags & ShardFlags & { allowTruncated?: boolean; output?: string; chunkSize?: number }) => {
+      const shard = shardOf(flags);
+      if (shard) return shardBamStats({ ...runBase(input, flags, 'bam stats'), chunkSize: flags.chunkSize }, flags.output, shard, flags.quiet);
       const base = runBase(input, flags, 'bam stats');
       const r = await statsBam(base);
       base.progress.finish();
@@ -73,6 +79,8 @@ export function registerBamCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify({ flags: Array.from(r.stats.flags), perRef: Array.from(r.stats.perRef), references: r.header.references })}\n`);
       } else process.stdout.write(formatStats(r.stats, r.header.references));
     }));
+
+  registerBamMerge(bam);
 
   bam.command('header')
     .description('print the SAM header text (as samtools view -H does)')

@@ -27,6 +27,8 @@ export interface BamRunOptions {
   /** Compressed bytes per chunk (default: the engine's 4 MiB). */
   chunkSize?: number;
   signal?: AbortSignal;
+  /** Only this share of the input (`--shard`, src/engine/shard.ts); RunStats.share says what it covered. */
+  shard?: import('../../engine/shard.js').Shard;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, o
     warn: opts.warn,
     allowTruncated: opts.allowTruncated,
     signal: opts.signal,
+    shard: opts.shard,
     shouldStop,
     onChunk: async (chunk, engine) => {
       const p = chunk.payload;
