@@ -138,6 +138,7 @@ test('index verify: exit 0 on agreement; each kind of difference counted, with e
   assert.deepEqual(ids('unindexed_event'), [c2!.id]);
   assert.deepEqual(ids('wrong_file'), [c3!.id]);
   assert.deepEqual(ids('stale_row'), inDay(dayB).slice(1).map((e) => e.id).sort().slice(0, 10));
+  assert.deepEqual(await verifyIndex(dir, 0), report, 'the same report when no file\'s rows fit in memory');
   assert.deepEqual(dayFiles(dir), before, 'verify changes nothing');
   assert.ok(readFileSync(join(dir, 'index.db')).equals(indexBefore), 'verify changes nothing');
 });
