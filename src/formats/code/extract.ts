@@ -1,0 +1,204 @@
+/**
+ * One parsed file → entities, references and imports (compact rows, see facts.ts). Runs in the
+ * workers. Every capture of the language's query comes back in one native call; definitions are
+ * then nested by byte range with one sweep in start order (a stack of open definitions), which
+ * also gives each call, base type and binding its enclosing definition.
+ */
+import type ParserType from 'tree-sitter';
+import { memberSeparator, type Language } from './languages.js';
+import { CLASS_LIKE, type EntityKind, type EntityRow, type ImportRow, type RefKind, type RefRow } from './facts.js';
+import { parseImport } from './imports.js';
+
+type Node = ParserType.SyntaxNode;
+
+interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string }
+interface Item { start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node }; bind?: { name: string; ctor: string }; imp?: Node }
+
+export interface Extracted { entities: EntityRow[]; refs: RefRow[]; imports: ImportRow[]; pkg: string }
+
+const MAX_SIGNATURE = 200;
+const MAX_NAME = 200;
+
+export function extractFacts(language: Language, text: string, tree: ParserType.Tree, query: ParserType.Query, includeCode: boolean): Extracted {
+  const items: Item[] = [];
+  let pkg = '';
+  for (const m of query.matches(tree.rootNode)) {
+    const item = itemOf(language, m.captures);
+    if (item === 'package') pkg = m.captures[0]!.node.text;
+    else if (item) items.push(item);
+  }
+  // Outer definitions before what they contain; a definition before a reference at its start.
+  items.sort((a, b) => a.start - b.start || a.order - b.order || b.end - a.end);
+  return sweep(language, text, items, includeCode, pkg);
+}
+
+function capture(captures: ParserType.QueryCapture[], name: string): Node | undefined {
+  for (const c of captures) if (c.name === name) return c.node;
+  return undefined;
+}
+
+function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item | 'package' | null {
+  for (const c of captures) {
+    const n = c.node;
+    if (c.name.startsWith('def.')) {
+      const def = defOf(language, c.name.slice(4), n, captures);
+      return def ? { start: n.startIndex, end: n.endIndex, order: 0, def } : null;
+    }
+    if (c.name === 'call' || c.name === 'new') {
+      const callee = capture(captures, 'callee');
+      if (!callee) return null;
+      return { start: n.startIndex, end: n.endIndex, order: 1, ref: { kind: c.name === 'call' ? 'calls' : 'new', callee, receiver: capture(captures, 'receiver') } };
+    }
+    if (c.name === 'base.extends' || c.name === 'base.implements') {
+      return { start: n.startIndex, end: n.endIndex, order: 1, base: { kind: c.name === 'base.extends' ? 'extends' : 'implements', node: n } };
+    }
+    if (c.name === 'bind') {
+      const v = capture(captures, 'var');
+      const ctor = capture(captures, 'ctor');
+      return v && ctor ? { start: n.startIndex, end: n.endIndex, order: 1, bind: { name: v.text, ctor: ctor.text } } : null;
+    }
+    if (c.name === 'import') return { start: n.startIndex, end: n.endIndex, order: 1, imp: n };
+    if (c.name === 'package') return 'package';
+  }
+  return null;
+}
+
+function defOf(language: Language, kindName: string, node: Node, captures: ParserType.QueryCapture[]): Def | null {
+  if (kindName === 'decl') return cDeclarator(node, capture(captures, 'decl'));
+  const nameNode = capture(captures, 'name');
+  if (!nameNode) return null;
+  let name = stripGenerics(nameNode.text);
+  let kind = kindName as EntityKind;
+  if (kindName === 'type') {
+    const t = capture(captures, 'typeval')?.type;
+    kind = t === 'struct_type' ? 'struct' : t === 'interface_type' ? 'interface' : 'type_alias';
+  }
+  if (kind === 'constant' && language === 'python' && !/^[A-Z][A-Z0-9_]*$/.test(name)) return null;
+  if (kind === 'namespace' || kind === 'module') name = name.replace(/\s+/g, '');
+  const owner = capture(captures, 'owner')?.text;
+  return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text };
+}
+
+/** C/C++ function definitions: the name sits under pointer/reference declarators. */
+function cDeclarator(node: Node, decl: Node | undefined): Def | null {
+  let d: Node | null | undefined = decl;
+  while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+  const nameNode = d?.childForFieldName('declarator');
+  if (!nameNode) return null;
+  const text = nameNode.text.replace(/\s+/g, '');
+  const cut = text.lastIndexOf('::');
+  if (cut < 0) return { node, name: text, kind: 'function' };
+  return { node, name: text.slice(cut + 2), qualifiedName: text, kind: 'function', owner: text.slice(0, cut) };
+}
+
+function stripGenerics(s: string): string {
+  const lt = s.indexOf('<');
+  return (lt > 0 ? s.slice(0, lt) : s).trim();
+}
+
+interface Open { end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string> }
+
+function sweep(language: Language, text: string, items: Item[], includeCode: boolean, pkg: string): Extracted {
+  const sep = memberSeparator(language);
+  const entities: EntityRow[] = [];
+  const refs: RefRow[] = [];
+  const imports: ImportRow[] = [];
+  const stack: Open[] = [];
+  const namespaces = new Set<string>();
+  for (const it of items) {
+    while (stack.length > 0 && stack[stack.length - 1]!.end <= it.start) stack.pop();
+    const top = stack[stack.length - 1];
+    const src = top ? top.index : -1;
+    if (it.def) {
+      const d = it.def;
+      const row = entityRow(language, sep, d, top, text, includeCode, namespaces);
+      if (d.kind === 'namespace') namespaces.add(d.name);
+      entities.push(row);
+      stack.push({ end: it.end, index: entities.length - 1, qualified: row[1], kind: row[2], recvName: d.recvName ?? enclosingRecv(stack) });
+    } else if (it.ref) {
+      const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);
+      if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, r.receiver]);
+    } else if (it.base) {
+      const name = stripGenerics(it.base.node.text.replace(/\s+/g, ''));
+      if (name) refs.push([src, it.base.kind, it.base.node.startPosition.row + 1, name.slice(0, MAX_NAME), '']);
+    } else if (it.bind && top) {
+      const binds = (top.binds ??= new Map());
+      const prev = binds.get(it.bind.name);
+      // Two different classes bound to one name: we cannot tell which a later call means.
+      binds.set(it.bind.name, prev === undefined || prev === it.bind.ctor ? it.bind.ctor : '');
+    } else if (it.imp) {
+      for (const row of parseImport(language, it.imp.text)) imports.push([it.imp.startPosition.row + 1, row[0], row[1], row[2]]);
+    }
+  }
+  return { entities, refs, imports, pkg };
+}
+
+function enclosingRecv(stack: Open[]): string | undefined {
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.recvName) return stack[i]!.recvName;
+  return undefined;
+}
+
+function entityRow(language: Language, sep: string, d: Def, parent: Open | undefined, text: string, includeCode: boolean, namespaces: Set<string>): EntityRow {
+  let kind = d.kind;
+  let qualified: string;
+  if (d.owner !== undefined && language === 'go') {
+    qualified = `${stripGenerics(d.owner)}.${d.name}`;
+    kind = 'method';
+  } else if (d.qualifiedName !== undefined) {
+    // C++ `void A::f() {…}` outside its class: a method unless the qualifier is a namespace.
+    const ownerLast = d.owner!.slice(d.owner!.lastIndexOf(':') + 1);
+    kind = namespaces.has(ownerLast) || ownerLast === 'std' ? 'function' : 'method';
+    qualified = parent ? `${parent.qualified}${sep}${d.qualifiedName}` : d.qualifiedName;
+  } else {
+    qualified = parent ? `${parent.qualified}${sep}${d.name}` : d.name;
+    if (kind === 'function' && parent && CLASS_LIKE.has(parent.kind)) kind = 'method';
+  }
+  const n = d.node;
+  const body = n.childForFieldName('body');
+  const sigEnd = body && body.startIndex > n.startIndex ? body.startIndex : Math.min(n.endIndex, lineEnd(text, n.startIndex));
+  const signature = text.slice(n.startIndex, Math.min(sigEnd, n.startIndex + MAX_SIGNATURE * 2)).replace(/\s+/g, ' ').trim().slice(0, MAX_SIGNATURE);
+  const code = includeCode ? text.slice(n.startIndex, n.endIndex) : null;
+  return [d.name.slice(0, MAX_NAME), qualified.slice(0, MAX_NAME * 2), kind, n.startPosition.row + 1, n.endPosition.row + 1, signature, parent ? parent.index : -1, code];
+}
+
+function lineEnd(text: string, from: number): number {
+  const nl = text.indexOf('\n', from);
+  return nl < 0 ? text.length : nl;
+}
+
+/** Language keywords that parse as calls. */
+const NOT_CALLS = new Set(['require', 'super', 'static_cast', 'dynamic_cast', 'reinterpret_cast', 'const_cast', 'sizeof', 'typeid', 'decltype']);
+
+const SIMPLE_PATH = /^[A-Za-z_$][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$~][\w$]*)*$/;
+const SELF_NAMES = new Set(['self', 'this', 'cls', 'Self']);
+
+/** A call's callee text → the name as written and its receiver (see RefRow). */
+function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stack: Open[], language: Language): { kind: RefKind; name: string; receiver: string } | null {
+  let text = callee.text.replace(/\s+/g, '');
+  text = text.replace(/::<.*>$/, '').replace(/<[^()]*>$/, '');
+  if (receiverNode) text = `${receiverNode.text.replace(/\s+/g, '')}.${text}`;
+  if (text.startsWith('super().')) text = `super.${text.slice(8)}`;
+  if (!SIMPLE_PATH.test(text)) {
+    const last = /([A-Za-z_$][\w$]*)$/.exec(text);
+    return last ? { kind, name: last[1]!.slice(0, MAX_NAME), receiver: '?' } : null;
+  }
+  const m = /^(.*?)(?:\.|::|->|\?\.)([A-Za-z_$~][\w$]*)$/.exec(text);
+  if (!m) return { kind, name: text, receiver: '' };
+  let receiver = m[1]!;
+  const recvName = stack.length > 0 ? enclosingRecv(stack) : undefined;
+  if (SELF_NAMES.has(receiver) || (language === 'go' && receiver === recvName)) receiver = receiver === 'Self' ? 'Self' : 'self';
+  else if (receiver !== 'super' && !/[.:>]/.test(receiver)) {
+    const bound = boundClass(stack, receiver);
+    if (bound) receiver = `new:${bound}`;
+  }
+  return { kind, name: m[2]!, receiver };
+}
+
+/** The class a local was bound to in the innermost definition that binds it (never guessed). */
+function boundClass(stack: Open[], name: string): string | undefined {
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const b = stack[i]!.binds?.get(name);
+    if (b !== undefined) return b || undefined;
+  }
+  return undefined;
+}

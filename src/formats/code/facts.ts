@@ -1,0 +1,46 @@
+/**
+ * What a worker hands back for one file: compact rows (arrays, not objects), so that one batch
+ * of hundreds of files crosses postMessage as a few flat structures and the main thread builds
+ * no per-entity objects it does not need. Shared by the worker (extract.ts) and the writer.
+ */
+import type { Language } from './languages.js';
+
+export type EntityKind = 'function' | 'method' | 'class' | 'struct' | 'enum' | 'trait' | 'interface' | 'impl' | 'module' | 'namespace' | 'type_alias' | 'constant' | 'macro';
+
+/** [name, qualified_name, kind, start_line, end_line, signature, parent index (-1: the file's module), code or null] */
+export type EntityRow = [string, string, EntityKind, number, number, string, number, string | null];
+
+/** How a reference was written; resolve.ts decides what it points at. */
+export type RefKind = 'calls' | 'new' | 'extends' | 'implements';
+
+/**
+ * [source entity index (-1: the file's module), kind, line, name as written, receiver]
+ * receiver: '' plain name; 'self' for self/this/the Go receiver; 'super'; 'new:C' for a local
+ * bound to `C(...)`; '?' for an expression we do not follow; otherwise the qualifier as written.
+ */
+export type RefRow = [number, RefKind, number, string, string];
+
+/** [line, module as written, imported name ('' = the module itself, '*' = everything), local name] */
+export type ImportRow = [number, string, string, string];
+
+export type FileStatus = 'indexed' | 'unchanged' | 'binary' | 'too_large' | 'unreadable';
+
+export interface FileFacts {
+  path: string;
+  status: FileStatus;
+  language: Language;
+  bytes: number;
+  lines: number;
+  sha256: string;
+  /** Java/Go package as declared; '' elsewhere. */
+  pkg: string;
+  /** Syntax errors tree-sitter recovered from (the file is still indexed). */
+  parseErrors: number;
+  entities: EntityRow[];
+  refs: RefRow[];
+  imports: ImportRow[];
+  /** Why the file could not be read, for status 'unreadable'. */
+  reason?: string;
+}
+
+export const CLASS_LIKE: ReadonlySet<EntityKind> = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enum']);

@@ -1,0 +1,207 @@
+/**
+ * Which indexed file(s) an import names, per language family. Only what the language's own rules
+ * make certain: relative ES paths with the extensions TypeScript tries, Python modules by their
+ * dotted path (a unique suffix when the import root is below the indexed folder), Rust
+ * `crate::`/`self::`/`super::` paths, Go import paths under a go.mod module, Java packages, and
+ * C/C++ quoted includes (beside the includer, or a unique path suffix). Anything else is external.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+
+export type Family = 'py' | 'js' | 'rust' | 'go' | 'java' | 'c';
+
+export function familyOf(language: string): Family {
+  switch (language) {
+    case 'python': return 'py';
+    case 'javascript': case 'typescript': case 'tsx': return 'js';
+    case 'rust': return 'rust';
+    case 'go': return 'go';
+    case 'java': return 'java';
+    default: return 'c';
+  }
+}
+
+export interface FileInfo { path: string; language: string; family: Family; pkg: string | null }
+
+const JS_EXTS = ['.ts', '.tsx', '.d.ts', '.js', '.jsx', '.mjs', '.cjs', '.mts', '.cts'];
+
+function stripExt(path: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  return dot > slash ? path.slice(0, dot) : path;
+}
+
+export class ModuleIndex {
+  private readonly paths = new Set<string>();
+  private readonly pyDotted = new Map<string, string>();
+  private readonly pySuffix = new Map<string, string[]>();
+  private readonly rustMods = new Map<string, string>();
+  private readonly rustFileMod = new Map<string, { crate: string; mod: string }>();
+  private readonly pkgFiles = new Map<string, string[]>();
+  private readonly dirFiles = new Map<string, string[]>();
+  private readonly goModules = new Map<string, string | null>();
+
+  constructor(readonly files: Map<string, FileInfo>, private readonly root: string) {
+    for (const f of files.values()) {
+      this.paths.add(f.path);
+      if (f.family === 'py') this.addPython(f.path);
+      else if (f.family === 'rust') this.addRust(f.path);
+      if (f.family === 'java' && f.pkg) push(this.pkgFiles, f.pkg, f.path);
+      if (f.family === 'go') push(this.dirFiles, `${posix.dirname(f.path)}|${f.pkg ?? ''}`, f.path);
+    }
+  }
+
+  private addPython(path: string): void {
+    let mod = stripExt(path).replace(/\//g, '.');
+    if (mod.endsWith('.__init__')) mod = mod.slice(0, -9);
+    this.pyDotted.set(mod, path);
+    const parts = mod.split('.');
+    for (let i = 1; i < parts.length; i++) push(this.pySuffix, parts.slice(i).join('.'), path);
+  }
+
+  /** Python: the package a file's relative imports start from. */
+  private pyPackage(path: string): string[] {
+    const parts = stripExt(path).split('/');
+    parts.pop();
+    return parts;
+  }
+
+  private addRust(path: string): void {
+    const at = path.lastIndexOf('src/');
+    if (at < 0 || (at > 0 && path[at - 1] !== '/')) return;
+    const crate = path.slice(0, at + 4);
+    let mod = stripExt(path.slice(at + 4));
+    if (mod === 'lib' || mod === 'main') mod = '';
+    if (mod.endsWith('/mod')) mod = mod.slice(0, -4);
+    const rustMod = mod.replace(/\//g, '::');
+    this.rustMods.set(`${crate}|${rustMod}`, path);
+    this.rustFileMod.set(path, { crate, mod: rustMod });
+  }
+
+  rustModuleOf(path: string): { crate: string; mod: string } | null {
+    return this.rustFileMod.get(path) ?? null;
+  }
+
+  /** Files a module spec names, seen from `from`. Empty when external or unknown. */
+  resolve(from: string, spec: string): string[] {
+    const info = this.files.get(from);
+    if (!info) return [];
+    switch (info.family) {
+      case 'py': return this.resolvePython(from, spec);
+      case 'js': return this.resolveJs(from, spec);
+      case 'rust': return this.resolveRust(from, spec);
+      case 'go': return this.resolveGo(from, spec);
+      case 'java': return this.pkgFiles.get(spec) ?? [];
+      case 'c': return this.resolveInclude(from, spec);
+    }
+  }
+
+  private resolvePython(from: string, spec: string): string[] {
+    const dots = /^\.*/.exec(spec)![0].length;
+    if (dots > 0) {
+      const base = this.pyPackage(from);
+      if (dots - 1 > base.length) return [];
+      const parts = [...base.slice(0, base.length - (dots - 1)), ...spec.slice(dots).split('.').filter(Boolean)];
+      const hit = this.pyDotted.get(parts.join('.'));
+      return hit ? [hit] : [];
+    }
+    const exact = this.pyDotted.get(spec);
+    if (exact) return [exact];
+    const suffix = this.pySuffix.get(spec) ?? [];
+    return suffix.length === 1 ? suffix : [];
+  }
+
+  private resolveJs(from: string, spec: string): string[] {
+    if (!spec.startsWith('.')) return [];
+    const p = posix.normalize(posix.join(posix.dirname(from), spec));
+    const stem = /\.(m|c)?jsx?$/.test(p) ? stripExt(p) : p;
+    const tries = [p, ...JS_EXTS.map((e) => stem + e), ...JS_EXTS.map((e) => `${p}/index${e}`)];
+    for (const t of tries) if (this.paths.has(t)) return [t];
+    return [];
+  }
+
+  /** Rust: `crate::a::b`, `self::x`, `super::x` → the file of that module (or of its parent, for an item path). */
+  rustModulePath(from: string, spec: string): { crate: string; mod: string } | null {
+    const here = this.rustModuleOf(from);
+    if (!here) return null;
+    const parts = spec.split('::').filter(Boolean);
+    let mod: string[];
+    if (parts[0] === 'crate') mod = parts.slice(1);
+    else if (parts[0] === 'self' || parts[0] === 'super') {
+      mod = here.mod ? here.mod.split('::') : [];
+      while (parts[0] === 'self' || parts[0] === 'super') {
+        if (parts.shift() === 'super') mod.pop();
+      }
+      mod = [...mod, ...parts];
+    } else return null;
+    return { crate: here.crate, mod: mod.join('::') };
+  }
+
+  private resolveRust(from: string, spec: string): string[] {
+    const m = this.rustModulePath(from, spec);
+    const hit = m ? this.rustMods.get(`${m.crate}|${m.mod}`) : undefined;
+    return hit ? [hit] : [];
+  }
+
+  /** Go: the package directory of an import path, through the go.mod above the importing file. */
+  private resolveGo(from: string, spec: string): string[] {
+    for (let dir = posix.dirname(from); ; dir = posix.dirname(dir)) {
+      const mod = this.goModule(dir);
+      if (mod !== null && (spec === mod || spec.startsWith(`${mod}/`))) {
+        const target = posix.normalize(posix.join(dir, spec.slice(mod.length)));
+        return this.goPackageFiles(target === '.' ? '' : target);
+      }
+      if (dir === '.' || dir === '') return [];
+    }
+  }
+
+  private goModule(dir: string): string | null {
+    let mod = this.goModules.get(dir);
+    if (mod === undefined) {
+      const file = join(this.root, dir === '.' ? '' : dir, 'go.mod');
+      mod = existsSync(file) ? /^module\s+(\S+)/m.exec(readFileSync(file, 'utf8'))?.[1] ?? null : null;
+      this.goModules.set(dir, mod);
+    }
+    return mod;
+  }
+
+  /** Go files of one package: same directory, same package clause (tests may declare x_test). */
+  goPackageFiles(dir: string, pkg?: string): string[] {
+    const out: string[] = [];
+    for (const [k, files] of this.dirFiles) {
+      const [d, p] = k.split('|');
+      if ((d === dir || (dir === '' && d === '.')) && (pkg === undefined ? !p!.endsWith('_test') : p === pkg)) out.push(...files);
+    }
+    return out;
+  }
+
+  javaPackageFiles(pkg: string): string[] {
+    return this.pkgFiles.get(pkg) ?? [];
+  }
+
+  private resolveInclude(from: string, spec: string): string[] {
+    const beside = posix.normalize(posix.join(posix.dirname(from), spec));
+    if (this.paths.has(beside)) return [beside];
+    const hits: string[] = [];
+    for (const p of this.paths) if (p === spec || p.endsWith(`/${spec}`)) hits.push(p);
+    return hits.length === 1 ? hits : [];
+  }
+
+  /** C/C++: the source files that implement a header (same folder, same stem). */
+  companions(header: string): string[] {
+    const stem = stripExt(header);
+    const out: string[] = [];
+    for (const ext of ['.c', '.cc', '.cpp', '.cxx']) if (this.paths.has(stem + ext) && stem + ext !== header) out.push(stem + ext);
+    return out;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+export function dirOf(path: string): string {
+  return dirname(path);
+}

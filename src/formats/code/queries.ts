@@ -1,0 +1,146 @@
+/**
+ * One tree-sitter query per language. Capture names are the contract with extract.ts:
+ *   @def.<kind> + @name   a definition (kind: function, class, struct, enum, trait, interface,
+ *                          impl, module, namespace, type_alias, constant, macro; `type` = decided
+ *                          by @typeval; `decl` = C/C++ declarator, name found in extract.ts)
+ *   @owner                Go: the receiver type of a method;  @recvname: its variable
+ *   @call + @callee       a call; @receiver when the grammar splits object and name (Java)
+ *   @new + @callee        a constructor call (`new C()`)
+ *   @base.extends / @base.implements   a base type inside a class (or impl) definition
+ *   @import               an import statement, read by imports.ts
+ *   @package              Java/Go package name
+ *   @bind + @var + @ctor  `x = C(...)` / `x = new C()`: a local whose class is known
+ * One query per language runs once per file: every match comes back from native code in one
+ * call, and extract.ts nests definitions by byte range instead of walking nodes from JS.
+ */
+import type { Language } from './languages.js';
+
+const PYTHON = `
+(function_definition name: (identifier) @name) @def.function
+(class_definition name: (identifier) @name) @def.class
+(module (expression_statement (assignment left: (identifier) @name) @def.constant))
+(call function: (_) @callee) @call
+(class_definition superclasses: (argument_list [(identifier) (attribute)] @base.extends))
+(import_statement) @import
+(import_from_statement) @import
+(assignment left: (identifier) @var right: (call function: [(identifier) (attribute)] @ctor)) @bind
+`;
+
+const JS_COMMON = `
+(function_declaration name: (identifier) @name) @def.function
+(generator_function_declaration name: (identifier) @name) @def.function
+(method_definition name: (_) @name) @def.function
+(variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @def.function
+(call_expression function: (_) @callee) @call
+(new_expression constructor: (_) @callee) @new
+(import_statement) @import
+(variable_declarator value: (call_expression function: (identifier) @_req (#eq? @_req "require"))) @import
+(variable_declarator name: (identifier) @var value: (new_expression constructor: [(identifier) (member_expression)] @ctor)) @bind
+`;
+
+const JAVASCRIPT = `${JS_COMMON}
+(class_declaration name: (identifier) @name) @def.class
+(class_heritage [(identifier) (member_expression)] @base.extends)
+`;
+
+const TYPESCRIPT = `${JS_COMMON}
+(class_declaration name: (type_identifier) @name) @def.class
+(abstract_class_declaration name: (type_identifier) @name) @def.class
+(interface_declaration name: (type_identifier) @name) @def.interface
+(type_alias_declaration name: (type_identifier) @name) @def.type_alias
+(enum_declaration name: (identifier) @name) @def.enum
+(internal_module name: (identifier) @name) @def.namespace
+(abstract_method_signature name: (_) @name) @def.function
+(extends_clause value: [(identifier) (member_expression)] @base.extends)
+(implements_clause [(type_identifier) (nested_type_identifier) (generic_type)] @base.implements)
+(extends_type_clause type: [(type_identifier) (nested_type_identifier) (generic_type)] @base.extends)
+`;
+
+const RUST = `
+(function_item name: (identifier) @name) @def.function
+(function_signature_item name: (identifier) @name) @def.function
+(struct_item name: (type_identifier) @name) @def.struct
+(union_item name: (type_identifier) @name) @def.struct
+(enum_item name: (type_identifier) @name) @def.enum
+(trait_item name: (type_identifier) @name) @def.trait
+(impl_item type: (_) @name) @def.impl
+(impl_item trait: (_) @base.implements)
+(mod_item name: (identifier) @name) @def.module
+(type_item name: (type_identifier) @name) @def.type_alias
+(const_item name: (identifier) @name) @def.constant
+(static_item name: (identifier) @name) @def.constant
+(macro_definition name: (identifier) @name) @def.macro
+(call_expression function: (_) @callee) @call
+(use_declaration) @import
+(let_declaration pattern: (identifier) @var value: (call_expression function: (scoped_identifier path: (_) @ctor name: (identifier) @_new (#eq? @_new "new")))) @bind
+(let_declaration pattern: (identifier) @var value: (struct_expression name: (_) @ctor)) @bind
+`;
+
+const GO = `
+(function_declaration name: (identifier) @name) @def.function
+(method_declaration
+  receiver: (parameter_list (parameter_declaration name: (identifier)? @recvname type: [(type_identifier) @owner (pointer_type (type_identifier) @owner) (generic_type type: (type_identifier) @owner) (pointer_type (generic_type type: (type_identifier) @owner))]))
+  name: (field_identifier) @name) @def.method
+(type_spec name: (type_identifier) @name type: (_) @typeval) @def.type
+(type_alias name: (type_identifier) @name) @def.type_alias
+(const_spec name: (identifier) @name) @def.constant
+(call_expression function: (_) @callee) @call
+(import_spec) @import
+(package_clause (package_identifier) @package)
+(struct_type (field_declaration_list (field_declaration !name type: [(type_identifier) (qualified_type)] @base.extends)))
+(struct_type (field_declaration_list (field_declaration !name type: (pointer_type [(type_identifier) (qualified_type)] @base.extends))))
+(short_var_declaration left: (expression_list . (identifier) @var) right: (expression_list . (composite_literal type: (type_identifier) @ctor))) @bind
+(short_var_declaration left: (expression_list . (identifier) @var) right: (expression_list . (unary_expression operand: (composite_literal type: (type_identifier) @ctor)))) @bind
+`;
+
+const JAVA = `
+(class_declaration name: (identifier) @name) @def.class
+(record_declaration name: (identifier) @name) @def.class
+(interface_declaration name: (identifier) @name) @def.interface
+(annotation_type_declaration name: (identifier) @name) @def.interface
+(enum_declaration name: (identifier) @name) @def.enum
+(method_declaration name: (identifier) @name) @def.function
+(constructor_declaration name: (identifier) @name) @def.function
+(method_invocation object: (_) @receiver name: (identifier) @callee) @call
+(method_invocation !object name: (identifier) @callee) @call
+(object_creation_expression type: (_) @callee) @new
+(superclass (_) @base.extends)
+(super_interfaces (type_list (_) @base.implements))
+(extends_interfaces (type_list (_) @base.extends))
+(import_declaration) @import
+(package_declaration (_) @package)
+(local_variable_declaration declarator: (variable_declarator name: (identifier) @var value: (object_creation_expression type: (type_identifier) @ctor))) @bind
+`;
+
+const C_COMMON = `
+(function_definition declarator: (_) @decl) @def.decl
+(struct_specifier name: (type_identifier) @name body: (_)) @def.struct
+(union_specifier name: (type_identifier) @name body: (_)) @def.struct
+(enum_specifier name: (type_identifier) @name body: (_)) @def.enum
+(type_definition declarator: (type_identifier) @name) @def.type_alias
+(preproc_def name: (identifier) @name) @def.macro
+(preproc_function_def name: (identifier) @name) @def.macro
+(call_expression function: (_) @callee) @call
+(preproc_include) @import
+`;
+
+const CPP = `${C_COMMON}
+(class_specifier name: (_) @name body: (_)) @def.class
+(namespace_definition name: (_) @name) @def.namespace
+(alias_declaration name: (type_identifier) @name) @def.type_alias
+(base_class_clause [(type_identifier) (qualified_identifier) (template_type)] @base.extends)
+(new_expression type: (_) @callee) @new
+(declaration type: [(type_identifier) (qualified_identifier)] @ctor declarator: (init_declarator declarator: (identifier) @var value: (argument_list))) @bind
+`;
+
+export const QUERY_SOURCE: Record<Language, string> = {
+  python: PYTHON,
+  javascript: JAVASCRIPT,
+  typescript: TYPESCRIPT,
+  tsx: TYPESCRIPT,
+  rust: RUST,
+  go: GO,
+  java: JAVA,
+  c: C_COMMON,
+  cpp: CPP,
+};

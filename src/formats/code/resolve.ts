@@ -1,0 +1,337 @@
+/**
+ * Call resolution: each reference (a call as written, a base type) → the one definition the
+ * language's scoping makes certain, or nothing. Scopes are tried innermost first; the first
+ * scope that holds any candidate decides, and two or more candidates there leave the reference
+ * unresolved: a wrong edge is worse than none. Runs over the whole graph after every index (a
+ * changed file can change what a call in an unchanged file means); base types first, since
+ * `self.f()` looks through the class's resolved bases.
+ */
+import type { CodeStore } from '../../sinks/code-store.js';
+import { EDGE_COLUMNS } from '../../sinks/code-store.js';
+import { ModuleIndex, familyOf, type Family, type FileInfo } from './modules.js';
+
+interface Ent { key: string; name: string; qname: string; kind: string; language: string; file: string; parent: string | null }
+interface Ref { id: number; src: string; kind: string; file: string; name: string; receiver: string; dst: string | null; resolved: number }
+interface Import { file: string; line: number; module: string; name: string; alias: string }
+
+export interface ResolutionStats { byLanguage: Record<string, { calls: number; resolved: number }> }
+
+const CLASS_KINDS = new Set(['class', 'struct', 'interface', 'trait', 'enum', 'type_alias']);
+const CALLABLE = new Set(['function', 'method', 'class', 'struct', 'macro']);
+const CONTAINER = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enum']);
+/** Languages where a bare name inside a class may mean a member (implicit `this`). */
+const IMPLICIT_THIS = new Set(['java', 'cpp']);
+
+function sepOf(family: Family): string {
+  return family === 'rust' || family === 'c' ? '::' : '.';
+}
+
+function splitQualified(text: string): { qualifier: string; last: string } | null {
+  const m = /^(.*?)(?:\.|::|->)([^.:>]+)$/.exec(text);
+  return m ? { qualifier: m[1]!, last: m[2]! } : null;
+}
+
+export class Resolver {
+  private readonly byKey = new Map<string, Ent>();
+  private readonly fileLevel = new Map<string, Map<string, Ent[]>>();
+  private readonly children = new Map<string, Map<string, Ent[]>>();
+  private readonly byQname = new Map<string, Ent[]>();
+  private readonly importsOf = new Map<string, Import[]>();
+  private readonly bases = new Map<string, string[]>();
+  readonly modules: ModuleIndex;
+
+  constructor(entities: Ent[], readonly files: Map<string, FileInfo>, imports: Import[], root: string) {
+    for (const e of entities) this.byKey.set(e.key, e);
+    for (const e of entities) {
+      if (e.kind === 'module') continue;
+      if (this.isFileLevel(e)) add(this.fileLevel, e.file, e.name, e);
+      if (e.parent) add(this.children, e.parent, e.name, e);
+      add2(this.byQname, `${familyOf(e.language)}|${e.qname}`, e);
+    }
+    for (const i of imports) {
+      const list = this.importsOf.get(i.file);
+      if (list) list.push(i);
+      else this.importsOf.set(i.file, [i]);
+    }
+    this.modules = new ModuleIndex(files, root);
+  }
+
+  /** Top level of its file, or inside namespaces only (C++ `namespace geo { … }`). */
+  private isFileLevel(e: Ent): boolean {
+    for (let p = e.parent ? this.byKey.get(e.parent) : undefined; p; p = p.parent ? this.byKey.get(p.parent) : undefined) {
+      if (p.kind === 'module') return true;
+      if (p.kind !== 'namespace') return false;
+    }
+    return true;
+  }
+
+  setBases(classKey: string, base: string): void {
+    const list = this.bases.get(classKey);
+    if (list) { if (!list.includes(base)) list.push(base); } else this.bases.set(classKey, [base]);
+  }
+
+  private family(file: string): Family {
+    return this.files.get(file)?.family ?? 'c';
+  }
+
+  /** The one definition `ref` means, or null. */
+  resolveRef(ref: Ref): string | null {
+    const src = this.byKey.get(ref.src);
+    if (!src) return null;
+    if (ref.kind === 'extends' || ref.kind === 'implements') return one(this.typeNamed(ref.name, src));
+    const r = ref.receiver;
+    if (r === '') return one(this.lookupName(ref.name, src, CALLABLE));
+    if (r === '#new') return one(this.typeNamed(ref.name, src));
+    if (r.startsWith('#new:')) return one(this.typeNamed(`${r.slice(5)}${sepOf(this.family(src.file))}${ref.name}`, src));
+    if (r === 'self' || r === 'Self') {
+      const cls = this.enclosingType(src);
+      return cls ? one(this.member(cls, ref.name, new Set())) : null;
+    }
+    if (r === 'super') {
+      const cls = this.enclosingType(src);
+      return cls ? one(this.inBases(cls, ref.name, new Set([cls.key]))) : null;
+    }
+    if (r.startsWith('new:')) {
+      const cls = one(this.typeNamed(r.slice(4), src));
+      const ent = cls ? this.byKey.get(cls) : undefined;
+      return ent && CLASS_KINDS.has(ent.kind) ? one(this.member(ent, ref.name, new Set())) : null;
+    }
+    if (r === '?') return null;
+    return one(this.qualifiedCall(r, ref.name, src));
+  }
+
+  /** `q.f()` / `Q::f()`: q a module alias, a type, or (Rust) a crate path. */
+  private qualifiedCall(qualifier: string, name: string, src: Ent): Ent[] {
+    const mod = this.moduleFiles(qualifier, src.file);
+    if (mod) return this.inFiles(mod, name, CALLABLE);
+    const types = this.typeNamed(qualifier, src);
+    if (types.length !== 1) return [];
+    const cls = this.byKey.get(types[0]!);
+    return cls && CLASS_KINDS.has(cls.kind) ? this.member(cls, name, new Set()) : [];
+  }
+
+  /** Files a qualifier names when it is a module: an import alias, a Rust path, a Go package. */
+  private moduleFiles(qualifier: string, file: string): string[] | null {
+    const family = this.family(file);
+    if (family === 'rust' && /^(crate|self|super)(::|$)/.test(qualifier)) return nonEmpty(this.modules.resolve(file, qualifier));
+    const binding = (this.importsOf.get(file) ?? []).filter((i) => i.alias === qualifier);
+    if (binding.length !== 1) return null;
+    const b = binding[0]!;
+    if (b.name === '') return nonEmpty(this.modules.resolve(file, b.module));
+    if (family === 'rust' || family === 'py') {
+      // `use crate::geom;` / `from pkg import mod`: the imported name may be a module itself.
+      const sub = family === 'rust' ? `${b.module}::${b.name}` : `${b.module}.${b.name}`;
+      const files = this.modules.resolve(file, sub);
+      if (files.length === 1 && this.inFiles(this.modules.resolve(file, b.module), b.name, CLASS_KINDS).length === 0) return files;
+    }
+    return null;
+  }
+
+  filesDefining(files: string[], name: string): string[] {
+    return files.filter((f) => this.fileLevel.get(f)?.has(name));
+  }
+
+  private inFiles(files: string[], name: string, kinds: Set<string>): Ent[] {
+    const out: Ent[] = [];
+    for (const f of files) for (const e of this.fileLevel.get(f)?.get(name) ?? []) if (kinds.has(e.kind)) out.push(e);
+    return out;
+  }
+
+  /** A bare name, scope by scope; the first scope with candidates decides. */
+  lookupName(name: string, src: Ent, kinds: Set<string>): Ent[] {
+    const file = src.file;
+    const info = this.files.get(file);
+    if (!info) return [];
+    if (IMPLICIT_THIS.has(info.language)) {
+      for (let cls = this.enclosingType(src); cls; cls = cls.parent ? this.enclosingType(this.byKey.get(cls.parent)!) : null) {
+        const hits = this.member(cls, name, new Set()).filter((e) => kinds.has(e.kind));
+        if (hits.length > 0) return hits;
+        if (!cls.parent) break;
+      }
+    }
+    const local = this.inFiles([file], name, kinds);
+    if (local.length > 0) return local;
+    const imported = this.imported(name, file, kinds);
+    if (imported.length > 0) return imported;
+    return this.inFiles(this.packageScope(info), name, kinds);
+  }
+
+  /** Names bound by imports: `from m import f as g`, `import {f} from './x'`, `use a::f`, Java imports, globs. */
+  private imported(name: string, file: string, kinds: Set<string>): Ent[] {
+    const out: Ent[] = [];
+    const globs: Ent[] = [];
+    for (const i of this.importsOf.get(file) ?? []) {
+      if (i.name === '*' && i.alias !== '') {
+        globs.push(...this.inFiles(this.modules.resolve(file, i.module), name, kinds));
+      } else if (i.alias === name && i.name !== '' && i.name !== '*') {
+        out.push(...this.inFiles(this.modules.resolve(file, i.module), i.name, kinds));
+      }
+    }
+    return out.length > 0 ? out : globs;
+  }
+
+  /** Same package: Go's directory, Java's package; C/C++: included headers and their sources. */
+  private packageScope(info: FileInfo): string[] {
+    if (info.family === 'go') return this.modules.goPackageFiles(dirname(info.path), info.pkg ?? '').filter((f) => f !== info.path);
+    if (info.family === 'java') return info.pkg !== null ? this.modules.javaPackageFiles(info.pkg).filter((f) => f !== info.path) : [];
+    if (info.family === 'c') {
+      const out: string[] = [];
+      for (const i of this.importsOf.get(info.path) ?? []) {
+        for (const h of this.modules.resolve(info.path, i.module)) out.push(h, ...this.modules.companions(h));
+      }
+      return [...new Set(out)].filter((f) => f !== info.path);
+    }
+    return [];
+  }
+
+  /** A type by name as written (`Shape`, `m.Shape`, `geo::Shape`). */
+  typeNamed(text: string, src: Ent): string[] {
+    const q = splitQualified(text);
+    if (!q) return this.lookupName(text, src, CLASS_KINDS).map((e) => e.key);
+    const mod = this.moduleFiles(q.qualifier, src.file);
+    if (mod) return this.inFiles(mod, q.last, CLASS_KINDS).map((e) => e.key);
+    const family = this.family(src.file);
+    const qname = text.replace(/\.|::|->/g, sepOf(family));
+    const hits = (this.byQname.get(`${family}|${qname}`) ?? []).filter((e) => CLASS_KINDS.has(e.kind));
+    return hits.map((e) => e.key);
+  }
+
+  /** The class, struct, trait or impl a definition sits in (Go: its receiver type). */
+  enclosingType(e: Ent | undefined): Ent | null {
+    for (let p = e; p; p = p.parent ? this.byKey.get(p.parent) : undefined) {
+      if (p !== e && CONTAINER.has(p.kind)) return p;
+      if (p.kind === 'method' && p.language === 'go') {
+        const owner = p.qname.slice(0, p.qname.lastIndexOf('.'));
+        const hits = this.lookupName(owner, p, CLASS_KINDS);
+        return hits.length === 1 ? hits[0]! : null;
+      }
+    }
+    return null;
+  }
+
+  /** Members named `name` of a type: nested definitions, same-qualified definitions (impls, out-of-class C++, Go methods), then bases. */
+  member(cls: Ent, name: string, seen: Set<string>): Ent[] {
+    seen.add(cls.key);
+    const family = familyOf(cls.language);
+    const found = new Map<string, Ent>();
+    for (const e of this.children.get(cls.key)?.get(name) ?? []) found.set(e.key, e);
+    for (const e of this.byQname.get(`${family}|${cls.qname}${sepOf(family)}${name}`) ?? []) {
+      if (e.kind !== 'module' && this.sameUnit(cls, e)) found.set(e.key, e);
+    }
+    if (found.size > 0) return [...found.values()];
+    return this.inBases(cls, name, seen);
+  }
+
+  private inBases(cls: Ent, name: string, seen: Set<string>): Ent[] {
+    const out: Ent[] = [];
+    for (const b of this.basesOf(cls)) {
+      const base = this.byKey.get(b);
+      if (base && !seen.has(b)) out.push(...this.member(base, name, seen));
+    }
+    return out;
+  }
+
+  /** Resolved bases; a Rust impl's bases are those of its type's other impls (traits' default methods). */
+  private basesOf(cls: Ent): string[] {
+    const own = this.bases.get(cls.key) ?? [];
+    if (cls.language !== 'rust') return own;
+    const all = [...own];
+    for (const e of this.byQname.get(`rust|${cls.qname}`) ?? []) if (e.key !== cls.key && this.sameUnit(cls, e)) all.push(...(this.bases.get(e.key) ?? []));
+    return all;
+  }
+
+  /** Where same-qualified definitions belong together: Go package, Rust crate, anywhere for C++/others. */
+  private sameUnit(a: Ent, b: Ent): boolean {
+    if (a.file === b.file) return true;
+    const fam = familyOf(a.language);
+    if (fam === 'go') return dirname(a.file) === dirname(b.file);
+    if (fam === 'rust') return this.modules.rustModuleOf(a.file)?.crate === this.modules.rustModuleOf(b.file)?.crate;
+    return fam === 'c';
+  }
+}
+
+function dirname(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+function one(keys: (string | Ent)[]): string | null {
+  const set = new Set(keys.map((k) => (typeof k === 'string' ? k : k.key)));
+  return set.size === 1 ? [...set][0]! : null;
+}
+
+function nonEmpty(list: string[]): string[] | null {
+  return list.length > 0 ? list : null;
+}
+
+function add(map: Map<string, Map<string, Ent[]>>, outer: string, name: string, e: Ent): void {
+  let m = map.get(outer);
+  if (!m) map.set(outer, (m = new Map()));
+  add2(m, name, e);
+}
+
+function add2(map: Map<string, Ent[]>, key: string, e: Ent): void {
+  const list = map.get(key);
+  if (list) list.push(e);
+  else map.set(key, [e]);
+}
+
+/** Resolves every edge of the graph again and rebuilds the import edges. */
+export async function resolveGraph(store: CodeStore, root: string): Promise<ResolutionStats> {
+  const entities = (await store.query<{ key: string; name: string; qualified_name: string; kind: string; language: string; file: string; parent_key: string | null }>(
+    'SELECT key, name, qualified_name, kind, language, file, parent_key FROM entities ORDER BY key')).map((r) => ({ key: r.key, name: r.name, qname: r.qualified_name, kind: r.kind, language: r.language, file: r.file, parent: r.parent_key }));
+  const files = new Map<string, FileInfo>();
+  for (const r of await store.query<{ path: string; language: string; package: string | null }>("SELECT path, language, package FROM files WHERE status = 'indexed' ORDER BY path")) {
+    files.set(r.path, { path: r.path, language: r.language, family: familyOf(r.language), pkg: r.package });
+  }
+  const imports = (await store.query<Import>('SELECT file, line, module, name, alias FROM imports ORDER BY file, line, module, name, alias')).map((i) => ({ ...i, line: Number(i.line) }));
+  const refs = (await store.query<Ref & { dst_name: string }>("SELECT id, src, kind, file, dst_name, receiver, dst, resolved FROM edges WHERE kind <> 'imports' ORDER BY id"))
+    .map((r) => ({ ...r, id: Number(r.id), name: r.dst_name, resolved: Number(r.resolved) }));
+  const resolver = new Resolver(entities, files, imports, root);
+  const updates: [number, string | null, number][] = [];
+  const decide = (ref: Ref): string | null => {
+    const dst = resolver.resolveRef(ref);
+    if (dst !== ref.dst || (dst !== null) !== (ref.resolved === 1)) updates.push([ref.id, dst, dst === null ? 0 : 1]);
+    return dst;
+  };
+  for (const ref of refs) {
+    if (ref.kind !== 'extends' && ref.kind !== 'implements') continue;
+    // The source of a base reference is the class (or impl) whose header names it.
+    const dst = decide(ref);
+    if (dst) resolver.setBases(ref.src, dst);
+  }
+  const stats: ResolutionStats = { byLanguage: {} };
+  for (const ref of refs) {
+    if (ref.kind !== 'calls') continue;
+    const dst = decide(ref);
+    const lang = files.get(ref.file)?.language ?? 'unknown';
+    const s = (stats.byLanguage[lang] ??= { calls: 0, resolved: 0 });
+    s.calls++;
+    if (dst) s.resolved++;
+  }
+  await store.updateEdges(updates);
+  await rebuildImportEdges(store, resolver, imports, entities);
+  return stats;
+}
+
+async function rebuildImportEdges(store: CodeStore, resolver: Resolver, imports: Import[], entities: Ent[]): Promise<void> {
+  const moduleOf = new Map<string, string>();
+  for (const e of entities) if (e.kind === 'module') moduleOf.set(e.file, e.key);
+  await store.execute("DELETE FROM edges WHERE kind = 'imports'");
+  const rows: unknown[][] = [];
+  const seen = new Set<string>();
+  for (const i of imports) {
+    const id = `${i.file}\n${i.module}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const src = moduleOf.get(i.file);
+    if (!src) continue;
+    // A Go import names a package (a folder of files): the edge goes to its first file's module.
+    let targets = resolver.modules.resolve(i.file, i.module).sort();
+    // A Java import names a class of a package: the file that defines it.
+    if (resolver.files.get(i.file)?.family === 'java' && i.name !== '*') targets = resolver.filesDefining(targets, i.name);
+    const dst = targets.length === 1 || (targets.length > 1 && resolver.files.get(i.file)?.family === 'go') ? moduleOf.get(targets[0]!) ?? null : null;
+    rows.push([src, dst, 'imports', i.file, i.line, i.module, '', dst ? 1 : 0]);
+  }
+  await store.insertMany('edges', EDGE_COLUMNS, rows);
+}

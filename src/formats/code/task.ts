@@ -1,0 +1,69 @@
+/**
+ * The worker side of `code index` (engine mode 3): a batch of files → their facts. Each worker
+ * reads, sniffs, hashes and parses its files itself, so the main thread only walks directories
+ * and writes rows.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { defineItemsTask } from '../../engine/many-inputs.js';
+import { refineLanguage, type Language } from './languages.js';
+import { toolsFor, parseText } from './parsers.js';
+import { extractFacts } from './extract.js';
+import type { FileFacts } from './facts.js';
+
+export interface CodeTaskOptions { maxFileSize: number; includeCode: boolean }
+
+export interface FileItem {
+  /** Absolute path to read. */
+  abs: string;
+  /** Path relative to the indexed folder, with `/`. */
+  path: string;
+  language: Language;
+  /** Bytes, from the walk's stat; balances batches. */
+  weight: number;
+  /** The content hash stored by the previous index, if any: an equal hash is not parsed again. */
+  previousSha?: string;
+}
+
+/** Git's own test: a NUL byte in the first 8000 bytes makes a file binary. */
+const SNIFF_BYTES = 8000;
+
+export function isBinary(bytes: Uint8Array): boolean {
+  return bytes.subarray(0, SNIFF_BYTES).indexOf(0) >= 0;
+}
+
+function empty(item: FileItem, status: FileFacts['status'], bytes: number, sha256 = '', reason?: string): FileFacts {
+  return { path: item.path, status, language: item.language, bytes, lines: 0, sha256, pkg: '', parseErrors: 0, entities: [], refs: [], imports: [], reason };
+}
+
+export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(item.abs);
+  } catch (err) {
+    return empty(item, 'unreadable', item.weight, '', (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+  }
+  // The walk checked the size too, but the file may have grown since.
+  if (bytes.length > options.maxFileSize) return empty(item, 'too_large', bytes.length);
+  if (isBinary(bytes)) return empty(item, 'binary', bytes.length);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (item.previousSha === sha256) return empty(item, 'unchanged', bytes.length, sha256);
+  const text = bytes.toString('utf8');
+  const language = refineLanguage(item.language, item.path, text);
+  const tools = toolsFor(language);
+  const tree = parseText(tools, text);
+  const facts = extractFacts(language, text, tree, tools.query, options.includeCode);
+  let lines = 0;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) lines++;
+  return {
+    path: item.path, status: 'indexed', language, bytes: bytes.length, lines, sha256, pkg: facts.pkg,
+    parseErrors: tree.rootNode.hasError ? 1 : 0, entities: facts.entities, refs: facts.refs, imports: facts.imports,
+  };
+}
+
+export default defineItemsTask<CodeTaskOptions, FileItem, FileFacts[]>({
+  processBatch(items, options) {
+    return { value: items.map((item) => factsOfFile(item, options)), transfer: [] };
+  },
+});

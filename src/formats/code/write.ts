@@ -1,0 +1,46 @@
+/**
+ * One file's facts → rows. Keys are built here, from what the worker returned:
+ * `language:kind:qualified_name:path:start-end`, with `#2`, `#3`… when two definitions of one
+ * file would still collide (e.g. two overloads on one line), so a key is unique and the same on
+ * every run. Each file also gets a `module` entity: the source of its top-level calls and imports.
+ */
+import type { CodeStore } from '../../sinks/code-store.js';
+import { EDGE_COLUMNS, ENTITY_COLUMNS, FILE_COLUMNS, IMPORT_COLUMNS } from '../../sinks/code-store.js';
+import type { FileFacts } from './facts.js';
+
+export function moduleKey(language: string, path: string, lines: number): string {
+  return `${language}:module:${path}:${path}:1-${Math.max(1, lines)}`;
+}
+
+export async function writeFileFacts(store: CodeStore, f: FileFacts): Promise<void> {
+  await store.insertMany('files', FILE_COLUMNS, [[f.path, f.language, f.bytes, f.lines, f.sha256, 'indexed', null, f.pkg || null, f.parseErrors]]);
+  const modKey = moduleKey(f.language, f.path, f.lines);
+  const base = f.path.slice(f.path.lastIndexOf('/') + 1);
+  const moduleName = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+  const entityRows: unknown[][] = [[modKey, moduleName, f.path, 'module', f.language, f.path, 1, Math.max(1, f.lines), null, null, null]];
+  const keys: string[] = [];
+  const used = new Set<string>([modKey]);
+  for (const [name, qualified, kind, start, end, signature, parent, code] of f.entities) {
+    let key = `${f.language}:${kind}:${qualified}:${f.path}:${start}-${end}`;
+    for (let n = 2; used.has(key); n++) key = `${f.language}:${kind}:${qualified}:${f.path}:${start}-${end}#${n}`;
+    used.add(key);
+    keys.push(key);
+    entityRows.push([key, name, qualified, kind, f.language, f.path, start, end, signature, parent < 0 ? modKey : keys[parent]!, code]);
+  }
+  await store.insertMany('entities', ENTITY_COLUMNS, entityRows);
+  const edgeRows: unknown[][] = f.refs.map(([src, kind, line, name, receiver]) => {
+    const srcKey = src < 0 ? modKey : keys[src]!;
+    if (kind === 'new') return [srcKey, null, 'calls', f.path, line, name, receiver ? `#new:${receiver}` : '#new', 0];
+    return [srcKey, null, kind, f.path, line, name, receiver, 0];
+  });
+  await store.insertMany('edges', EDGE_COLUMNS, edgeRows);
+  await store.insertMany('imports', IMPORT_COLUMNS, f.imports.map(([line, module, name, alias]) => [f.path, line, module, name, alias]));
+}
+
+/** Everything a file contributed; edges from other files into it are unresolved by resolveGraph. */
+export async function removeFile(store: CodeStore, path: string): Promise<void> {
+  await store.execute('DELETE FROM entities WHERE file = ?', [path]);
+  await store.execute('DELETE FROM edges WHERE file = ?', [path]);
+  await store.execute('DELETE FROM imports WHERE file = ?', [path]);
+  await store.execute('DELETE FROM files WHERE path = ?', [path]);
+}
