@@ -5,8 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { WorkerPool } from './pool.js';
 import { OrderedCollector } from './collector.js';
-import { describeInput, planRanges, planStream, type InputInfo, type PlannedJob } from './source.js';
-import { ThreadmillError, InterruptedError } from './errors.js';
+import { checkHeads, describeInput, planRanges, planStream, type InputInfo, type PlannedJob } from './source.js';
+import { ThreadmillError, InterruptedError, UsageError } from './errors.js';
 import type { ErrorLog } from './error-log.js';
 import type { FormatTask } from './plugin.js';
 import type { Job } from './protocol.js';
@@ -69,13 +69,31 @@ class Window {
   }
 }
 
+/**
+ * Library callers get the CLI's checks (issue 8: `chunkSize: NaN` read one record, and
+ * `windowPerWorker: 0` never settled): a UsageError naming the option, before anything starts.
+ */
+export function validateRunOptions(opts: Pick<RunOptions<unknown, unknown>, 'inputs' | 'threads' | 'chunkSize' | 'windowPerWorker'>): void {
+  const positive = (name: string, v: unknown): void => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 1)) throw new UsageError(`${name} must be a positive integer, got ${String(v)}`);
+  };
+  positive('threads', opts.threads);
+  positive('chunkSize', opts.chunkSize);
+  positive('windowPerWorker', opts.windowPerWorker);
+  if (!Array.isArray(opts.inputs) || opts.inputs.length === 0 || !opts.inputs.every((i) => typeof i === 'string' && i !== '')) {
+    throw new UsageError('inputs must be a non-empty list of paths (or - for stdin)');
+  }
+}
+
 export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunStats> {
+  validateRunOptions(opts);
   const started = performance.now();
   const infos = opts.inputs.map(describeInput);
   for (const info of infos) for (const w of info.warnings) opts.warn?.(w);
   const seekable = infos.every((i) => i.size >= 0);
   opts.progress?.setTotal(seekable ? infos.reduce((n, i) => n + i.size, 0) : null);
   const task = ((await import(opts.taskModule.href)) as { default: FormatTask<unknown, unknown> }).default;
+  checkHeads(infos, task.checkHead && ((head, input) => task.checkHead!(head, input)));
   const threads = Math.max(1, opts.threads ?? defaultThreads());
   const chunkSize = Math.max(1 << 16, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   const share = opts.shard ? await SharePlan.create(infos, opts.shard, chunkSize) : null;

@@ -1,24 +1,40 @@
 /**
  * Turns inputs into jobs. A seekable plain file becomes byte ranges that workers read and frame
  * themselves; a seekable BGZF file becomes compressed ranges that workers inflate; anything else
- * (stdin, plain gzip) is read here in large blocks and cut at the last record boundary.
+ * (stdin, pipes, gzip and zstd files) is read here in large blocks and cut at the last record
+ * boundary. Compression is told from the bytes (compression.ts), never from the name.
  */
 import { createReadStream, openSync, readSync, closeSync, statSync, type Stats } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
-import { isBgzfHeader, BGZF_EOF } from './bgzf.js';
+import { BGZF_EOF } from './bgzf.js';
 import { ThreadmillError } from './errors.js';
+import { SNIFF_LENGTH, decompressHead, refuseUnsupported, sniffCompression, zstdChunks } from './compression.js';
+import { maxChunkBytes, recordTooLarge } from './limits.js';
 import type { Framing } from './plugin.js';
 import type { Job } from './protocol.js';
 
-/** file/bgzf: seekable, planned into ranges; stream: a gzip file or a pipe, read in order (sniffed for gzip). */
+/** file/bgzf: seekable, planned into ranges; stream: a gzip/zstd file, a pipe or a device, read in order (sniffed). */
 export type InputKind = 'file' | 'bgzf' | 'stream' | 'stdin';
 
 /** A job before the run numbers it, with the on-disk bytes it accounts for (for progress). */
 export interface PlannedJob { job: DistributiveOmit<Job, 'id' | 'index'>; inputBytes: number }
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
-export interface InputInfo { name: string; kind: InputKind; size: number; warnings: string[] }
+export interface InputInfo {
+  name: string;
+  kind: InputKind;
+  size: number;
+  warnings: string[];
+  /**
+   * Shown the first decompressed bytes of a stream (up to {@link HEAD_BYTES}) before any of it is
+   * framed; throws to refuse an input that is not in the run's format (FormatTask.checkHead).
+   */
+  checkHead?: (head: Uint8Array) => void;
+}
+
+/** How much of an input's decompressed head a format is shown to tell whether the input is in its format. */
+export const HEAD_BYTES = 1 << 16;
 
 /** Looks at an input's first bytes (never its name) to choose how to read it. */
 export function describeInput(name: string): InputInfo {
@@ -40,10 +56,11 @@ export function describeInput(name: string): InputInfo {
     throw inputError(name, err);
   }
   try {
-    const head = new Uint8Array(18);
-    const n = readSync(fd, head, 0, 18, 0);
-    if (n >= 18 && isBgzfHeader(head, 0)) return { name, kind: 'bgzf', size: st.size, warnings: bgzfEofWarning(fd, name, st.size) };
-    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { name, kind: 'stream', size: st.size, warnings: [] };
+    const head = new Uint8Array(SNIFF_LENGTH);
+    const compression = sniffCompression(head.subarray(0, readSync(fd, head, 0, SNIFF_LENGTH, 0)));
+    refuseUnsupported(name, compression);
+    if (compression === 'bgzf') return { name, kind: 'bgzf', size: st.size, warnings: bgzfEofWarning(fd, name, st.size) };
+    if (compression !== null) return { name, kind: 'stream', size: st.size, warnings: [] };
     return { name, kind: 'file', size: st.size, warnings: [] };
   } finally {
     closeSync(fd);
@@ -61,6 +78,20 @@ function bgzfEofWarning(fd: number, name: string, size: number): string[] {
   const n = size >= tail.length ? readSync(fd, tail, 0, tail.length, size - tail.length) : 0;
   const ok = n === tail.length && tail.every((b, i) => b === BGZF_EOF[i]);
   return ok ? [] : [`${name}: no BGZF end-of-file block; the file may be truncated`];
+}
+
+/**
+ * Lets the format refuse inputs that are not in its format before any is framed: seekable ones
+ * now, from their first HEAD_BYTES (decompressed), streams as their first bytes arrive.
+ */
+export function checkHeads(infos: InputInfo[], check: ((head: Uint8Array, input: string) => void) | undefined): void {
+  if (!check) return;
+  for (const info of infos) {
+    info.checkHead = (head) => check(head, info.name);
+    if (info.kind !== 'file' && info.kind !== 'bgzf') continue;
+    const head = readHead(info.name, HEAD_BYTES);
+    if (head && head.length > 0) info.checkHead(head);
+  }
 }
 
 /** Seekable inputs: fixed ranges of `chunkSize` bytes, independent of the thread count. */
@@ -83,37 +114,98 @@ export function lastRecordStart(buf: Uint8Array, framing: Framing): number {
   }
 }
 
-function isGzip(b: Uint8Array): boolean {
-  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+/** Raw bytes of a stream input: its first pieces joined until the compression can be told, then the rest as read. */
+async function* rawPieces(info: InputInfo, counter: { raw: number }): AsyncGenerator<Buffer> {
+  const source: AsyncIterable<Buffer> = info.kind === 'stdin' ? process.stdin : createReadStream(info.name, { highWaterMark: 1 << 20 });
+  for await (const piece of source) {
+    counter.raw += piece.length;
+    yield piece;
+  }
 }
 
-/** Decompressed data of a gzip file, or of stdin (sniffed: plain, gzip or BGZF). */
+/**
+ * Decompressed data of a stream input: a compressed file, a pipe, or stdin, sniffed from its first
+ * bytes (plain, gzip or BGZF through node:zlib, zstd through fzstd; bzip2/xz/lz4 refused). The
+ * first {@link HEAD_BYTES} are shown to `info.checkHead` before anything is yielded.
+ */
 export async function* streamData(info: InputInfo, counter: { raw: number }): AsyncGenerator<Buffer> {
-  const raw: AsyncIterator<Buffer> = info.kind === 'stdin'
-    ? (process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>)
-    : (createReadStream(info.name, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
-  const first = await raw.next();
-  if (first.done) return;
-  const head = first.value;
-  async function* counted(): AsyncGenerator<Buffer> {
-    counter.raw += head.length;
+  const raw = rawPieces(info, counter);
+  // A pipe may deliver its first bytes a few at a time: gather enough to tell the compression.
+  const headParts: Buffer[] = [];
+  let headLength = 0;
+  while (headLength < SNIFF_LENGTH) {
+    const n = await raw.next();
+    if (n.done) break;
+    headParts.push(n.value);
+    headLength += n.value.length;
+  }
+  if (headLength === 0) return;
+  const head = Buffer.concat(headParts, headLength);
+  const compression = sniffCompression(head);
+  refuseUnsupported(info.name, compression);
+  async function* all(): AsyncGenerator<Buffer> {
     yield head;
-    for (let n = await raw.next(); !n.done; n = await raw.next()) {
-      counter.raw += n.value.length;
-      yield n.value;
-    }
+    yield* raw;
   }
-  if (!isGzip(head)) {
-    yield* counted();
-    return;
-  }
-  // Multi-member gzip (and so BGZF) is read through to the end by Node's Gunzip.
+  let data: AsyncIterable<Uint8Array> = all();
+  if (compression === 'zstd') data = zstdChunks(all(), info.name, () => counter.raw);
+  else if (compression !== null) data = gunzipped(all(), info, counter);
+  yield* headChecked(data, info.checkHead);
+}
+
+/** Multi-member gzip (and so BGZF) read through to the end by Node's Gunzip. */
+async function* gunzipped(raw: AsyncIterable<Buffer>, info: InputInfo, counter: { raw: number }): AsyncGenerator<Buffer> {
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
-  const piped = pipeline(Readable.from(counted()), gunzip, () => {});
+  const piped = pipeline(Readable.from(raw), gunzip, () => {});
   try {
     for await (const d of piped as AsyncIterable<Buffer>) yield d;
   } catch (err) {
+    if (err instanceof ThreadmillError) throw err;
     throw new ThreadmillError('GZIP_CORRUPT', `${info.name}: bad gzip data near compressed byte ${counter.raw}: ${(err as Error).message}`);
+  }
+}
+
+/** Yields `data` as Buffers, holding back the first HEAD_BYTES until `check` has seen them. */
+async function* headChecked(data: AsyncIterable<Uint8Array>, check: ((head: Uint8Array) => void) | undefined): AsyncGenerator<Buffer> {
+  const held: Buffer[] = [];
+  let heldLength = 0;
+  for await (const d of data) {
+    const b = Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    if (!check) {
+      yield b;
+      continue;
+    }
+    held.push(b);
+    heldLength += b.length;
+    if (heldLength < HEAD_BYTES) continue;
+    check(Buffer.concat(held, heldLength).subarray(0, HEAD_BYTES));
+    check = undefined;
+    yield* held.splice(0);
+  }
+  if (check && heldLength > 0) check(Buffer.concat(held, heldLength));
+  yield* held;
+}
+
+/**
+ * The first `max` decompressed bytes of a seekable input (plain, gzip, BGZF or zstd), for a
+ * format that sniffs its input before a run; null for stdin, pipes and devices, which cannot be
+ * read twice (and would lose what was read: issue 8, `INTERNAL ESPIPE` on `<(…)`).
+ */
+export function readHead(name: string, max: number): Uint8Array | null {
+  let fd: number;
+  try {
+    // stat, not open, first: opening a FIFO blocks until a writer comes, and closing it breaks the writer.
+    if (name === '-' || !statSync(name).isFile()) return null;
+    fd = openSync(name, 'r');
+  } catch {
+    return null; // the run reports a missing or unreadable input with its stable code
+  }
+  try {
+    const raw = Buffer.alloc(max);
+    const n = readSync(fd, raw, 0, max, 0);
+    return decompressHead(raw.subarray(0, n), sniffCompression(raw.subarray(0, n)), max);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -135,7 +227,9 @@ export async function* planStream(info: InputInfo, inputIndex: number, chunkSize
     return { job: { kind: 'bytes', input: info.name, inputIndex, bytes: own }, inputBytes };
   };
   // A record longer than a block leaves no cut: wait for twice as much before trying again, so a
-  // huge record costs O(n) copying, not O(n^2).
+  // huge record costs O(n) copying, not O(n^2) — up to the chunk limit, past which it is an error.
+  const max = maxChunkBytes();
+  let emitted = 0;
   let tryAt = chunkSize;
   for await (const data of streamData(info, counter)) {
     parts.push(data);
@@ -144,12 +238,14 @@ export async function* planStream(info: InputInfo, inputIndex: number, chunkSize
     const buf = Buffer.concat(parts, length);
     const cut = lastRecordStart(buf, framing);
     if (cut === 0) {
+      if (length > max) throw recordTooLarge(info.name, emitted, max);
       parts = [buf];
-      tryAt = length * 2;
+      tryAt = Math.min(length * 2, max + 1);
       continue;
     }
     tryAt = chunkSize;
     yield emit(buf.subarray(0, cut));
+    emitted += cut;
     parts = [buf.subarray(cut)];
     length = buf.length - cut;
   }

@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { RangeReader, closeAllFiles } from './range-reader.js';
 import { readBgzfChunk } from './bgzf-chunk.js';
 import { toErrorShape } from './errors.js';
+import { maxChunkBytes, recordTooLarge } from './limits.js';
 import type { FormatTask, Framing, ChunkContext } from './plugin.js';
 import type { ToWorker, FromWorker, Job, FileJob, ChunkPlacement } from './protocol.js';
 
@@ -21,11 +22,22 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
 
-/** The first record start at or after file offset `pos`, reading more of the file as needed. */
-function boundary(reader: RangeReader, framing: Framing, pos: number): number {
+/**
+ * The first record start at or after file offset `pos`, reading more of the file as needed; -1
+ * when the framing proves that none lies in [pos, limit) (then the chunk is empty, whatever lies
+ * past `limit`). A boundary further than the chunk limit is a located RECORD_TOO_LARGE.
+ */
+function boundary(reader: RangeReader, framing: Framing, pos: number, input: string, limit = Infinity): number {
+  const max = maxChunkBytes();
+  let noneBeforeLimit: boolean | undefined;
   for (;;) {
     const r = framing.recordStart(reader.buf, pos - reader.base, reader.eof);
     if (r >= 0) return reader.base + r;
+    if (noneBeforeLimit === undefined && reader.base + reader.buf.length >= limit && framing.noRecordStartIn) {
+      noneBeforeLimit = framing.noRecordStartIn(reader.buf, pos - reader.base, limit - reader.base);
+      if (noneBeforeLimit) return -1;
+    }
+    if (reader.base + reader.buf.length - pos > max) throw recordTooLarge(input, pos, max);
     reader.grow(1 << 16);
   }
 }
@@ -35,8 +47,9 @@ const FIRST_LOOK_AHEAD = 1 << 16;
 function readFileChunk(job: FileJob, framing: Framing): { bytes: Uint8Array; placement: ChunkPlacement } {
   const lookBehind = job.start > 0 ? 1 : 0;
   const reader = new RangeReader(job.path, job.start - lookBehind, job.end + FIRST_LOOK_AHEAD, job.size);
-  const s = boundary(reader, framing, job.start);
-  const e = job.end >= job.size ? Math.max(s, reader.base + reader.buf.length) : Math.max(s, boundary(reader, framing, job.end));
+  const s = boundary(reader, framing, job.start, job.input, job.end);
+  if (s < 0) return { bytes: new Uint8Array(0), placement: { bytes: 0, offset: job.end, blockBytes: 0 } };
+  const e = job.end >= job.size ? Math.max(s, reader.base + reader.buf.length) : Math.max(s, boundary(reader, framing, job.end, job.input));
   return { bytes: reader.buf.subarray(s - reader.base, e - reader.base), placement: { bytes: e - s, offset: s, blockBytes: 0 } };
 }
 

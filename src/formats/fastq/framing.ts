@@ -99,9 +99,32 @@ export function findRecordStart(buf: Uint8Array, from: number, eof: boolean, che
   return eof ? buf.length : -1;
 }
 
+/**
+ * No line in [from, to) begins with `@`, so no record starts there. A worker whose range lies inside
+ * a read longer than the range (no newline at all) learns it from its own bytes and returns an empty
+ * chunk, instead of reading to the end of the read as the worker that owns it does.
+ */
+export function noAtLineIn(buf: Uint8Array, from: number, to: number): boolean {
+  const b = buf.subarray(0, to);
+  let p = from;
+  if (from > 0 && b[from - 1] !== NL) {
+    const nl = b.indexOf(NL, from);
+    if (nl < 0) return true;
+    p = nl + 1;
+  }
+  while (p < to) {
+    if (b[p] === AT) return false;
+    const nl = b.indexOf(NL, p);
+    if (nl < 0) return true;
+    p = nl + 1;
+  }
+  return true;
+}
+
 /** The Framing of the FASTQ task (see the module comment). */
 export const fastqFraming: Framing = {
   recordStart(buf, from, eof) {
     return from === 0 ? 0 : findRecordStart(buf, from, eof);
   },
+  noRecordStartIn: noAtLineIn,
 };

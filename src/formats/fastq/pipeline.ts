@@ -3,9 +3,8 @@
  * of the input is sniffed, and wrapped (multi-line) input is read as a single chunk so that no
  * boundary has to be guessed (docs/decisions/0005-fastq-framing.md).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { constants as zc, gunzipSync } from 'node:zlib';
 import { runChunks, type EngineOptions } from '../../engine/run.js';
+import { readHead } from '../../engine/source.js';
 import type { EngineHandle } from '../../engine/run-types.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import type { OrderedChunk, RunStats } from '../../engine/run-types.js';
@@ -19,30 +18,13 @@ const SNIFF_BYTES = 1 << 20;
 /** "One chunk per input": the engine plans ranges and stream blocks of at most this size. */
 export const WHOLE_INPUT = Number.MAX_SAFE_INTEGER;
 
-/** The first SNIFF_BYTES of an input's decompressed data (null for stdin, which cannot be re-read). */
+/**
+ * The first SNIFF_BYTES of an input's decompressed data; null for stdin, pipes and devices, which
+ * cannot be read twice (those are read in stream blocks, and wrapped records stop the run with
+ * FASTQ_WRAPPED unless --wrapped is given).
+ */
 export function inputHead(path: string): Uint8Array | null {
-  if (path === '-') return null;
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null; // the engine reports a missing or unreadable input with its stable code
-  }
-  try {
-    const raw = Buffer.alloc(SNIFF_BYTES);
-    const n = readSync(fd, raw, 0, SNIFF_BYTES, 0);
-    const head = raw.subarray(0, n);
-    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      try {
-        return gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH }).subarray(0, SNIFF_BYTES);
-      } catch {
-        return new Uint8Array(0);
-      }
-    }
-    return head;
-  } finally {
-    closeSync(fd);
-  }
+  return readHead(path, SNIFF_BYTES);
 }
 
 /** Does the head of the input hold a valid record of more than 4 lines? */
@@ -70,7 +52,7 @@ export async function runFastq(input: string, taskOptions: FastqTaskOptions, opt
     onChunk(c, engine) {
       // A wrapped record in the only chunk is harmless (no boundary was guessed); anywhere else the
       // boundaries around it may be wrong, so the run stops rather than return doubtful records.
-      if (!wrapped && (sawWrapped || (c.payload.wrapped && c.index > 0))) throw wrappedLate(input);
+      if (!wrapped && (sawWrapped || (c.payload.wrapped && c.index > 0))) throw wrappedLate(input, head !== null);
       sawWrapped ||= c.payload.wrapped;
       return onChunk(c, engine);
     },
@@ -78,7 +60,7 @@ export async function runFastq(input: string, taskOptions: FastqTaskOptions, opt
   return { ...stats, wrapped };
 }
 
-function wrappedLate(input: string): ThreadmillError {
-  const where = input === '-' ? 'stdin' : `${input}, past its first ${SNIFF_BYTES >> 20} MiB,`;
+function wrappedLate(input: string, sniffed: boolean): ThreadmillError {
+  const where = input === '-' ? 'stdin' : sniffed ? `${input}, past its first ${SNIFF_BYTES >> 20} MiB,` : input;
   return new ThreadmillError('FASTQ_WRAPPED', `${where} holds wrapped (multi-line) FASTQ records, whose chunk boundaries cannot be found in parallel; rerun with --wrapped (library: { wrapped: true })`);
 }

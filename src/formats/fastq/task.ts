@@ -6,7 +6,9 @@
  */
 import { defineTask, type ChunkResult } from '../../engine/plugin.js';
 import { ENCODE_CALL, type EncodeArg } from '../../sinks/parquet-call.js';
+import { ThreadmillError } from '../../engine/errors.js';
 import { fastqFraming } from './framing.js';
+import { notFastq } from './sniff.js';
 import { parseChunk } from './parse.js';
 import { columnBuffers, columnsOf, type FastqColumns } from './columns.js';
 import { recordsOf, type FastqRecord, type RecordsPayload } from './record.js';
@@ -67,6 +69,10 @@ function mapped(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPay
 
 export default defineTask<FastqTaskOptions, FastqPayload>({
   framing: fastqFraming,
+  checkHead(head, input) {
+    const why = notFastq(head);
+    if (why) throw new ThreadmillError('INPUT_NOT_FASTQ', `${input === '-' ? 'stdin' : input}: ${why}`);
+  },
   // Parquet row groups are encoded here, not on the main thread (src/sinks/parquet-merge.ts).
   // parquet-wasm is loaded on the first call only: stats runs never need it.
   calls: { [ENCODE_CALL]: async (arg: EncodeArg) => (await import('../../sinks/parquet-piece.js')).encodeParquetPiece(arg) },
