@@ -19,6 +19,7 @@ export { convertNostr, type ConvertOptions as NostrConvertOptions, type ConvertS
 export { checkLine, type NostrEvent, type ValidationOptions, type RejectCategory } from './formats/nostr/event.js';
 export { readPbGz, eventToJson } from './formats/nostr/pb-reader.js';
 export { rebuildIndex } from './formats/nostr/index-rebuild.js';
+export { verifyIndex, type VerifyReport, type VerifyFinding, type VerifyProblem } from './formats/nostr/index-verify.js';
 export { IdSet } from './formats/nostr/id-set.js';
 
 export * from './formats/fastq/index.js';
