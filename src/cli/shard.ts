@@ -5,8 +5,10 @@ import { UsageError } from '../engine/errors.js';
 
 export interface ShardFlags { shard?: string }
 
+export const SHARD_HELP = 'do only share I of N (0-based) and write a part (-o names it; {I} and {N} in it are replaced) for `merge`; auto/N takes I from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX';
+
 export function addShardOption(cmd: Command): Command {
-  return cmd.option('--shard <I/N>', 'do only share I of N (0-based) and write a part (-o names it; {I} and {N} in it are replaced) for `merge`; auto/N takes I from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX');
+  return cmd.option('--shard <I/N>', SHARD_HELP);
 }
 
 /** The parsed --shard (undefined without it); a usage error (exit 2) when it is malformed. */

@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, nonNegativeInt, checkRejects, type RunFlags } from '../../cli/common.js';
 import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
+import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
+import { registerNostrMerge, shardNostr } from './merge.js';
 import { readPbGz, eventToJson } from './pb-reader.js';
 import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
 import { rebuildIndex } from './index-rebuild.js';
@@ -64,8 +66,11 @@ function registerConvert(nostr: Command): void {
     .option('--validate-signatures [bool]', 'check the BIP-340 signature', bool, true)
     .option('--no-validate-signatures', 'skip signature checks')
     .option('--no-filter-kinds', 'accept kinds above 65535')
-    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp()))
-    .action(action(async (inputs: string[], flags: ConvertFlags) => {
+    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp())
+    .option('--shard <I/N>', SHARD_HELP))
+    .action(action(async (inputs: string[], flags: ConvertFlags & ShardFlags) => {
+      const shard = shardOf(flags);
+      if (shard) return shardNostr(inputs, flags, shard);
       if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
       checkRejects(flags, inputs);
       const progress = progressFor(flags, 'nostr convert');
@@ -166,5 +171,6 @@ function registerIndexVerify(index: Command): void {
 export function registerNostrCommands(program: Command): void {
   const nostr = program.command('nostr').description('Nostr events: JSON lines ⇄ per-day protobuf files with an id index');
   registerConvert(nostr);
+  registerNostrMerge(nostr);
   registerReaders(nostr);
 }

@@ -41,6 +41,8 @@ export interface ConvertOptions {
   warn?: (message: string) => void;
   /** Memory budgets of the day files (tests shrink them to exercise early flushes and compaction). */
   dayBudgets?: DayBudgets;
+  /** Only this share of the inputs (`--shard`, src/engine/shard.ts); the summary says what it covered. */
+  shard?: import('../../engine/shard.js').Shard;
 }
 
 export const REJECT_CATEGORIES: readonly RejectCategory[] = ['parse_error', 'invalid_utf8', 'invalid_field', 'invalid_kind', 'invalid_id', 'invalid_signature'];
@@ -56,6 +58,8 @@ export interface ConvertSummary {
   seconds: number;
   events_per_second: number;
   threads: number;
+  /** With `shard`: what the run covered of each input. */
+  share?: import('../../engine/share-plan.js').ShareCoverage[];
 }
 
 /**
@@ -154,7 +158,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   try {
     const stats = await runChunks<NostrTaskOptions, ConvertPayload>({
       inputs: o.inputs, taskModule: new URL('./task.js', import.meta.url), taskOptions, threads, chunkSize: o.chunkSize,
-      errorLog, progress: o.progress, signal: o.signal, warn: o.warn,
+      errorLog, progress: o.progress, signal: o.signal, warn: o.warn, shard: o.shard,
       async onChunk(chunk, engine) {
         const p = chunk.payload;
         const keep = new Uint8Array(p.count);
@@ -185,6 +189,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
     return {
       lines_read: linesRead, valid, written, duplicates: valid - written, rejected, rejected_total: errorLog.total,
       files_written: days.filesWritten, seconds, events_per_second: seconds > 0 ? Math.round(stats.records / seconds) : 0, threads: stats.threads,
+      ...(stats.share ? { share: stats.share } : {}),
     };
   } catch (err) {
     errorLog.close();
