@@ -15,3 +15,11 @@ export interface AssembleArg { spans: RowSpan[]; options: BamSchemaOptions }
 export const PARQUET_CALL = 'bamParquetRowGroup';
 /** `head`: the IPC stream's schema and dictionary messages (ipcStreamHead). */
 export interface ParquetArg extends AssembleArg { head: Uint8Array; parquet: ParquetOptions }
+
+/**
+ * Re-read chunk `index` of a BGZF file walking record by record, after its last record ran past
+ * its end (resyncBgzf); returns a ResyncValue. `chunkSize` is the engine's, so the worker finds
+ * the same chunk ranges.
+ */
+export const RESYNC_CALL = 'bamResyncChunk';
+export interface ResyncArg { input: string; path: string; size: number; chunkSize: number; index: number; allowTruncated: boolean }

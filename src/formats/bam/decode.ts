@@ -5,6 +5,7 @@
  */
 import type { RecordError } from '../../engine/plugin.js';
 import { Bytes, Ints, fit as fitIn, formatG, heapMemory, int32s, uint16s, type ColumnMemory } from './bytes.js';
+import { isUtf8 } from 'node:buffer';
 import { FIXED, MAX_RECORD, auxSize } from './framing.js';
 
 export interface DecodeOptions {
@@ -195,7 +196,7 @@ function skipAux(buf: Uint8Array, dv: DataView, p: number, end: number): number 
     const nul = buf.indexOf(0, p + 3);
     q = nul < 0 || nul >= end ? -1 : nul + 1;
   } else if (type === 0x42) {
-    const size = auxSize(buf[p + 3]!);
+    const size = buf[p + 3] === 0x41 ? 0 : auxSize(buf[p + 3]!);
     q = size === 0 || p + 8 > end ? -1 : p + 8 + size * dv.getUint32(p + 4, true);
   } else {
     const size = auxSize(type);
@@ -264,23 +265,40 @@ function writeNumber(out: Bytes, t: number, v: number): void {
   else out.int(v);
 }
 
-/** Writes the aux fields of buf[p, end) as map entries; skips CG at `skipAt`. False if malformed. */
-function writeTags(tags: { entries: Ints; keys: Bytes; values: TextBuilder }, buf: Uint8Array, dv: DataView, p: number, end: number, skipAt: number): boolean {
+/** Whether the bytes [from, to) are not valid UTF-8: ASCII is checked here, anything else by node. */
+function utf8Problem(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i]! >= 0x80) return !isUtf8(buf.subarray(from, to));
+  return false;
+}
+
+const printable = (c: number): boolean => c >= 0x20 && c <= 0x7e;
+const tagName = (buf: Uint8Array, p: number): string => String.fromCharCode(buf[p]!, buf[p + 1]!);
+
+/**
+ * Writes the aux fields of buf[p, end) as map entries; skips CG at `skipAt`. Returns why the
+ * fields cannot be written (malformed, or text that is not UTF-8: it would make an invalid
+ * Arrow/Parquet string), null when written.
+ */
+function writeTags(tags: { entries: Ints; keys: Bytes; values: TextBuilder }, buf: Uint8Array, dv: DataView, p: number, end: number, skipAt: number): RecordProblem | null {
   const values = tags.values.data;
   while (p < end) {
     const next = skipAux(buf, dv, p, end);
-    if (next < 0) return false;
+    if (next < 0) return ['bad_record', 'malformed auxiliary fields'];
     if (p === skipAt) {
       p = next;
       continue;
     }
+    // Keys as samtools prints them (its test files have names like `A!`), but never non-ASCII.
+    if (!printable(buf[p]!) || !printable(buf[p + 1]!)) return ['invalid_text', `tag name bytes 0x${buf[p]!.toString(16)} 0x${buf[p + 1]!.toString(16)} are not printable ASCII`];
     tags.keys.append(buf, p, p + 2);
     const t = buf[p + 2]!;
     if (t === 0x5a || t === 0x48) {
+      if (utf8Problem(buf, p + 3, next - 1)) return ['invalid_text', `tag ${tagName(buf, p)}:${String.fromCharCode(t)} value is not valid UTF-8`];
       values.push(t);
       values.push(0x3a);
       values.append(buf, p + 3, next - 1);
     } else if (t === 0x41) {
+      if (!printable(buf[p + 3]!)) return ['invalid_text', `tag ${tagName(buf, p)}:A value is byte 0x${buf[p + 3]!.toString(16)}, not a printable character`];
       values.ascii('A:');
       values.push(buf[p + 3]!);
     } else if (t === 0x42) {
@@ -300,7 +318,7 @@ function writeTags(tags: { entries: Ints; keys: Bytes; values: TextBuilder }, bu
     tags.values.end();
     p = next;
   }
-  return true;
+  return null;
 }
 
 /** A problem with the record at `at` (offset of its block_size field within the chunk). */
@@ -354,7 +372,7 @@ export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions
     if (bs < FIXED || bs > MAX_RECORD || p + 4 + bs > end) {
       const impossible = bs < FIXED || bs > MAX_RECORD;
       const why = impossible ? `impossible record length ${bs}` : `record length ${bs} runs past the end of the data (${end - p - 4} bytes left)`;
-      errors.push(recordError(why, p, records, impossible ? 'bad_record' : 'truncated_record'));
+      errors.push(recordError(why, p, records, impossible ? 'bad_length' : 'truncated_record'));
       break;
     }
     const bad = checkFixed(bytes, dv, p, bs, o.nRef);
@@ -363,14 +381,55 @@ export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions
       p += 4 + bs;
       continue;
     }
-    if (!decodeOne(bytes, dv, p, bs, b, tags)) errors.push(recordError('malformed auxiliary fields', p, records));
+    const problem = decodeOne(bytes, dv, p, bs, b, tags);
+    if (problem) errors.push(recordError(problem[1], p, records, problem[0]));
     p += 4 + bs;
   }
   return { columns: b.take(), errors, records };
 }
 
-/** Appends one checked record to the builders; false when its aux fields are malformed. */
-function decodeOne(buf: Uint8Array, dv: DataView, p: number, bs: number, b: Builders, tags: { entries: Ints; keys: Bytes; values: TextBuilder } | null): boolean {
+/** A record that cannot be written: [category, reason]. */
+type RecordProblem = [string, string];
+
+/** The first CIGAR operation code past `X` (8), as SAM has no letter for it; -1 when all are valid. */
+function badCigarOp(dv: DataView, at: number, n: number): number {
+  for (let i = 0; i < n; i++) {
+    const op = dv.getUint32(at + 4 * i, true) & 0xf;
+    if (op > 8) return op;
+  }
+  return -1;
+}
+
+/**
+ * The first Phred score above 93 (SAM prints score + 33, and 94 up are not printable ASCII, or
+ * not even UTF-8 from 95), or -1. Four bytes per test: a byte b ≤ 93 keeps the high bit of both
+ * b and b + 34 clear.
+ */
+function badQuality(dv: DataView, buf: Uint8Array, at: number, lSeq: number): number {
+  if (lSeq === 0 || buf[at] === 0xff) return -1;
+  let i = 0;
+  for (; i + 4 <= lSeq; i += 4) {
+    const w = dv.getUint32(at + i, true);
+    if (((w | (w + 0x22222222)) & 0x80808080) !== 0) break;
+  }
+  for (; i < lSeq; i++) if (buf[at + i]! > 93) return buf[at + i]!;
+  return -1;
+}
+
+/** Why the read name cannot be written as SAM text (SAM allows printable ASCII only), or null. */
+function badName(buf: Uint8Array, at: number, n: number): RecordProblem | null {
+  for (let i = 0; i < n; i++) {
+    const c = buf[at + i]!;
+    if (c < 0x21 || c > 0x7e) return ['invalid_text', `read name byte ${i + 1} is 0x${c.toString(16)}, not printable ASCII`];
+  }
+  return null;
+}
+
+/**
+ * Appends one checked record to the builders; returns why it cannot be written (nothing of it is
+ * then kept), or null. Only what is written is checked: --no-quality writes qualities above 93.
+ */
+function decodeOne(buf: Uint8Array, dv: DataView, p: number, bs: number, b: Builders, tags: { entries: Ints; keys: Bytes; values: TextBuilder } | null): RecordProblem | null {
   const r = p + 4;
   const end = r + bs;
   const tid = dv.getInt32(r, true);
@@ -383,16 +442,23 @@ function decodeOne(buf: Uint8Array, dv: DataView, p: number, bs: number, b: Buil
   const qualAt = seqAt + ((lSeq + 1) >> 1);
   const auxAt = qualAt + lSeq;
   const cg = findCigarTag(buf, dv, r, cigarAt, nCigar, lSeq, auxAt, end);
+  const name = badName(buf, r + FIXED, lName - 1);
+  if (name) return name;
+  const op = cg >= 0 ? badCigarOp(dv, cg + 8, dv.getUint32(cg + 4, true)) : badCigarOp(dv, cigarAt, nCigar);
+  if (op >= 0) return ['invalid_cigar', `CIGAR operation code ${op} is not one of MIDNSHP=X (0-8)`];
+  const q = b.qual ? badQuality(dv, buf, qualAt, lSeq) : -1;
+  if (q >= 0) return ['invalid_quality', `quality ${q} is above 93 (SAM text cannot show it)`];
   if (tags) {
     const keys = tags.keys.len;
     const data = tags.values.data.len;
     const offsets = tags.values.offsets.len;
-    if (!writeTags(tags, buf, dv, auxAt, end, cg)) {
+    const problem = writeTags(tags, buf, dv, auxAt, end, cg);
+    if (problem) {
       // The row is dropped: undo its partial entries so the map column stays aligned.
       tags.keys.len = keys;
       tags.values.data.len = data;
       tags.values.offsets.len = offsets;
-      return false;
+      return problem;
     }
   }
   const i = b.addRow();
@@ -419,5 +485,5 @@ function decodeOne(buf: Uint8Array, dv: DataView, p: number, bs: number, b: Buil
     b.qual.end();
   }
   if (tags) tags.entries.push(tags.keys.len >> 1);
-  return true;
+  return null;
 }

@@ -100,6 +100,17 @@ export function checkRecord(buf: Uint8Array, dv: DataView, p: number): number {
   return auxParses(buf, dv, qualAt + lSeq, r + bs) ? 4 + bs : INVALID;
 }
 
+/**
+ * Length of the record at a known record start `p` (for resyncBgzf's sequential walk): 0 when
+ * its block_size is impossible, -1 when the record is not all in `buf`.
+ */
+export function recordLength(buf: Uint8Array, p: number): number {
+  if (p + 4 > buf.length) return -1;
+  const bs = (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+  if (bs < FIXED || bs > MAX_RECORD) return 0;
+  return p + 4 + bs > buf.length ? -1 : 4 + bs;
+}
+
 /** 1 when RECORD_CHAIN records (or all up to eof) start at `p`, 0 when not, -1 when unknown. */
 function chainAt(buf: Uint8Array, dv: DataView, p: number, eof: boolean): number {
   for (let i = 0; i < RECORD_CHAIN; i++) {
@@ -127,5 +138,16 @@ export const bamFraming: Framing = {
       if (v === MORE) return -1;
     }
     return eof ? buf.length : -1;
+  },
+  /**
+   * True when no offset in [from, to) holds even one plausible record (bytes past `to` in `buf`
+   * are used to decide the last candidates). A worker whose range lies inside one record longer
+   * than the range proves it from its own bytes and yields an empty chunk, instead of scanning to
+   * the end of that record (which every such worker did: quadratic in the record's length).
+   */
+  noRecordStartIn(buf, from, to) {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let p = from; p < to; p++) if (checkRecord(buf, dv, p) !== INVALID) return false;
+    return true;
   },
 };

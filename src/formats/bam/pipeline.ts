@@ -4,7 +4,8 @@
  * reads the header, fails on record errors and checks reference ids for streams.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { runChunks, type EngineOptions } from '../../engine/run.js';
+import { DEFAULT_CHUNK_SIZE, runChunks, type EngineOptions } from '../../engine/run.js';
+import type { ErrorLog } from '../../engine/error-log.js';
 import { describeInput } from '../../engine/source.js';
 import { blockSizeAt, inflateBlock, isBgzfHeader, locateBlock } from '../../engine/bgzf.js';
 import type { EngineHandle, LocatedError, OrderedChunk, RunStats } from '../../engine/run-types.js';
@@ -12,7 +13,8 @@ import type { Progress } from '../../engine/progress.js';
 import { BamError } from './errors.js';
 import { headerLength, parseHeader, type BamHeader } from './header.js';
 import { emptyStats, mergeStats, type BamStatsPartial } from './stats.js';
-import type { BamPayload, BamTaskOptions } from './task.js';
+import type { BamPayload, BamTaskOptions, ResyncValue } from './task.js';
+import { RESYNC_CALL, type ResyncArg } from './calls.js';
 import type { BamColumns } from './decode.js';
 
 const TASK = new URL('./task.js', import.meta.url);
@@ -29,6 +31,12 @@ export interface BamRunOptions {
   signal?: AbortSignal;
   /** Only this share of the input (`--shard`, src/engine/shard.ts); RunStats.share says what it covered. */
   shard?: import('../../engine/shard.js').Shard;
+  /**
+   * With a log, a bad record (bad field, reference id, CIGAR, text, qualities) is counted, written
+   * to its rejects file and skipped (the log fails the run past --max-errors); without one the
+   * first bad record fails the run. A record cut short or with an impossible length is always fatal.
+   */
+  errorLog?: ErrorLog;
 }
 
 /**
@@ -74,17 +82,34 @@ function locateBlockSafe(path: string, uoffset: number): number {
   }
 }
 
-/** Shared run loop: header from chunk 0, fatal record errors, reference-id checks for streams. */
-export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader, engine: EngineHandle) => void | Promise<void>, shouldStop?: () => boolean, onEnd?: (engine: EngineHandle, header: BamHeader | null) => void | Promise<void>): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean }> {
+/**
+ * Record problems that leave the rest of the data unreadable (no length to step over) or that
+ * mean the data ended: always fatal, whatever --max-errors says.
+ */
+const STRUCTURAL = new Set(['truncated_record', 'bad_length']);
+
+/**
+ * Shared run loop: header from chunk 0, record errors (fatal, or counted and skipped with an
+ * error log), reference-id checks for streams, and the sequential re-read of a chunk whose last
+ * record ran past its end (its end was not a true record boundary: see RESYNC_CALL). Records are
+ * numbered here, not by the engine, since the chunks a re-read replaces are dropped.
+ */
+export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader, engine: EngineHandle) => void | Promise<void>, shouldStop?: () => boolean, onEnd?: (engine: EngineHandle, header: BamHeader | null) => void | Promise<void>, drop?: (p: BamPayload) => void): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean; records: number }> {
   const pre = readHeaderFromFile(opts.input);
+  const info = opts.input === '-' ? null : describeInput(opts.input);
+  const chunkSize = Math.max(1 << 16, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   let header: BamHeader | null = pre;
   let truncated = false;
+  /** Records the engine has numbered (dropped chunks included), and records of the true walk. */
+  let engineRecords = 0;
+  let records = 0;
+  let resumeAt = 0;
   const engineOptions: EngineOptions<BamTaskOptions, BamPayload> = {
     inputs: [opts.input],
     taskModule: TASK,
     taskOptions: { ...taskOptions, nRef: pre ? pre.references.length : -1 },
     threads: opts.threads,
-    chunkSize: opts.chunkSize,
+    chunkSize,
     progress: opts.progress,
     warn: opts.warn,
     allowTruncated: opts.allowTruncated,
@@ -92,18 +117,44 @@ export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, o
     shard: opts.shard,
     shouldStop,
     onChunk: async (chunk, engine) => {
-      const p = chunk.payload;
+      const before = engineRecords;
+      engineRecords += chunk.records;
       if (chunk.truncatedAt !== undefined) truncated = true;
+      if (chunk.index < resumeAt) {
+        drop?.(chunk.payload);
+        return;
+      }
+      let p = chunk.payload;
+      let n = chunk.records;
+      let errors: LocatedError[] = chunk.errors.map((e) => ({ ...e, ...(e.record !== undefined ? { record: e.record - before } : {}) }));
+      // A share's chunks are numbered from the share's start, which the re-read cannot see (its
+      // walk may also pass the share's end): shards keep the content framing alone.
+      if (info?.kind === 'bgzf' && !opts.shard && errors.some((e) => e.category === 'truncated_record')) {
+        const arg: ResyncArg = { input: opts.input, path: opts.input, size: info.size, chunkSize, index: chunk.index, allowTruncated: opts.allowTruncated ?? false };
+        const r = await engine.call<ResyncValue>(RESYNC_CALL, arg);
+        drop?.(p);
+        p = r.result.payload;
+        n = r.result.records;
+        errors = r.result.errors.map((e) => ({ ...e, input: opts.input, offset: chunk.offset + e.offset }));
+        resumeAt = r.resumeAt;
+        if (r.truncatedAt !== undefined) truncated = true;
+      }
       if (p.header) header = p.header;
       if (!header) throw new BamError('BAM_BAD_HEADER', `${opts.input}: no BAM header before the first records`);
-      for (const e of chunk.errors) {
+      for (const rel of errors) {
+        const e = rel.record !== undefined ? { ...rel, record: records + rel.record } : rel;
         if (e.category === 'truncated_record' && opts.allowTruncated) {
           truncated = true;
           opts.warn?.(`${opts.input}: the data ends inside record ${e.record ?? '?'}; kept the ${(e.record ?? 1) - 1} records before it (--allow-truncated)`);
           continue;
         }
+        if (opts.errorLog && !STRUCTURAL.has(e.category)) {
+          opts.errorLog.add(e);
+          continue;
+        }
         throw new BamError(e.category === 'truncated_record' ? 'BAM_TRUNCATED' : 'BAM_BAD_RECORD', describeBad(opts.input, e));
       }
+      records += n;
       const cols = p.columns;
       if (cols && cols.maxRef >= header.references.length) throw badRefId(opts.input, chunk, cols, header.references.length);
       await onPayload(p, header, engine);
@@ -112,7 +163,7 @@ export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, o
   };
   const stats = await runChunks(engineOptions);
   if (!header) throw new BamError('BAM_BAD_HEADER', `${opts.input}: empty input, no BAM header`);
-  return { stats, header, truncated };
+  return { stats, header, truncated, records };
 }
 
 /** Streams only (files check in the workers): the first row whose reference id is out of range. */
@@ -131,6 +182,7 @@ export async function statsBam(opts: BamRunOptions): Promise<BamStatsResult> {
   const run = await runBam(opts, { sequence: false, quality: false, tags: false, mode: 'stats', nRef: -1 }, (p) => {
     if (p.stats) total = mergeStats(total, p.stats);
   });
+  run.stats.records = run.records;
   return { header: run.header, stats: total, run: run.stats, truncated: run.truncated };
 }
 

@@ -64,7 +64,7 @@ export function scanStats(bytes: Uint8Array, start: number, nRef: number): Stats
     const bs = p + 4 <= bytes.length ? dv.getUint32(p, true) : 0;
     if (p + 4 + FIXED > bytes.length || bs < FIXED || bs > MAX_RECORD || p + 4 + bs > bytes.length) {
       const impossible = p + 4 <= bytes.length && (bs < FIXED || bs > MAX_RECORD);
-      errors.push({ category: impossible ? 'bad_record' : 'truncated_record', reason: impossible ? `impossible record length ${bs}` : 'record runs past the end of the data', offset: p, record: records });
+      errors.push({ category: impossible ? 'bad_length' : 'truncated_record', reason: impossible ? `impossible record length ${bs}` : 'record runs past the end of the data', offset: p, record: records });
       break;
     }
     const tid = dv.getInt32(p + 4, true);

@@ -4,14 +4,15 @@
  * makes stdin work exactly like a file.
  */
 import { defineTask, type CallResult, type ChunkResult } from '../../engine/plugin.js';
-import { bamFraming } from './framing.js';
+import { bamFraming, recordLength } from './framing.js';
+import { resyncBgzf } from '../../engine/bgzf-chunk.js';
 import { parseHeader, type BamHeader } from './header.js';
 import { columnBuffers, decodeRecords, type BamColumns, type DecodeOptions } from './decode.js';
 import { scanStats, type BamStatsPartial } from './stats.js';
 import { pooledMemory } from './bytes.js';
 import { SharedOutputPool } from '../../engine/shared-pool.js';
 import { assembleBatch, assemblyBuffers } from './assemble.js';
-import { ASSEMBLE_CALL, PARQUET_CALL, type AssembleArg, type ParquetArg } from './calls.js';
+import { ASSEMBLE_CALL, PARQUET_CALL, RESYNC_CALL, type AssembleArg, type ParquetArg, type ResyncArg } from './calls.js';
 
 export interface BamTaskOptions extends DecodeOptions {
   mode: 'convert' | 'stats';
@@ -49,6 +50,19 @@ function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTas
   return { payload: { header, columns: r.columns, stats: null }, transfer: columnBuffers(r.columns), records: r.records, lines: 0, errors: r.errors };
 }
 
+/** A chunk re-read in record order (RESYNC_CALL): its result, and the chunk index to resume at. */
+export interface ResyncValue { result: Omit<ChunkResult<BamPayload>, 'transfer'>; resumeAt: number; truncatedAt?: number }
+
+function resync(arg: ResyncArg, options: BamTaskOptions): CallResult {
+  const start = arg.index * arg.chunkSize;
+  const job = { kind: 'bgzf' as const, id: -1, index: arg.index, input: arg.input, inputIndex: 0, path: arg.path, start, end: Math.min(arg.size, start + arg.chunkSize), size: arg.size, allowTruncated: arg.allowTruncated };
+  const r = resyncBgzf(job, arg.chunkSize, bamFraming, recordLength);
+  const { transfer, ...result } = processChunk(r.bytes, { index: arg.index }, options);
+  const value: ResyncValue = { result, resumeAt: arg.index + r.resumeChunk };
+  if (r.placement.truncatedAt !== undefined) value.truncatedAt = r.placement.truncatedAt;
+  return { value, transfer };
+}
+
 function assemble(arg: AssembleArg): CallResult {
   const value = assembleBatch(arg.spans, arg.options);
   return { value, transfer: assemblyBuffers(value) };
@@ -67,5 +81,5 @@ async function encodeParquet(arg: ParquetArg): Promise<CallResult> {
 export default defineTask<BamTaskOptions, BamPayload>({
   framing: bamFraming,
   processChunk,
-  calls: { [ASSEMBLE_CALL]: assemble, [PARQUET_CALL]: encodeParquet },
+  calls: { [ASSEMBLE_CALL]: assemble, [PARQUET_CALL]: encodeParquet, [RESYNC_CALL]: resync },
 });
