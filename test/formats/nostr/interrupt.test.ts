@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { spawn, execFileSync } from 'node:child_process';
 import { makeEvents, toJsonl } from './fixtures.js';
 
@@ -67,11 +68,14 @@ test('SIGINT and SIGKILL mid-run leave DIR as before; a rerun gives the bytes of
 test('a crash between renames is rolled forward from the journal by the next run', async () => {
   const dir = join(root, 'journal');
   convertSync(dir, partA);
-  // Simulate: a run wrote its outputs and journal, renamed nothing, and died.
-  const tmp = join(dir, `.2099_01_01.pb.gz.threadmill-tmp-999999-1`);
-  writeFileSync(tmp, readFileSync(join(dir, readdirSync(dir).find((n) => n.endsWith('.pb.gz'))!)));
-  writeFileSync(join(dir, '.threadmill-journal-999999-1.json'), JSON.stringify([{ tmp, final: join(dir, '2099_01_01.pb.gz') }]));
+  // Simulate: a run that appended to an existing day file (a second gzip member, here an empty
+  // one, so index.db still agrees) wrote its outputs and journal, renamed nothing, and died.
+  const day = readdirSync(dir).find((n) => n.endsWith('.pb.gz'))!;
+  const tmp = join(dir, `.${day}.threadmill-tmp-999999-1`);
+  const appended = Buffer.concat([readFileSync(join(dir, day)), gzipSync(Buffer.alloc(0))]);
+  writeFileSync(tmp, appended);
+  writeFileSync(join(dir, '.threadmill-journal-999999-1.json'), JSON.stringify([{ tmp, final: join(dir, day) }]));
   execFileSync(process.execPath, [cli, 'nostr', 'stats', dir, '--json'], { env });
-  assert.ok(existsSync(join(dir, '2099_01_01.pb.gz')));
-  assert.ok(!readdirSync(dir).some((n) => n.startsWith('.threadmill-journal')));
+  assert.ok(readFileSync(join(dir, day)).equals(appended), 'the journal was rolled forward, not just its temporary removed');
+  assert.ok(!readdirSync(dir).some((n) => n.startsWith('.threadmill-journal') || n.includes('.threadmill-tmp-')));
 });
