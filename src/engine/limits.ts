@@ -21,3 +21,9 @@ export function recordTooLarge(input: string, offset: number, max: number): Thre
   const name = input === '-' ? 'stdin' : input;
   return new ThreadmillError('RECORD_TOO_LARGE', `${name}: no record boundary within ${max} bytes after byte ${offset}: a record longer than that, or data that is not in this format; a record must fit in one chunk (THREADMILL_MAX_CHUNK_BYTES, at most ${DEFAULT_MAX_CHUNK_BYTES})`);
 }
+
+/** An input read as one chunk (a format's choice, e.g. wrapped FASTQ) that is larger than the limit. */
+export function chunkTooLarge(input: string, max: number): ThreadmillError {
+  const name = input === '-' ? 'stdin' : input;
+  return new ThreadmillError('INPUT_TOO_LARGE', `${name} is read as one chunk (its records cannot be split between workers) and is larger than the ${max}-byte chunk limit`);
+}

@@ -10,7 +10,7 @@ import { Readable, pipeline } from 'node:stream';
 import { BGZF_EOF } from './bgzf.js';
 import { ThreadmillError } from './errors.js';
 import { SNIFF_LENGTH, decompressHead, refuseUnsupported, sniffCompression, zstdChunks } from './compression.js';
-import { maxChunkBytes, recordTooLarge } from './limits.js';
+import { chunkTooLarge, maxChunkBytes, recordTooLarge } from './limits.js';
 import type { Framing } from './plugin.js';
 import type { Job } from './protocol.js';
 
@@ -98,6 +98,7 @@ export function checkHeads(infos: InputInfo[], check: ((head: Uint8Array, input:
 export function* planRanges(info: InputInfo, inputIndex: number, chunkSize: number, allowTruncated: boolean): Generator<PlannedJob> {
   for (let start = 0; start < info.size; start += chunkSize) {
     const end = Math.min(info.size, start + chunkSize);
+    if (info.kind === 'file' && end - start > maxChunkBytes()) throw chunkTooLarge(info.name, maxChunkBytes());
     const base = { input: info.name, inputIndex, path: info.name, start, end, size: info.size };
     const job = info.kind === 'bgzf' ? { kind: 'bgzf' as const, ...base, allowTruncated } : { kind: 'file' as const, ...base };
     yield { job, inputBytes: end - start };
@@ -230,15 +231,16 @@ export async function* planStream(info: InputInfo, inputIndex: number, chunkSize
   // huge record costs O(n) copying, not O(n^2) — up to the chunk limit, past which it is an error.
   const max = maxChunkBytes();
   let emitted = 0;
-  let tryAt = chunkSize;
+  let tryAt = Math.min(chunkSize, max + 1);
   for await (const data of streamData(info, counter)) {
     parts.push(data);
     length += data.length;
     if (length < tryAt) continue;
     const buf = Buffer.concat(parts, length);
-    const cut = lastRecordStart(buf, framing);
+    // A chunk size past the limit asks for the whole input as one chunk: never cut it.
+    const cut = chunkSize > max ? 0 : lastRecordStart(buf, framing);
     if (cut === 0) {
-      if (length > max) throw recordTooLarge(info.name, emitted, max);
+      if (length > max) throw chunkSize > max ? chunkTooLarge(info.name, max) : recordTooLarge(info.name, emitted, max);
       parts = [buf];
       tryAt = Math.min(length * 2, max + 1);
       continue;

@@ -12,6 +12,7 @@ interface FastqFlags extends RunFlags {
   phred: 33 | 64;
   wrapped?: boolean;
   chunkSize?: number;
+  allowTruncated?: boolean;
 }
 
 function phred(v: string): 33 | 64 {
@@ -23,6 +24,7 @@ function addFastqOptions(cmd: Command): Command {
   return addShardOption(addRunOptions(cmd))
     .addOption(new Option('--phred <33|64>', 'quality offset: 33 (Sanger, Illumina 1.8+) or 64 (Illumina 1.3-1.7, Solexa)').argParser(phred).default(33))
     .option('--wrapped', 'the input has wrapped (multi-line) records: read each input as one chunk (detected from the first 1 MiB otherwise)')
+    .option('--allow-truncated', 'a bgzipped input cut inside a block: keep the records before the cut (with a warning) instead of failing')
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp());
 }
 
@@ -33,7 +35,7 @@ function errorLogFor(flags: RunFlags, tx: OutputTransaction): ErrorLog {
 async function statsOf(input: string, flags: FastqFlags, errorLog: ErrorLog, signal: AbortSignal): Promise<FastqStats> {
   let partial = emptyPartial();
   const progress = progressFor(flags, `fastq stats ${input}`);
-  await runFastq(input, { mode: 'stats', phred: flags.phred }, { threads: flags.threads, chunkSize: flags.chunkSize, wrapped: flags.wrapped, progress, errorLog, signal, warn: warner(flags) }, (c) => {
+  await runFastq(input, { mode: 'stats', phred: flags.phred }, { threads: flags.threads, chunkSize: flags.chunkSize, wrapped: flags.wrapped, allowTruncated: flags.allowTruncated, progress, errorLog, signal, warn: warner(flags) }, (c) => {
     if (c.payload.kind === 'stats') partial = mergePartials(partial, c.payload.partial);
   });
   progress.finish();
@@ -84,7 +86,7 @@ function registerConvert(fastq: Command): void {
       try {
         // Loaded here: stats runs need neither it nor apache-arrow.
         const { convertFastq } = await import('./convert.js');
-        const s = await convertFastq({ input, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, phred: flags.phred, wrapped: flags.wrapped, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
+        const s = await convertFastq({ input, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, phred: flags.phred, wrapped: flags.wrapped, allowTruncated: flags.allowTruncated, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
         progress.finish();
         errorLog.close();
         tx.commit();

@@ -26,6 +26,8 @@ export interface ConvertOptions {
   limit?: number;
   phred?: 33 | 64;
   wrapped?: boolean;
+  /** A BGZF input cut inside a block keeps the records before the cut (a warning says where). */
+  allowTruncated?: boolean;
   progress?: Progress;
   errorLog?: ErrorLog;
   signal?: AbortSignal;
@@ -45,7 +47,13 @@ export function batchOf(c: FastqColumns): RecordBatch {
 }
 
 /** close() runs in the engine's onEnd, while the workers (which encode Parquet) are still up. */
-interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; close(): void | Promise<void>; abort(): void }
+interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; close(engine: EngineHandle): void | Promise<void>; abort(): void }
+
+/** No rows at all (empty or all-rejected input): the schema alone, as a zero-row batch. */
+function emptyBatch(): RecordBatch {
+  const none = (): { data: Uint8Array; offsets: Int32Array } => ({ data: new Uint8Array(0), offsets: new Int32Array(1) });
+  return batchOf({ count: 0, id: none(), description: none(), sequence: none(), quality: none() });
+}
 
 /** Arrow IPC with positional writes off this thread (src/sinks/arrow-pieces.ts). */
 function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
@@ -68,7 +76,13 @@ function parquetSink(path: string, batchSize: number, threads: number): Sink {
     async write(b, engine) {
       for (let i = 0; i < b.numRows; i += batchSize) await w.write(b.slice(i, Math.min(b.numRows, i + batchSize)), engine);
     },
-    close: () => w.close(),
+    // A Parquet file needs at least its schema in a footer, which comes from an encoded piece:
+    // with no rows (issue 8: `parquet merge: no pieces`) one zero-row piece makes a valid empty
+    // file, as the Arrow writer makes a schema-only one.
+    async close(engine) {
+      if (w.rows === 0) await w.write(emptyBatch(), engine);
+      await w.close();
+    },
     abort: () => w.abort(),
   };
 }
@@ -81,7 +95,15 @@ function sinkFor(final: string, tmp: string, batchSize: number, threads = 1): Si
   throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
 }
 
+/** The library's options get the CLI's checks (batchSize 0 looped forever). */
+function validateConvertOptions(o: ConvertOptions): void {
+  for (const [name, v] of [['batchSize', o.batchSize], ['limit', o.limit]] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`${name} must be a positive integer, got ${String(v)}`);
+  }
+}
+
 export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
+  validateConvertOptions(o);
   const batchSize = o.batchSize ?? 65_536;
   const limit = o.limit ?? Infinity;
   const tx = new OutputTransaction();
@@ -90,9 +112,9 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   let written = 0;
   try {
     const stats = await runFastq(o.input, { mode: 'columns', phred: o.phred ?? 33 }, {
-      threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, shard: o.shard,
+      threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, shard: o.shard,
       shouldStop: () => written >= limit,
-      onEnd: () => sink.close(),
+      onEnd: (engine) => sink.close(engine),
     }, async (c, engine) => {
       if (c.payload.kind !== 'columns' || written >= limit) return;
       let batch = batchOf(c.payload.columns);

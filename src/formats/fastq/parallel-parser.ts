@@ -89,12 +89,17 @@ export class ParallelParser {
     return chunks;
   }
 
-  /** Calls `fn` for every record, in file order, on this thread; resolves to the number of records. */
-  async parseWithCallback(fn: (record: FastqRecord) => void): Promise<number> {
+  /**
+   * Calls `fn` for every record, in file order, on this thread; resolves to the number of records.
+   * A promise returned by `fn` is awaited before the next record (and holds back the parse): a
+   * rejection fails the parse, and no callback is still running when it resolves.
+   */
+  async parseWithCallback(fn: (record: FastqRecord) => void | Promise<void>): Promise<number> {
     let n = 0;
-    await this.run({ mode: 'records' }, (c) => {
+    await this.run({ mode: 'records' }, async (c) => {
       for (const r of recordsOf(asRecords(c.payload))) {
-        fn(r);
+        const pending = fn(r);
+        if (pending !== undefined && typeof (pending as Promise<void>).then === 'function') await pending;
         n++;
       }
     });

@@ -11,6 +11,7 @@
  * line starting with `+` (optionally repeating the title), then quality lines until the quality is
  * as long as the sequence. Lines may end in CRLF. Blank lines between records are skipped.
  */
+import { isUtf8 } from 'node:buffer';
 import type { RecordError } from '../../engine/plugin.js';
 import { AT, CR, NL, PLUS, findRecordStart } from './framing.js';
 import { Counts, countQual, countSeq } from './swar.js';
@@ -62,7 +63,10 @@ class State {
   readonly words: Int32Array;
   readonly phred: number;
   readonly counts: Counts | undefined;
+  /** The whole chunk is valid UTF-8 (one native check, GB/s): then no title needs its own check. */
+  readonly utf8: boolean;
   constructor(readonly b: Uint8Array, opts: ParseOptions) {
+    this.utf8 = isUtf8(b);
     this.lo = opts.phred === 64 ? 59 : 33;
     this.ids = opts.ids ?? true;
     this.words = new Int32Array(b.buffer, 0, b.buffer.byteLength >> 2);
@@ -127,6 +131,18 @@ function badByte(b: Uint8Array, words: Int32Array, s: number, e: number, lo: num
   return badByteSlow(b, Math.max(i, wEnd * 4 - base), e, lo);
 }
 
+/**
+ * Titles must be UTF-8, in every mode (docs/decisions/0015-fastq-titles-utf8.md): convert writes
+ * them to Utf8 columns and the library decodes them as UTF-8, so a title that is not would make an
+ * invalid Arrow file or a different string; rejecting the record keeps stats, convert and the
+ * library counting the same records.
+ */
+function notUtf8(b: Uint8Array, s: number, e: number): string {
+  let i = s;
+  while (i < e && b[i]! < 0x80) i++;
+  return `title is not valid UTF-8 (byte 0x${b[i]!.toString(16)} at column ${i - s + 2}; titles are read as UTF-8)`;
+}
+
 /** Title, sequence lines and `+` line; returns the position after the `+` line, or -1. */
 function parseHead(st: State, p: number, f: Int32Array, o: number): number {
   const b = st.b;
@@ -135,6 +151,7 @@ function parseHead(st: State, p: number, f: Int32Array, o: number): number {
   const e1 = b.indexOf(NL, p);
   if (e1 < 0) return fail(st, 'truncated', 'input ends inside the title line');
   const t1 = contentEnd(b, p, e1);
+  if (!st.utf8 && !isUtf8(b.subarray(p + 1, t1))) return fail(st, 'invalid_title', notUtf8(b, p + 1, t1));
   let idEnd = t1;
   if (st.ids) for (idEnd = p + 1; idEnd < t1 && b[idEnd] !== 0x20 && b[idEnd] !== 0x09; ) idEnd++;
   const s2 = e1 + 1;
@@ -181,6 +198,17 @@ function sameBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number
   return true;
 }
 
+/**
+ * The reason of a quality/sequence length mismatch. A sequence on one line means a 4-line record,
+ * so the quality is its one line: count that line, not the lines read past it looking for more
+ * quality (often the next record's title, which the report quotes as the next record: issue 8,
+ * "quality length 34" for an empty quality line). A wrapped sequence has a wrapped quality: count all.
+ */
+function lengthMismatch(wrappedSeq: boolean, firstLine: number, total: number, lines: number, seqLen: number): string {
+  if (!wrappedSeq) return `quality length ${firstLine} differs from sequence length ${seqLen}`;
+  return `quality length ${total} (${lines} lines) differs from sequence length ${seqLen}`;
+}
+
 /** Quality lines from q until as long as the sequence; returns the position after them, or -1. */
 function parseQual(st: State, q: number, f: Int32Array, o: number, guess: boolean): number {
   const b = st.b;
@@ -202,7 +230,9 @@ function parseQual(st: State, q: number, f: Int32Array, o: number, guess: boolea
   let qualStart = q;
   let next = e + 1;
   let lines = e < n ? 1 : 0;
+  let qLines = 1;
   while (qLen < seqLen) {
+    qLines++;
     if (next >= n) return fail(st, 'truncated', `input ends inside the quality (${qLen} of ${seqLen})`);
     if (qualStart === q) {
       st.wrapped = true;
@@ -217,7 +247,7 @@ function parseQual(st: State, q: number, f: Int32Array, o: number, guess: boolea
     next = e + 1;
     if (e < n) lines++;
   }
-  if (qLen !== seqLen) return fail(st, 'length_mismatch', `quality length ${qLen} differs from sequence length ${seqLen}`);
+  if (qLen !== seqLen) return fail(st, 'length_mismatch', lengthMismatch(f[o + SEQ]! >= n, qe - q, qLen, qLines, seqLen));
   f[o + QUAL] = qualStart;
   st.line += lines;
   return Math.min(next, n);

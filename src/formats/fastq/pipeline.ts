@@ -3,10 +3,10 @@
  * of the input is sniffed, and wrapped (multi-line) input is read as a single chunk so that no
  * boundary has to be guessed (docs/decisions/0005-fastq-framing.md).
  */
-import { runChunks, type EngineOptions } from '../../engine/run.js';
+import { runChunks, validateRunOptions, type EngineOptions } from '../../engine/run.js';
 import { readHead } from '../../engine/source.js';
 import type { EngineHandle } from '../../engine/run-types.js';
-import { ThreadmillError } from '../../engine/errors.js';
+import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import type { OrderedChunk, RunStats } from '../../engine/run-types.js';
 import { parseChunk } from './parse.js';
 import type { FastqPayload, FastqTaskOptions } from './task.js';
@@ -38,8 +38,16 @@ export interface FastqRunOptions extends Omit<EngineOptions<FastqTaskOptions, Fa
   wrapped?: boolean;
 }
 
+/** The FASTQ options a library caller may get wrong (the CLI's parsers check the same). */
+export function validateFastqOptions(o: { phred?: unknown; wrapped?: unknown }): void {
+  if (o.phred !== undefined && o.phred !== 33 && o.phred !== 64) throw new UsageError(`phred must be 33 or 64, got ${String(o.phred)}`);
+  if (o.wrapped !== undefined && typeof o.wrapped !== 'boolean') throw new UsageError(`wrapped must be true or false, got ${String(o.wrapped)}`);
+}
+
 /** Runs one input; `onChunk` sees chunks in input order. Returns the engine's stats and whether safe mode was used. */
 export async function runFastq(input: string, taskOptions: FastqTaskOptions, opts: FastqRunOptions, onChunk: (c: OrderedChunk<FastqPayload>, engine: EngineHandle) => void | Promise<void>): Promise<RunStats & { wrapped: boolean }> {
+  validateFastqOptions({ phred: taskOptions.phred, wrapped: opts.wrapped });
+  validateRunOptions({ inputs: [input], threads: opts.threads, chunkSize: opts.chunkSize, windowPerWorker: opts.windowPerWorker });
   const head = opts.wrapped ? null : inputHead(input);
   const wrapped = opts.wrapped === true || (head !== null && looksWrapped(head));
   let sawWrapped = false;

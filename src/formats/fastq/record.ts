@@ -3,8 +3,10 @@ import type { LocatedError } from '../../engine/run-types.js';
 import { F, ID_END, LEN, QUAL, SEQ, TITLE, TITLE_END } from './parse.js';
 
 /**
- * One FASTQ record. Strings are decoded (latin1) only when asked for; the `*Bytes` getters are views
- * into the chunk's buffer, with no copy, for callers that want speed.
+ * One FASTQ record. Strings are decoded only when asked for: titles as UTF-8, as `fastq convert`
+ * writes them (a title that is not UTF-8 is a rejected record: decision 0015), sequence and
+ * quality as the ASCII they were checked to be. The `*Bytes` getters are views into the chunk's
+ * buffer, with no copy, for callers that want speed.
  */
 export class FastqRecord {
   /** @internal */
@@ -16,19 +18,19 @@ export class FastqRecord {
 
   /** The title up to the first space or tab, without `@`. */
   get id(): string {
-    return this.buf.toString('latin1', this.field(TITLE), this.field(ID_END));
+    return this.buf.toString('utf8', this.field(TITLE), this.field(ID_END));
   }
 
   /** The rest of the title after the first space or tab (empty when there is none). */
   get description(): string {
     const idEnd = this.field(ID_END);
     const end = this.field(TITLE_END);
-    return idEnd < end ? this.buf.toString('latin1', idEnd + 1, end) : '';
+    return idEnd < end ? this.buf.toString('utf8', idEnd + 1, end) : '';
   }
 
   /** The whole title line without `@` and the line end. */
   get title(): string {
-    return this.buf.toString('latin1', this.field(TITLE), this.field(TITLE_END));
+    return this.buf.toString('utf8', this.field(TITLE), this.field(TITLE_END));
   }
 
   get sequence(): string {
@@ -91,7 +93,7 @@ export class FastqParseError extends Error {
   readonly line: number;
   /** Byte offset of the record in the (decompressed) input. */
   readonly offset: number;
-  /** Stable category: missing_at, missing_plus, plus_mismatch, length_mismatch, truncated, invalid_sequence, invalid_quality. */
+  /** Stable category: missing_at, missing_plus, plus_mismatch, length_mismatch, truncated, invalid_title, invalid_sequence, invalid_quality. */
   readonly category: string;
   readonly reason: string;
   constructor(e: LocatedError, chunk: number) {
