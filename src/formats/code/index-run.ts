@@ -101,6 +101,7 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
   });
   const items: FileItem[] = walk.files.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048, previousSha: reuse ? previous.get(f.path) : undefined }));
   const totalBytes = walk.files.reduce((a, f) => a + f.bytes, 0);
+  const totalWeight = items.reduce((a, f) => a + f.weight, 0);
   parts.progress?.setTotal(totalBytes);
   let parsed = 0, unchanged = 0, parseErrors = 0, bytesParsed = 0;
   const taskOptions: CodeTaskOptions = { maxFileSize: parts.maxFileSize, includeCode: parts.includeCode };
@@ -108,6 +109,8 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
     await runManyInputs<CodeTaskOptions, FileItem, FileFacts[]>({
       taskModule: new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
       taskOptions, items, threads: parts.threads, signal: parts.signal,
+      // At least ~4 batches per thread, so a small tree still spreads over every worker.
+      batchWeight: Math.max(16 << 10, Math.min(1 << 20, Math.ceil(totalWeight / (parts.threads * 4)))),
       async onBatch(batch) {
         let bytes = 0;
         for (const facts of batch) {

@@ -33,6 +33,7 @@ function stripExt(path: string): string {
 
 export class ModuleIndex {
   private readonly paths = new Set<string>();
+  private readonly byBaseName = new Map<string, string[]>();
   private readonly pyDotted = new Map<string, string>();
   private readonly pySuffix = new Map<string, string[]>();
   private readonly rustMods = new Map<string, string>();
@@ -44,6 +45,7 @@ export class ModuleIndex {
   constructor(readonly files: Map<string, FileInfo>, private readonly root: string) {
     for (const f of files.values()) {
       this.paths.add(f.path);
+      push(this.byBaseName, f.path.slice(f.path.lastIndexOf('/') + 1), f.path);
       if (f.family === 'py') this.addPython(f.path);
       else if (f.family === 'rust') this.addRust(f.path);
       if (f.family === 'java' && f.pkg) push(this.pkgFiles, f.pkg, f.path);
@@ -82,8 +84,20 @@ export class ModuleIndex {
     return this.rustFileMod.get(path) ?? null;
   }
 
-  /** Files a module spec names, seen from `from`. Empty when external or unknown. */
+  private readonly resolved = new Map<string, string[]>();
+
+  /** Files a module spec names, seen from `from`. Empty when external or unknown. Memoized: calls ask again and again. */
   resolve(from: string, spec: string): string[] {
+    const id = `${from}\n${spec}`;
+    let hit = this.resolved.get(id);
+    if (!hit) {
+      hit = this.resolveUncached(from, spec);
+      this.resolved.set(id, hit);
+    }
+    return hit;
+  }
+
+  private resolveUncached(from: string, spec: string): string[] {
     const info = this.files.get(from);
     if (!info) return [];
     switch (info.family) {
@@ -182,8 +196,8 @@ export class ModuleIndex {
   private resolveInclude(from: string, spec: string): string[] {
     const beside = posix.normalize(posix.join(posix.dirname(from), spec));
     if (this.paths.has(beside)) return [beside];
-    const hits: string[] = [];
-    for (const p of this.paths) if (p === spec || p.endsWith(`/${spec}`)) hits.push(p);
+    const base = spec.slice(spec.lastIndexOf('/') + 1);
+    const hits = (this.byBaseName.get(base) ?? []).filter((p) => p === spec || p.endsWith(`/${spec}`));
     return hits.length === 1 ? hits : [];
   }
 

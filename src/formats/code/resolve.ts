@@ -171,7 +171,15 @@ export class Resolver {
   }
 
   /** Same package: Go's directory, Java's package; C/C++: included headers and their sources. */
+  private readonly scopes = new Map<string, string[]>();
+
   private packageScope(info: FileInfo): string[] {
+    let files = this.scopes.get(info.path);
+    if (!files) this.scopes.set(info.path, (files = this.packageScopeUncached(info)));
+    return files;
+  }
+
+  private packageScopeUncached(info: FileInfo): string[] {
     if (info.family === 'go') return this.modules.goPackageFiles(dirname(info.path), info.pkg ?? '').filter((f) => f !== info.path);
     if (info.family === 'java') return info.pkg !== null ? this.modules.javaPackageFiles(info.pkg).filter((f) => f !== info.path) : [];
     if (info.family === 'c') {
