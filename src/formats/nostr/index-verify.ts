@@ -21,7 +21,7 @@ import { isHex64 } from './hex.js';
 import type { NostrEvent } from './event.js';
 
 export const VERIFY_PROBLEMS = [
-  'missing_file', 'count_mismatch', 'unindexed_event', 'wrong_file', 'field_mismatch', 'stale_row', 'duplicate_event', 'wrong_day', 'bad_id',
+  'missing_file', 'corrupt_file', 'count_mismatch', 'unindexed_event', 'wrong_file', 'field_mismatch', 'stale_row', 'duplicate_event', 'wrong_day', 'bad_id',
 ] as const;
 export type VerifyProblem = (typeof VERIFY_PROBLEMS)[number];
 
@@ -73,16 +73,25 @@ export async function verifyIndex(dir: string, rowsInMemory = ROWS_IN_MEMORY): P
     const byId = db.prepare<[string], IndexRow>('SELECT file_path, kind, pubkey, created_at FROM events WHERE id = ?');
     const ofFile = db.prepare<[string], IndexRow & { id: string }>('SELECT id, file_path, kind, pubkey, created_at FROM events WHERE file_path = ?');
     for (const file of files) {
+      const rows = perFile.get(file) ?? 0;
+      const rowOf = rowFinder(file, rows <= rowsInMemory, byId, ofFile);
       let inFile = 0;
       let matched = 0;
-      const rowOf = rowFinder(file, (perFile.get(file) ?? 0) <= rowsInMemory, byId, ofFile);
-      for await (const ev of readPbGz(join(dir, file))) {
-        inFile++;
-        if (checkEvent(ev, file, rowOf, seen, found)) matched++;
+      try {
+        for await (const ev of readPbGz(join(dir, file))) {
+          inFile++;
+          if (checkEvent(ev, file, rowOf, seen, found)) matched++;
+        }
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'PB_CORRUPT') throw err;
+        // Counts of a file read only in part would be noise: report the corruption and move on.
+        found.add({ problem: 'corrupt_file', file, detail: `${(err as Error).message} (after ${inFile} events)` });
+        events += inFile;
+        matchedPerFile.set(file, rows);
+        continue;
       }
       events += inFile;
       matchedPerFile.set(file, matched);
-      const rows = perFile.get(file) ?? 0;
       if (rows !== inFile) found.add({ problem: 'count_mismatch', file, detail: `${inFile} events in the file, ${rows} index rows name it` });
     }
     for (const [file, rows] of perFile) {

@@ -129,7 +129,7 @@ test('index verify: exit 0 on agreement; each kind of difference counted, with e
   const report = JSON.parse(r.stdout) as VerifyReport;
   const countMismatches = new Set([dayB, dayOf(c2!), dayOf(c3!)]).size;
   assert.deepEqual(report.problems, {
-    missing_file: 1, count_mismatch: countMismatches, unindexed_event: 1, wrong_file: 1, field_mismatch: 1,
+    missing_file: 1, corrupt_file: 0, count_mismatch: countMismatches, unindexed_event: 1, wrong_file: 1, field_mismatch: 1,
     stale_row: inDay(dayB).length - 1, duplicate_event: 0, wrong_day: 0, bad_id: 0,
   });
   const ids = (p: string): string[] => report.findings.filter((f) => f.problem === p).map((f) => f.id ?? f.file).sort();
@@ -141,4 +141,11 @@ test('index verify: exit 0 on agreement; each kind of difference counted, with e
   assert.deepEqual(await verifyIndex(dir, 0), report, 'the same report when no file\'s rows fit in memory');
   assert.deepEqual(dayFiles(dir), before, 'verify changes nothing');
   assert.ok(readFileSync(join(dir, 'index.db')).equals(indexBefore), 'verify changes nothing');
+  // A day file cut short is reported (not a crash), and the other files are still checked.
+  const cut = readFileSync(join(dir, dayB));
+  writeFileSync(join(dir, dayB), cut.subarray(0, cut.length - 9));
+  const corrupt = await verifyIndex(dir);
+  assert.equal(corrupt.problems.corrupt_file, 1);
+  assert.deepEqual(corrupt.findings.filter((f) => f.problem === 'corrupt_file').map((f) => f.file), [dayB]);
+  assert.equal(corrupt.problems.field_mismatch, 1);
 });
