@@ -31,14 +31,14 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-async function* planAll(infos: InputInfo[], chunkSize: number, task: FormatTask<unknown, unknown>, allowTruncated: boolean, share: SharePlan | null): AsyncGenerator<PlannedJob> {
+async function* planAll(infos: InputInfo[], chunkSize: number, task: FormatTask<unknown, unknown>, allowTruncated: boolean, share: SharePlan | null, warn?: (message: string) => void): AsyncGenerator<PlannedJob> {
   for (const [i, info] of infos.entries()) {
     if (share) {
       yield* share.plan(i, chunkSize, task.framing, allowTruncated);
       continue;
     }
     if (info.kind === 'file' || info.kind === 'bgzf') yield* planRanges(info, i, chunkSize, allowTruncated);
-    else yield* planStream(info, i, chunkSize, task.framing);
+    else yield* planStream(info, i, chunkSize, task.framing, { allowTruncated, warn });
   }
 }
 
@@ -121,7 +121,7 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
   const settled: Promise<void>[] = [];
   try {
     if (opts.signal?.aborted) onAbort();
-    const plan = planAll(infos, chunkSize, task, opts.allowTruncated ?? false, share);
+    const plan = planAll(infos, chunkSize, task, opts.allowTruncated ?? false, share, opts.warn);
     for (;;) {
       const next = await Promise.race([plan.next(), window.failed]);
       if (next.done) break;

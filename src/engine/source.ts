@@ -7,7 +7,7 @@
 import { createReadStream, openSync, readSync, closeSync, statSync, type Stats } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
-import { BGZF_EOF } from './bgzf.js';
+import { BGZF_EOF, inflateBgzfStream, isBgzfHeader, type BgzfStreamOptions } from './bgzf.js';
 import { ThreadmillError } from './errors.js';
 import { SNIFF_LENGTH, decompressHead, refuseUnsupported, sniffCompression, zstdChunks } from './compression.js';
 import { chunkTooLarge, maxChunkBytes, recordTooLarge } from './limits.js';
@@ -129,7 +129,7 @@ async function* rawPieces(info: InputInfo, counter: { raw: number }): AsyncGener
  * bytes (plain, gzip or BGZF through node:zlib, zstd through fzstd; bzip2/xz/lz4 refused). The
  * first {@link HEAD_BYTES} are shown to `info.checkHead` before anything is yielded.
  */
-export async function* streamData(info: InputInfo, counter: { raw: number }): AsyncGenerator<Buffer> {
+export async function* streamData(info: InputInfo, counter: { raw: number }, bgzf: BgzfStreamOptions = {}): AsyncGenerator<Buffer> {
   const raw = rawPieces(info, counter);
   // A pipe may deliver its first bytes a few at a time: gather enough to tell the compression.
   const headParts: Buffer[] = [];
@@ -150,7 +150,8 @@ export async function* streamData(info: InputInfo, counter: { raw: number }): As
   }
   let data: AsyncIterable<Uint8Array> = all();
   if (compression === 'zstd') data = zstdChunks(all(), info.name, () => counter.raw);
-  else if (compression !== null) data = gunzipped(all(), info, counter);
+  // BGZF block by block (bgzf.ts): the codes, offsets and --allow-truncated of a BGZF file.
+  else if (compression !== null) data = isBgzfHeader(head, 0) ? inflateBgzfStream(all(), info.name, bgzf) : gunzipped(all(), info, counter);
   yield* headChecked(data, info.checkHead);
 }
 
@@ -215,7 +216,7 @@ export function readHead(name: string, max: number): Uint8Array | null {
  * framing), the remainder carried into the next block. Copies each block into its own
  * ArrayBuffer so it can be transferred, not cloned, to a worker.
  */
-export async function* planStream(info: InputInfo, inputIndex: number, chunkSize: number, framing: Framing): AsyncGenerator<PlannedJob> {
+export async function* planStream(info: InputInfo, inputIndex: number, chunkSize: number, framing: Framing, bgzf: BgzfStreamOptions = {}): AsyncGenerator<PlannedJob> {
   const counter = { raw: 0 };
   let reported = 0;
   let parts: Buffer[] = [];
@@ -232,7 +233,7 @@ export async function* planStream(info: InputInfo, inputIndex: number, chunkSize
   const max = maxChunkBytes();
   let emitted = 0;
   let tryAt = Math.min(chunkSize, max + 1);
-  for await (const data of streamData(info, counter)) {
+  for await (const data of streamData(info, counter, bgzf)) {
     parts.push(data);
     length += data.length;
     if (length < tryAt) continue;

@@ -56,7 +56,7 @@ export function readHeaderFromFile(path: string): BamHeader | null {
       if (pos === 0 && !isBgzfHeader(head.subarray(0, n), 0)) return null;
       const size = blockSizeAt(head.subarray(0, n), 0);
       if (size < 0 || size > n) throw new BamError('BAM_BAD_HEADER', `${path}: BAM header is cut short (no complete BGZF block at compressed offset ${pos})`);
-      parts.push(inflateBlock(head, 0, pos));
+      parts.push(inflateBlock(head, 0, pos, undefined, path));
       pos += size;
       const data = Buffer.concat(parts);
       if (headerLength(data) >= 0) return parseHeader(data);
