@@ -45,7 +45,7 @@ export function edgesOf(path: string): EdgeView[] {
 export function entitiesOf(path: string, file: string): [string, string][] {
   const db = new Database(path, { readonly: true });
   try {
-    return (db.prepare('SELECT kind, qualified_name FROM entities WHERE file = ? ORDER BY start_line, key').all(file) as { kind: string; qualified_name: string }[]).map((r) => [r.kind, r.qualified_name]);
+    return (db.prepare("SELECT kind, qualified_name FROM entities WHERE file = ? ORDER BY kind <> 'module', start_line, key").all(file) as { kind: string; qualified_name: string }[]).map((r) => [r.kind, r.qualified_name]);
   } finally {
     db.close();
   }
