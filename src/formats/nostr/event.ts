@@ -109,7 +109,7 @@ function checkShape(obj: Record<string, unknown>, opts: ValidationOptions, line:
     checkHex('pubkey', pubkey, 64) ??
     checkHex('sig', sig, 128) ??
     checkCreatedAt(created_at, line) ??
-    checkKind(kind, opts.filterKinds) ??
+    checkKind(kind, opts.filterKinds, line) ??
     checkTags(tags) ??
     checkContent(content);
   if (bad) return bad;
@@ -160,13 +160,14 @@ function numberAsWritten(line: string, key: string, value: number): string {
   return found ?? String(value);
 }
 
-function checkKind(value: unknown, filterKinds: boolean): Reject | undefined {
+function checkKind(value: unknown, filterKinds: boolean, line: string): Reject | undefined {
   if (typeof value !== 'number') return reject('invalid_field', `kind must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value)) return reject('invalid_field', `kind must be an integer, got ${value}`);
+  const written = (): string => numberAsWritten(line, 'kind', value);
+  if (!Number.isInteger(value)) return reject('invalid_field', `kind must be an integer, got ${written()}`);
   if (filterKinds && (value < 0 || value > MAX_KIND)) {
-    return reject('invalid_kind', `kind ${value} is out of range (0-${MAX_KIND})`);
+    return reject('invalid_kind', `kind ${written()} is out of range (0-${MAX_KIND})`);
   }
-  if (value < INT32_MIN || value > INT32_MAX) return reject('invalid_field', `kind ${value} does not fit the protobuf int32 field`);
+  if (value < INT32_MIN || value > INT32_MAX) return reject('invalid_field', `kind ${written()} does not fit the protobuf int32 field`);
   return undefined;
 }
 

@@ -74,7 +74,7 @@ test('a bad boolean option value is a usage error (exit 2, no stack trace)', () 
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test('created_at past 2^53 (or 1e400) is quoted as written, not as the rounded double', () => {
+test('created_at past 2^53 (or 1e400), and a kind past 2^64, are quoted as written, not as the rounded double', () => {
   const ev = { ...events[0]! };
   for (const literal of ['9007199254740993', '1e400', '-18014398509481985']) {
     const line = JSON.stringify(ev).replace(/"created_at":\d+/, `"created_at":${literal}`);
@@ -82,6 +82,8 @@ test('created_at past 2^53 (or 1e400) is quoted as written, not as the rounded d
     assert.equal(r.ok ? 'ok' : r.category, 'invalid_field');
     assert.ok(!r.ok && r.reason.endsWith(`got ${literal}`), r.ok ? '' : r.reason);
   }
+  const bigKind = checkLine(JSON.stringify(ev).replace(/"kind":\d+/, '"kind":18446744073709551617'), { validateIds: false, validateSignatures: false, filterKinds: true }, null);
+  assert.ok(!bigKind.ok && bigKind.reason.startsWith('kind 18446744073709551617 is out of range'), bigKind.ok ? '' : bigKind.reason);
 });
 
 test('cat of a missing file is INPUT_NOT_FOUND', () => {
