@@ -30,27 +30,19 @@ export interface Rec {
   atime: number;
   pathStart: number;
   pathEnd: number;
-  /** Which parser read it. */
-  format: ScanFormat;
+  /** Which parser read it: index in SCAN_FORMATS. */
+  format: number;
   /** Why the line was rejected (LINE_ERROR). */
   reason: string;
 }
 
 export function newRec(): Rec {
-  return { isDir: false, alloc: 0, uid: 0, gid: 0, atime: 0, pathStart: 0, pathEnd: 0, format: 'gpfs', reason: '' };
+  return { isDir: false, alloc: 0, uid: 0, gid: 0, atime: 0, pathStart: 0, pathEnd: 0, format: 0, reason: '' };
 }
 
 /** Largest size accepted: sums of a chunk's sizes stay exact doubles (see aggregate.ts). */
 export const MAX_SIZE = 2 ** 50;
 const SP = 0x20;
-
-/** Index of the first ` -- ` in [s, e), or -1. */
-function separator(b: Uint8Array, s: number, e: number): number {
-  for (let i = b.indexOf(0x2d, s); i >= 0 && i + 3 <= e; i = b.indexOf(0x2d, i + 1)) {
-    if (b[i + 1] === 0x2d && b[i - 1] === SP && b[i + 2] === SP && i - 1 >= s) return i - 1;
-  }
-  return -1;
-}
 
 /** Parsed unsigned decimal at b[i..) ; sets `numEnd`. NaN when no digit or too large. */
 let numEnd = 0;
@@ -65,6 +57,13 @@ function uint(b: Uint8Array, i: number, e: number): number {
   }
   numEnd = i;
   return i === start || v > Number.MAX_SAFE_INTEGER ? NaN : v;
+}
+
+/** Start of the token after the one at i (tokens are short: a loop beats a builtin call). */
+function nextToken(b: Uint8Array, i: number, e: number): number {
+  while (i < e && b[i] !== SP) i++;
+  while (i < e && b[i] === SP) i++;
+  return i;
 }
 
 function skipSpaces(b: Uint8Array, i: number, e: number): number {
@@ -86,8 +85,12 @@ function gpfsTime(b: Uint8Array, i: number, e: number): number {
   const mi = d(14) * 10 + d(15);
   const ss = d(17) * 10 + d(18);
   if (!(mo >= 1 && mo <= 12 && da >= 1 && da <= 31 && hh <= 23 && mi <= 59 && ss <= 60)) return NaN;
-  return daysFromCivil(y, mo, da) * 86400 + hh * 3600 + mi * 60 + ss;
+  const first = y >= 1970 && y < 2170 ? MONTH_START[(y - 1970) * 12 + mo - 1]! : daysFromCivil(y, mo, 1);
+  return (first + da - 1) * 86400 + hh * 3600 + mi * 60 + ss;
 }
+
+/** Day number of the 1st of each month 1970–2169: a lookup instead of calendar arithmetic per line. */
+const MONTH_START = Int32Array.from({ length: 200 * 12 }, (_, i) => daysFromCivil(1970 + Math.floor(i / 12), (i % 12) + 1, 1));
 
 const K = (s: string): number => s.charCodeAt(0);
 const KEY_S = K('s'), KEY_A = K('a'), KEY_U = K('u'), KEY_G = K('g'), KEY_P = K('p'), KEY_B = K('b'), KEY_T = K('t');
@@ -98,9 +101,15 @@ function fail(r: Rec, reason: string): number {
   return LINE_ERROR;
 }
 
-/** Reads the path after ` -- `: absolute, with a parent directory, no trailing `/`. */
+/** True when b[i..] starts the ` -- ` separator's `-- ` (fields are space-separated tokens, so the first such token ends them). */
+function isSeparator(b: Uint8Array, i: number): boolean {
+  return b[i] === 0x2d && b[i + 1] === 0x2d && b[i + 2] === SP;
+}
+
+/** Reads the path after `-- ` at `sep`: absolute, no trailing `/`. */
 function setPath(b: Uint8Array, r: Rec, sep: number, e: number): number {
-  const p = sep + 4;
+  if (sep < 0) return fail(r, 'no " -- " before the path');
+  const p = sep + 3;
   if (p >= e || b[p] !== 0x2f) return fail(r, 'the path after " -- " is not absolute');
   if (b[e - 1] === 0x2f) return fail(r, 'the path ends with "/"');
   r.pathStart = p;
@@ -110,7 +119,7 @@ function setPath(b: Uint8Array, r: Rec, sep: number, e: number): number {
 
 /** GPFS policy LIST line. Values follow `key=`; times are 19 bytes and contain a space. */
 export function parseGpfs(b: Uint8Array, s: number, e: number, r: Rec): number {
-  r.format = 'gpfs';
+  r.format = 0;
   let i = s;
   if (b[i] === 0x3c) { // <thread>
     i = b.indexOf(0x3e, i);
@@ -121,35 +130,41 @@ export function parseGpfs(b: Uint8Array, s: number, e: number, r: Rec): number {
     if (Number.isNaN(uint(b, i, e)) || (numEnd < e && b[numEnd] !== SP)) return fail(r, 'expected inode, generation and snapshot id numbers');
     i = skipSpaces(b, numEnd, e);
   }
-  const sep = separator(b, i - 1, e);
-  if (sep < 0) return fail(r, 'no " -- " before the path');
+  let sep = -1;
   let have = 0; // bits: s a u g p ac
   let size = 0, kib = 0;
-  while (i < sep) {
+  while (i < e) {
     const c0 = b[i]!;
+    if (c0 === 0x2d && isSeparator(b, i)) { sep = i; break; }
     const c1 = b[i + 1];
-    if (c1 === EQ) {
-      const v = i + 2;
-      let n = 0;
-      if (c0 === KEY_S) { n = size = uint(b, v, sep); have |= 1; }
-      else if (c0 === KEY_A) { n = kib = uint(b, v, sep); have |= 2; }
-      else if (c0 === KEY_U) { n = r.uid = uint(b, v, sep); have |= 4; }
-      else if (c0 === KEY_G) { n = r.gid = uint(b, v, sep); have |= 8; }
-      else if (c0 === KEY_P) { if (v >= sep || b[v] === SP) return fail(r, 'empty p= (mode)'); r.isDir = b[v] === 0x64; have |= 16; }
-      if (Number.isNaN(n)) return fail(r, `${String.fromCharCode(c0)}= is not a number`);
-    } else if (c0 === 0x61 && c1 === 0x63 && b[i + 2] === EQ) { // ac=
-      r.atime = gpfsTime(b, i + 3, sep);
-      if (Number.isNaN(r.atime)) return fail(r, 'ac= is not "YYYY-MM-DD HH:MM:SS"');
-      have |= 32;
-      i += 3 + 19;
-      continue;
-    } else if ((c0 === 0x6d && c1 === 0x74 || c0 === 0x63 && c1 === 0x72) && b[i + 2] === EQ) { // mt= cr=: skip the 19-byte time
-      i = skipSpaces(b, Math.min(i + 3 + 19, sep), sep);
+    if (c1 === EQ && c0 !== KEY_P && c0 !== 0x6d) { // s= a= u= g=: a number (m= is flags)
+      const n = uint(b, i + 2, e);
+      if (c0 === KEY_S) { size = n; have |= 1; }
+      else if (c0 === KEY_A) { kib = n; have |= 2; }
+      else if (c0 === KEY_U) { r.uid = n; have |= 4; }
+      else if (c0 === KEY_G) { r.gid = n; have |= 8; }
+      else { i = nextToken(b, i, e); continue; }
+      if (Number.isNaN(n) || (numEnd < e && b[numEnd] !== SP)) return fail(r, `${String.fromCharCode(c0)}= is not a number`);
+      i = skipSpaces(b, numEnd, e);
       continue;
     }
-    const next = b.indexOf(SP, i);
-    i = next < 0 || next > sep ? sep : skipSpaces(b, next, sep);
+    if (c1 === EQ && c0 === KEY_P) {
+      if (i + 2 >= e || b[i + 2] === SP) return fail(r, 'empty p= (mode)');
+      r.isDir = b[i + 2] === 0x64;
+      have |= 16;
+    } else if (c0 === 0x61 && c1 === 0x63 && b[i + 2] === EQ) { // ac=
+      r.atime = gpfsTime(b, i + 3, e);
+      if (Number.isNaN(r.atime)) return fail(r, 'ac= is not "YYYY-MM-DD HH:MM:SS"');
+      have |= 32;
+      i = skipSpaces(b, i + 3 + 19, e);
+      continue;
+    } else if ((c0 === 0x6d && c1 === 0x74 || c0 === 0x63 && c1 === 0x72) && b[i + 2] === EQ) { // mt= cr=: skip the 19-byte time
+      i = skipSpaces(b, Math.min(i + 3 + 19, e), e);
+      continue;
+    }
+    i = nextToken(b, i, e);
   }
+  if (sep < 0) return fail(r, 'no " -- " before the path');
   if (have !== 63) return fail(r, `missing ${['s=', 'a=', 'u=', 'g=', 'p=', 'ac='].filter((_, k) => !(have & (1 << k))).join(' ')}`);
   if (size > MAX_SIZE || kib > MAX_SIZE / 1024) return fail(r, 'size beyond 1 PiB');
   // GPFS keeps small files in the inode and reports a=0: fs-scans then counts the size.
@@ -159,31 +174,31 @@ export function parseGpfs(b: Uint8Array, s: number, e: number, r: Rec): number {
 
 /** Shared by lustre and find: `key=value` pairs up to ` -- `; epoch times; 512-byte blocks. */
 function parseEpochFields(b: Uint8Array, i: number, e: number, r: Rec, typeKey: boolean): number {
-  const sep = separator(b, i - 1, e);
-  if (sep < 0) return fail(r, 'no " -- " before the path');
+  let sep = -1;
   let have = 0; // s b u g type a
   let blocks = 0;
   if (!typeKey) have |= 16;
-  while (i < sep) {
+  while (i < e) {
     const c0 = b[i]!;
+    if (c0 === 0x2d && isSeparator(b, i)) { sep = i; break; }
     if (b[i + 1] === EQ) {
       const v = i + 2;
       let n = NaN;
-      if (c0 === KEY_S) { n = uint(b, v, sep); have |= 1; }
-      else if (c0 === KEY_B) { n = blocks = uint(b, v, sep); have |= 2; }
-      else if (c0 === KEY_U) { n = r.uid = uint(b, v, sep); have |= 4; }
-      else if (c0 === KEY_G) { n = r.gid = uint(b, v, sep); have |= 8; }
-      else if (c0 === KEY_A) { n = uint(b, v, sep); r.atime = localNaive(n); have |= 32; }
+      if (c0 === KEY_S) { n = uint(b, v, e); have |= 1; }
+      else if (c0 === KEY_B) { n = blocks = uint(b, v, e); have |= 2; }
+      else if (c0 === KEY_U) { n = r.uid = uint(b, v, e); have |= 4; }
+      else if (c0 === KEY_G) { n = r.gid = uint(b, v, e); have |= 8; }
+      else if (c0 === KEY_A) { n = uint(b, v, e); r.atime = localNaive(n); have |= 32; }
       else n = 0;
       if (Number.isNaN(n)) return fail(r, `${String.fromCharCode(c0)}= is not a number`);
     } else if (typeKey && c0 === KEY_T && b[i + 4] === EQ && b[i + 1] === 0x79 && b[i + 2] === 0x70 && b[i + 3] === 0x65) { // type=
-      if (i + 5 >= sep || b[i + 5] === SP) return fail(r, 'empty type=');
+      if (i + 5 >= e || b[i + 5] === SP) return fail(r, 'empty type=');
       r.isDir = b[i + 5] === 0x64;
       have |= 16;
     }
-    const next = b.indexOf(SP, i);
-    i = next < 0 || next > sep ? sep : skipSpaces(b, next, sep);
+    i = nextToken(b, i, e);
   }
+  if (sep < 0) return fail(r, 'no " -- " before the path');
   if (have !== 63) return fail(r, `missing ${['s=', 'b=', 'u=', 'g=', 'type=', 'a='].filter((_, k) => !(have & (1 << k))).join(' ')}`);
   if (blocks > MAX_SIZE / 512) return fail(r, 'size beyond 1 PiB');
   r.alloc = blocks * 512;
@@ -192,7 +207,7 @@ function parseEpochFields(b: Uint8Array, i: number, e: number, r: Rec, typeKey: 
 
 /** Lustre `lfs find --printf` line (fs-scans' lustre.py layout). */
 export function parseLustre(b: Uint8Array, s: number, e: number, r: Rec): number {
-  r.format = 'lustre';
+  r.format = 1;
   if (b[s] !== 0x30 || b[s + 1] !== 0x78) return fail(r, 'expected a FID 0x…:0x…:0x…');
   const sp = b.indexOf(SP, s);
   if (sp < 0 || sp >= e) return fail(r, 'expected fields after the FID');
@@ -201,7 +216,7 @@ export function parseLustre(b: Uint8Array, s: number, e: number, r: Rec): number
 
 /** GNU find line: the type letter (`%y`) first, then the fields. */
 export function parseFind(b: Uint8Array, s: number, e: number, r: Rec): number {
-  r.format = 'find';
+  r.format = 2;
   if (s + 2 > e || b[s + 1] !== SP) return fail(r, 'expected the file type letter (%y) and a space');
   r.isDir = b[s] === 0x64;
   return parseEpochFields(b, skipSpaces(b, s + 1, e), e, r, false);
