@@ -121,8 +121,12 @@ export function guardPipes(): void {
   });
 }
 
-/** Checks `--rejects FILE` before the run (output-target.ts): not an input, not another output. */
+/**
+ * Checks `--rejects FILE` before the run (output-target.ts): not an input, not another output;
+ * and that stdout carries one thing only (`-o -`, `--rejects -` and `--json` exclude each other).
+ */
 export function checkRejects(flags: RunFlags, inputs: readonly string[], outputs: readonly string[] = []): void {
+  if (flags.json && outputs.includes('-')) throw new UsageError('--json prints the summary on stdout, where -o - writes the output; drop one of them');
   if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs, outputs, stdout: !flags.json && !outputs.includes('-') });
 }
 

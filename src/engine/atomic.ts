@@ -9,8 +9,8 @@
  * device with a regular file):
  * - a regular file, or a path that does not exist yet: temporary + rename (atomic);
  * - a symlink: followed, so the rename replaces the file it points to and the link stays;
- * - a FIFO, character device (`/dev/stdout`, a terminal) or socket, and `-` (stdout): written
- *   through directly. Nothing can be renamed there, so a failed run may leave part of its bytes
+ * - a FIFO, character device (a terminal) or socket, `-` (stdout) and `/dev/stdout`, `/dev/fd/N`
+ *   (even when the shell redirected them to a file): written through directly. Nothing can be renamed there, so a failed run may leave part of its bytes
  *   in the pipe; the reader sees the non-zero exit status instead.
  * Validate paths before a run with output-target.ts; this module only writes.
  */
@@ -24,6 +24,7 @@ const JOURNAL_PREFIX = '.threadmill-journal-';
 export const FAULT_ENV = 'THREADMILL_FAULT';
 /** What `-` as an output path writes to. */
 export const STDOUT_PATH = '/dev/stdout';
+const STD_STREAM = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 let counter = 0;
 let renamesDone = 0;
 
@@ -34,6 +35,7 @@ let exitHookInstalled = false;
 export class OutputTransaction {
   private readonly renames: { tmp: string; final: string; last: boolean }[] = [];
   private readonly createdDirs: { dir: string; first: string }[] = [];
+  private readonly recovered = new Set<string>();
   private done = false;
 
   constructor() {
@@ -52,6 +54,11 @@ export class OutputTransaction {
     const dir = dirname(target.path);
     const first = mkdirSync(dir, { recursive: true });
     if (first !== undefined) this.createdDirs.push({ dir, first });
+    // Every output's directory, not only nostr's: temporaries of killed runs never pile up.
+    if (!this.recovered.has(dir)) {
+      this.recovered.add(dir);
+      recoverDirectory(dir);
+    }
     const tmp = join(dir, `.${basename(target.path)}${TMP_MARK}${process.pid}-${++counter}`);
     this.renames.push({ tmp, final: target.path, last: options.last ?? false });
     return tmp;
@@ -104,9 +111,25 @@ function installExitHook(): void {
 /** How an output path is written: its real location, and whether it is written through. */
 export function resolveOutputPath(path: string): { path: string; writeThrough: boolean } {
   if (path === '-') return { path: STDOUT_PATH, writeThrough: true };
+  // The process's own streams, even when redirected to a regular file: the shell opened that
+  // file for us (`> out`), and renaming over it would detach what the shell holds.
+  if (STD_STREAM.test(resolve(path))) return { path, writeThrough: true };
   const st = statOrNull(path);
   if (st && !st.isFile() && !st.isDirectory()) return { path, writeThrough: true };
   return { path: followLinks(resolve(path)), writeThrough: false };
+}
+
+/**
+ * Opens an output path that tempFor() returned, for writing. `/dev/stdout` (what `-` becomes) is
+ * fd 1 itself: opening the path fails with ENXIO when stdout is a socket (a Node parent's pipe).
+ */
+export function openOutputSync(path: string): number {
+  return path === STDOUT_PATH ? 1 : openSync(path, 'w');
+}
+
+/** Closes what openOutputSync opened (never stdout itself: the process still reports on it). */
+export function closeOutputSync(fd: number): void {
+  if (fd !== 1) closeSync(fd);
 }
 
 /** The path a chain of symlinks ends at (which may not exist yet: a dangling link names the file to create). */

@@ -2,7 +2,8 @@
  * Record errors of a run: counted by category, written to the rejects file when asked (one JSON
  * object a line), and turned into a fatal TOO_MANY_ERRORS once `--max-errors` is exceeded.
  */
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { closeOutputSync, openOutputSync } from './atomic.js';
 import { ThreadmillError } from './errors.js';
 import type { LocatedError } from './run-types.js';
 
@@ -25,7 +26,7 @@ export class ErrorLog {
   private pending: string[] = [];
 
   constructor(private readonly options: ErrorLogOptions = {}) {
-    this.fd = options.rejectsPath ? openSync(options.rejectsPath, 'w') : null;
+    this.fd = options.rejectsPath ? openOutputSync(options.rejectsPath) : null;
   }
 
   add(e: LocatedError): void {
@@ -55,7 +56,7 @@ export class ErrorLog {
 
   close(): void {
     this.flush();
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null) closeOutputSync(this.fd);
   }
 }
 

@@ -17,7 +17,7 @@
 import { accessSync, constants, fstatSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { ThreadmillError } from './errors.js';
-import { followLinks } from './atomic.js';
+import { followLinks, resolveOutputPath } from './atomic.js';
 
 export interface OutputCheck {
   /** The option that named the path, for messages: `-o`, `--rejects`, `--db`. */
@@ -44,15 +44,23 @@ export function checkFileOutput(path: string, check: OutputCheck): string {
     }
   }
   const st = statOf(path, what);
-  if (st && !st.isFile() && !st.isDirectory()) {
-    refuseSame(path, st, check, what);
-    return path; // FIFO, device, socket: written through; its "directory" is not ours to check
+  if (st && isStreamTarget(path)) {
+    refuseSame(st, check, what);
+    return path; // FIFO, device, socket, /dev/stdout: written through; its "directory" is not ours to check
   }
   refuseProc(path, what);
   if (st?.isDirectory()) throw new ThreadmillError('OUTPUT_IS_DIRECTORY', `${what} is a directory; give a file name`, { exitCode: 2 });
-  if (st) refuseSame(path, st, check, what);
+  if (st) refuseSame(st, check, what);
   checkParent(dirname(followLinks(resolve(path))), what);
   return path;
+}
+
+/**
+ * True for `-` and an existing FIFO, character device or socket: written through, and where the
+ * name carries no format extension, pipelines write their streaming format (Arrow IPC stream).
+ */
+export function isStreamTarget(path: string): boolean {
+  return resolveOutputPath(path).writeThrough;
 }
 
 /** Checks a directory output (-o DIR). Returns the path unchanged; lockDirectory() creates it. */
@@ -98,7 +106,7 @@ function refuseProc(path: string, what: string): void {
   }
 }
 
-function refuseSame(path: string, st: Stats, check: OutputCheck, what: string): void {
+function refuseSame(st: Stats, check: OutputCheck, what: string): void {
   for (const input of check.inputs) {
     const other = input === '-' ? fstatOrNull(0) : statOrNull(input);
     if (other && other.isFile() && other.dev === st.dev && other.ino === st.ino) {

@@ -12,7 +12,8 @@
  * (Message, Footer) and lays out the dictionaries, so only the body layout is ours; it follows
  * VectorAssembler (empty validity buffer when a node has no nulls, buffers padded to 8 bytes).
  */
-import { close, open, writev } from 'node:fs';
+import { close, fstat, open, writev } from 'node:fs';
+import { STDOUT_PATH } from '../engine/atomic.js';
 import { MetadataVersion, Vector, type Data, type RecordBatch, type Schema } from 'apache-arrow';
 import { BufferRegion, DictionaryBatch, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
@@ -124,10 +125,12 @@ export function ipcStreamBytes(head: Uint8Array, batch: PieceBatch): Uint8Array 
   return joined([head, ...recordBatchMessage(batch).pieces, EOS]);
 }
 
-const writevAsync = (fd: number, pieces: Uint8Array[], at: number): Promise<number> =>
+const writevAsync = (fd: number, pieces: Uint8Array[], at: number | null): Promise<number> =>
   new Promise((resolve, reject) => writev(fd, pieces, at, (err, n) => (err ? reject(err) : resolve(n))));
-const openAsync = (path: string): Promise<number> => new Promise((resolve, reject) => open(path, 'w', (err, fd) => (err ? reject(err) : resolve(fd))));
-const closeAsync = (fd: number): Promise<void> => new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
+// `-` is fd 1 itself (engine/atomic.ts openOutputSync), never closed here.
+const openAsync = (path: string): Promise<number> => (path === STDOUT_PATH ? Promise.resolve(1) : new Promise((resolve, reject) => open(path, 'w', (err, fd) => (err ? reject(err) : resolve(fd)))));
+const isRegularFile = (fd: number): Promise<boolean> => new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.isFile()))));
+const closeAsync = (fd: number): Promise<void> => (fd === 1 ? Promise.resolve() : new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve()))));
 
 export interface ArrowIpcOptions {
   /** IPC stream format instead of the file format (no magic, no footer; readable while written). */
@@ -151,12 +154,19 @@ export class ArrowIpcFileWriter {
   private readonly recordBlocks: FileBlock[] = [];
   private readonly dictionaryBlocks: FileBlock[] = [];
   private closed = false;
+  /**
+   * A FIFO, pipe or terminal (`-o -`, `-o /dev/stdout`) cannot be written at a position: there
+   * the writes go one after another at the current position (engine/atomic.ts: write-through).
+   */
+  private sequential = false;
+  private tail: Promise<void> = Promise.resolve();
 
   private constructor(private readonly schema: Schema, private readonly maxInFlight: number, private readonly stream: boolean) {}
 
   static async open(path: string, schema: Schema, dictionaries: PieceDictionary[] = [], options: ArrowIpcOptions = {}): Promise<ArrowIpcFileWriter> {
     const w = new ArrowIpcFileWriter(schema, options.maxInFlight ?? 4, options.stream ?? false);
     w.fd = await openAsync(path);
+    w.sequential = !(await isRegularFile(w.fd));
     // The file format is the stream format between magic numbers, so it starts with the schema.
     if (!w.stream) w.put([MAGIC, ZEROS.subarray(0, 2)], 8);
     w.putMessage(schemaMessage(schema));
@@ -204,21 +214,22 @@ export class ArrowIpcFileWriter {
   private put(pieces: Uint8Array[], byteLength: number, written?: () => void): void {
     const at = this.position;
     this.position += byteLength;
-    const done = writeAllAt(this.fd, pieces, at, byteLength).then(written, (err: unknown) => {
+    const write = this.sequential ? (this.tail = this.tail.then(() => writeAllAt(this.fd, pieces, null, byteLength))) : writeAllAt(this.fd, pieces, at, byteLength);
+    const done = write.then(written, (err: unknown) => {
       this.failure ??= err;
     });
     this.pending.push(done);
   }
 }
 
-/** Positional writev until every byte is down (libuv splits past IOV_MAX; short writes are retried). */
-async function writeAllAt(fd: number, pieces: Uint8Array[], at: number, byteLength: number): Promise<void> {
+/** Positional writev (`at` null: at the current position) until every byte is down (libuv splits past IOV_MAX; short writes are retried). */
+async function writeAllAt(fd: number, pieces: Uint8Array[], at: number | null, byteLength: number): Promise<void> {
   let written = await writevAsync(fd, pieces, at);
   if (written === byteLength) return;
   const all = Buffer.concat(pieces);
   while (written < byteLength) {
-    const n = await writevAsync(fd, [all.subarray(written)], at + written);
-    if (n <= 0) throw new Error(`write made no progress at offset ${at + written}`);
+    const n = await writevAsync(fd, [all.subarray(written)], at === null ? null : at + written);
+    if (n <= 0) throw new Error(`write made no progress at offset ${(at ?? 0) + written}`);
     written += n;
   }
 }

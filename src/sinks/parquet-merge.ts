@@ -9,7 +9,8 @@
  * chunks and hold absolute offsets; they are optional in Parquet, so the merged footer drops them
  * instead of relocating them.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { closeOutputSync, openOutputSync } from '../engine/atomic.js';
 import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
 import type { ParquetOptions } from './parquet.js';
 import { T, ThriftReader, ThriftWriter, field, type TList, type TStruct } from './thrift-compact.js';
@@ -63,7 +64,7 @@ export class ParquetMerger {
   private closed = false;
 
   constructor(path: string) {
-    this.fd = openSync(path, 'w');
+    this.fd = openOutputSync(path);
     this.write(MAGIC);
   }
 
@@ -141,14 +142,14 @@ export class ParquetMerger {
     this.write(footer);
     this.write(tail);
     this.closed = true;
-    closeSync(this.fd);
+    closeOutputSync(this.fd);
   }
 
   /** Stops without finishing the file (the caller removes it). */
   abort(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    closeOutputSync(this.fd);
   }
 }
 

@@ -1,6 +1,6 @@
 /** `threadmill bam convert|stats|header`. Registered by src/cli.ts. */
 import { Option, type Command } from 'commander';
-import { action, addRunOptions, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { action, addRunOptions, checkRejects, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { headerBam, statsBam } from './pipeline.js';
 import { shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerBamMerge, shardBamConvert, shardBamStats } from './merge.js';
@@ -50,6 +50,7 @@ export function registerBamCommands(program: Command): void {
     .action(action(async (input: string, flags: ConvertFlags & ShardFlags & { chunkSize?: number }) => {
       const shard = shardOf(flags);
       if (shard) return shardBamConvert({ ...runBase(input, flags, 'bam convert'), chunkSize: flags.chunkSize }, flags, shard, flags.quiet);
+      checkRejects(flags, [input], [flags.output]);
       const base = runBase(input, flags, 'bam convert');
       // Loaded here: `bam stats` and `bam header` need neither it nor apache-arrow.
       const { convertBam } = await import('./convert.js');
@@ -72,6 +73,7 @@ export function registerBamCommands(program: Command): void {
     .action(action(async (input: string, flags: RunFlags & ShardFlags & { allowTruncated?: boolean; output?: string; chunkSize?: number }) => {
       const shard = shardOf(flags);
       if (shard) return shardBamStats({ ...runBase(input, flags, 'bam stats'), chunkSize: flags.chunkSize }, flags.output, shard, flags.quiet);
+      checkRejects(flags, [input]);
       const base = runBase(input, flags, 'bam stats');
       const r = await statsBam(base);
       base.progress.finish();

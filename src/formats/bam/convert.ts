@@ -6,6 +6,7 @@
  */
 import { extname } from 'node:path';
 import { OutputTransaction } from '../../engine/atomic.js';
+import { checkFileOutput, isStreamTarget } from '../../engine/output-target.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import type { EngineHandle, RunStats } from '../../engine/run-types.js';
 import { releaseShared } from '../../engine/shared-pool.js';
@@ -47,6 +48,7 @@ export function outputFormat(output: string, format?: string): BamOutputFormat {
   const ext = extname(output).toLowerCase();
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
   if (ext === '.arrow' || ext === '.ipc' || ext === '.feather' || ext === '.arrows') return 'ipc';
+  if (isStreamTarget(output)) return 'ipc'; // -, a pipe or terminal: the IPC stream format
   throw new UsageError(`cannot tell the output format from ${JSON.stringify(output)}; use .arrow or .parquet, or --format ipc|parquet`);
 }
 
@@ -141,10 +143,10 @@ function parquetSink(w: ParquetPieceWriter, arrow: BamArrow): Sink {
  * worker being joined (the file writer adds its own few), since every batch in flight holds
  * its chunks' column buffers.
  */
-async function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, o: { batchSize: number; compression: BamConvertOptions['compression']; threads: number; assembleIn?: 'main' | 'workers' }): Promise<Sink> {
+async function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, o: { batchSize: number; compression: BamConvertOptions['compression']; threads: number; assembleIn?: 'main' | 'workers'; stream: boolean }): Promise<Sink> {
   if (format === 'ipc') {
     const inWorkers = o.assembleIn ? o.assembleIn === 'workers' : o.threads >= ASSEMBLE_IN_WORKERS_FROM;
-    return new IpcSink(await ArrowIpcFileWriter.open(path, arrow.schema, arrow.dictionaries), arrow.options, inWorkers, inWorkers ? o.threads : 0);
+    return new IpcSink(await ArrowIpcFileWriter.open(path, arrow.schema, arrow.dictionaries, { stream: o.stream }), arrow.options, inWorkers, inWorkers ? o.threads : 0);
   }
   return parquetSink(new ParquetPieceWriter(path, { rowGroupSize: o.batchSize, compression: o.compression }, 2 * o.threads), arrow);
 }
@@ -152,6 +154,9 @@ async function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, 
 /** `bam convert`: BAM → Arrow IPC or Parquet, atomically. */
 export async function convertBam(opts: BamConvertOptions): Promise<BamConvertResult> {
   const format = outputFormat(opts.output, opts.format);
+  // The IPC stream format (no footer) for .arrows and stdout, as fastq convert does.
+  const stream = format === 'ipc' && (/\.arrows$/i.test(opts.output) || (isStreamTarget(opts.output) && !/\.(arrow|ipc|feather)$/i.test(opts.output)));
+  checkFileOutput(opts.output, { option: '-o', inputs: [opts.input], stdout: stream });
   const batchSize = opts.batchSize ?? 100_000;
   const schemaOptions = { sequence: opts.sequence ?? true, quality: opts.quality ?? true, tags: opts.tags ?? true };
   const limit = opts.limit ?? Infinity;
@@ -166,7 +171,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   let taken = 0;
   const ensureSink = async (header: BamHeader, engine: EngineHandle): Promise<{ arrow: BamArrow; sink: Sink }> => {
     arrow ??= bamSchema(header, schemaOptions);
-    sink ??= await openSink(tmp, format, arrow, { batchSize, compression: opts.compression, threads: engine.threads, assembleIn: opts.assembleIn });
+    sink ??= await openSink(tmp, format, arrow, { batchSize, compression: opts.compression, threads: engine.threads, assembleIn: opts.assembleIn, stream });
     return { arrow, sink };
   };
   const writeBatch = async (ranges: RowRange[], header: BamHeader, engine: EngineHandle): Promise<void> => {

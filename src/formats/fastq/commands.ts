@@ -1,6 +1,6 @@
 /** The `threadmill fastq` command group: stats, convert. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addRunOptions, action, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { addRunOptions, action, checkRejects, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { runFastq } from './pipeline.js';
@@ -51,6 +51,7 @@ function registerStats(fastq: Command): void {
     .action(action(async (inputs: string[], flags: FastqFlags & ShardFlags & { tsv?: boolean; output?: string }) => {
       const shard = shardOf(flags);
       if (shard) return shardStats(inputs, flags, shard);
+      checkRejects(flags, inputs);
       const tx = new OutputTransaction();
       const errorLog = errorLogFor(flags, tx);
       const signal = interruptSignal();
@@ -80,6 +81,7 @@ function registerConvert(fastq: Command): void {
     .action(action(async (input: string, flags: FastqFlags & ShardFlags & { output: string; batchSize: number; limit?: number }) => {
       const shard = shardOf(flags);
       if (shard) return shardConvert(input, flags, shard);
+      checkRejects(flags, [input], [flags.output]);
       const tx = new OutputTransaction();
       const errorLog = errorLogFor(flags, tx);
       const progress = progressFor(flags, 'fastq convert');

@@ -8,6 +8,7 @@ import { ArrowIpcFileWriter, piecesOf } from '../../sinks/arrow-pieces.js';
 import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
 import type { EngineHandle } from '../../engine/run-types.js';
 import { OutputTransaction } from '../../engine/atomic.js';
+import { checkFileOutput, isStreamTarget } from '../../engine/output-target.js';
 import { UsageError } from '../../engine/errors.js';
 import { defaultThreads } from '../../engine/run.js';
 import type { ErrorLog } from '../../engine/error-log.js';
@@ -92,6 +93,7 @@ function sinkFor(final: string, tmp: string, batchSize: number, threads = 1): Si
   if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads);
   if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize);
   if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize);
+  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize); // -, a pipe or terminal: the IPC stream format
   throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
 }
 
@@ -107,7 +109,8 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   const batchSize = o.batchSize ?? 65_536;
   const limit = o.limit ?? Infinity;
   const tx = new OutputTransaction();
-  if (!/\.(parquet|arrows?|feather|ipc)$/i.test(o.output)) sinkFor(o.output, '', batchSize);
+  checkFileOutput(o.output, { option: '-o', inputs: [o.input], stdout: true });
+  if (!isStreamTarget(o.output) && !/\.(parquet|arrows?|feather|ipc)$/i.test(o.output)) sinkFor(o.output, '', batchSize);
   const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads());
   let written = 0;
   try {
