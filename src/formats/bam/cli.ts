@@ -1,6 +1,8 @@
 /** `threadmill bam convert|stats|header`. Registered by src/cli.ts. */
 import { Option, type Command } from 'commander';
-import { action, addRunOptions, checkRejects, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { action, addRunOptions, checkRejects, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { OutputTransaction } from '../../engine/atomic.js';
+import { ErrorLog } from '../../engine/error-log.js';
 import { headerBam, statsBam } from './pipeline.js';
 import { shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerBamMerge, shardBamConvert, shardBamStats } from './merge.js';
@@ -57,12 +59,15 @@ export function registerBamCommands(program: Command): void {
       const r = await convertBam({
         ...base, output: flags.output, format: flags.format, batchSize: flags.batchSize, maxBatchBytes: flags.batchMib * 2 ** 20,
         sequence: flags.sequence, quality: flags.quality, tags: flags.tags, limit: flags.limit, compression: flags.compression,
+        rejectsPath: flags.rejects, maxErrors: flags.maxErrors, onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags),
       });
       base.progress.finish();
-      const summary = { input, output: flags.output, records: r.written, batches: r.batches, truncated: r.truncated, seconds: r.stats.seconds, threads: r.stats.threads, recordsPerSecond: Math.round(r.written / Math.max(r.stats.seconds, 1e-9)) };
+      const rejected = Object.values(r.rejected).reduce((a, b) => a + b, 0);
+      const summary = { input, output: flags.output, records: r.written, rejected, rejectedByCategory: r.rejected, batches: r.batches, truncated: r.truncated, seconds: r.stats.seconds, threads: r.stats.threads, recordsPerSecond: Math.round(r.written / Math.max(r.stats.seconds, 1e-9)) };
       if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else if (!flags.quiet) {
-        process.stderr.write(`${formatTable([['records', r.written], ['batches', r.batches], ['threads', r.stats.threads], ['seconds', r.stats.seconds.toFixed(2)], ['records/s', summary.recordsPerSecond]])}\n`);
+        const byCategory = Object.entries(r.rejected).map(([c, n]): [string, number] => [`rejected ${c.replace('_', ' ')}`, n]);
+        process.stderr.write(`${formatTable([['records', r.written], ...byCategory, ['batches', r.batches], ['threads', r.stats.threads], ['seconds', r.stats.seconds.toFixed(2)], ['records/s', summary.recordsPerSecond]])}\n`);
       }
     }));
 
@@ -75,8 +80,22 @@ export function registerBamCommands(program: Command): void {
       if (shard) return shardBamStats({ ...runBase(input, flags, 'bam stats'), chunkSize: flags.chunkSize }, flags.output, shard, flags.quiet);
       checkRejects(flags, [input]);
       const base = runBase(input, flags, 'bam stats');
-      const r = await statsBam(base);
+      // Rejected records are skipped (not counted) and listed like convert's; the list is atomic.
+      const tx = new OutputTransaction();
+      const errorLog = flags.rejects !== undefined || flags.maxErrors !== undefined
+        ? new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), onMore: moreErrorsNote(flags), echo: 5 })
+        : undefined;
+      let r;
+      try {
+        r = await statsBam({ ...base, errorLog });
+        errorLog?.close();
+        tx.commit();
+      } catch (err) {
+        tx.abort();
+        throw err;
+      }
       base.progress.finish();
+      if (errorLog && errorLog.total > 0 && !flags.quiet) process.stderr.write(`threadmill: ${errorLog.total} records rejected and not counted\n`);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ flags: Array.from(r.stats.flags), perRef: Array.from(r.stats.perRef), references: r.header.references })}\n`);
       } else process.stdout.write(formatStats(r.stats, r.header.references));

@@ -8,7 +8,8 @@ import { extname } from 'node:path';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { checkFileOutput, isStreamTarget } from '../../engine/output-target.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
-import type { EngineHandle, RunStats } from '../../engine/run-types.js';
+import type { EngineHandle, LocatedError, RunStats } from '../../engine/run-types.js';
+import { ErrorLog } from '../../engine/error-log.js';
 import { releaseShared } from '../../engine/shared-pool.js';
 import { ArrowIpcFileWriter, ipcStreamHead, type PieceBatch } from '../../sinks/arrow-pieces.js';
 import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
@@ -37,9 +38,28 @@ export interface BamConvertOptions extends BamRunOptions {
   compression?: 'zstd' | 'snappy' | 'none';
   /** Where IPC batches' offsets and bitmaps are joined (default: by thread count); same bytes either way. */
   assembleIn?: 'main' | 'workers';
+  /**
+   * Rejected records as JSON lines (written atomically with the output). With this or
+   * `maxErrors`, bad records are skipped and counted instead of failing the run (see runBam).
+   */
+  rejectsPath?: string;
+  /** Fail with TOO_MANY_ERRORS when more than this many records are rejected. */
+  maxErrors?: number;
+  /** Called for the first few rejected records (e.g. to print them), then onMoreRecordErrors once. */
+  onRecordError?: (e: LocatedError) => void;
+  onMoreRecordErrors?: () => void;
 }
 
-export interface BamConvertResult { records: number; written: number; batches: number; truncated: boolean; stats: RunStats }
+export interface BamConvertResult {
+  /** Records read (rejected ones included). */
+  records: number;
+  written: number;
+  /** Records skipped as bad, by category (empty without rejectsPath / maxErrors). */
+  rejected: Record<string, number>;
+  batches: number;
+  truncated: boolean;
+  stats: RunStats;
+}
 
 /** The output format from `--format` or else the output's extension. */
 export function outputFormat(output: string, format?: string): BamOutputFormat {
@@ -162,6 +182,9 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   const limit = opts.limit ?? Infinity;
   const tx = new OutputTransaction();
   const tmp = tx.tempFor(opts.output);
+  const errorLog = opts.rejectsPath !== undefined || opts.maxErrors !== undefined
+    ? new ErrorLog({ maxErrors: opts.maxErrors, rejectsPath: opts.rejectsPath ? tx.tempFor(opts.rejectsPath) : undefined, onError: opts.onRecordError, onMore: opts.onMoreRecordErrors, echo: 5 })
+    : undefined;
   const batcher = new RowBatcher(batchSize, opts.maxBatchBytes);
   const leases = new ColumnLeases();
   let arrow: BamArrow | null = null;
@@ -187,7 +210,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
     batches++;
   };
   try {
-    const run = await runBam(opts, { ...schemaOptions, mode: 'convert', nRef: -1 }, async (p, header, engine) => {
+    const run = await runBam({ ...opts, errorLog }, { ...schemaOptions, mode: 'convert', nRef: -1 }, async (p, header, engine) => {
       await ensureSink(header, engine);
       const cols = p.columns;
       if (!cols) return;
@@ -203,14 +226,23 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
       for (let rest = batcher.rest(); rest; rest = batcher.rest()) await writeBatch(rest, header, engine);
       if (batches === 0) await writeBatch([{ cols: emptyColumns({ ...schemaOptions, nRef: 0 }), from: 0, to: 0, last: true }], header, engine);
       await (await ensureSink(header, engine)).sink.close();
+    }, (p) => {
+      // A chunk replaced by a sequential re-read (runBam): its columns go back unused.
+      if (p.columns) for (const v of columnViews(p.columns)) releaseShared(v);
     });
     if (!sink) throw new BamError('BAM_BAD_HEADER', `${opts.input}: empty input, no BAM header`);
     // Every row handed to the batcher must have been written; never commit a file missing some.
     if (written !== taken) throw new ThreadmillError('INTERNAL', `bam convert wrote ${written} of ${taken} decoded records; output discarded`);
+    errorLog?.close();
     tx.commit();
-    return { records: run.stats.records, written, batches, truncated: run.truncated, stats: run.stats };
+    return { records: run.records, written, rejected: Object.fromEntries(errorLog?.counts ?? []), batches, truncated: run.truncated, stats: run.stats };
   } catch (err) {
     (sink as Sink | null)?.abort();
+    try {
+      errorLog?.close();
+    } catch {
+      // Already closed by the success path (the commit failed); the file is discarded anyway.
+    }
     tx.abort();
     throw err;
   }
