@@ -66,43 +66,56 @@ export async function verifyIndex(dir: string, rowsInMemory = ROWS_IN_MEMORY): P
   try {
     const perFile = rowsPerFile(db);
     const files = dayFilesIn(dir);
-    const found = new Findings();
-    const seen = new IdSet();
+    const scan: Scan = {
+      found: new Findings(), seen: new IdSet(), rowsInMemory,
+      byId: db.prepare<[string], IndexRow>('SELECT file_path, kind, pubkey, created_at FROM events WHERE id = ?'),
+      ofFile: db.prepare<[string], IndexRow & { id: string }>('SELECT id, file_path, kind, pubkey, created_at FROM events WHERE file_path = ?'),
+    };
     const matchedPerFile = new Map<string, number>();
     let events = 0;
-    const byId = db.prepare<[string], IndexRow>('SELECT file_path, kind, pubkey, created_at FROM events WHERE id = ?');
-    const ofFile = db.prepare<[string], IndexRow & { id: string }>('SELECT id, file_path, kind, pubkey, created_at FROM events WHERE file_path = ?');
     for (const file of files) {
-      const rows = perFile.get(file) ?? 0;
-      const rowOf = rowFinder(file, rows <= rowsInMemory, byId, ofFile);
-      let inFile = 0;
-      let matched = 0;
-      try {
-        for await (const ev of readPbGz(join(dir, file))) {
-          inFile++;
-          if (checkEvent(ev, file, rowOf, seen, found)) matched++;
-        }
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'PB_CORRUPT') throw err;
-        // Counts of a file read only in part would be noise: report the corruption and move on.
-        found.add({ problem: 'corrupt_file', file, detail: `${(err as Error).message} (after ${inFile} events)` });
-        events += inFile;
-        matchedPerFile.set(file, rows);
-        continue;
-      }
-      events += inFile;
-      matchedPerFile.set(file, matched);
-      if (rows !== inFile) found.add({ problem: 'count_mismatch', file, detail: `${inFile} events in the file, ${rows} index rows name it` });
+      const r = await checkFile(dir, file, perFile.get(file) ?? 0, scan);
+      events += r.events;
+      matchedPerFile.set(file, r.matched);
     }
     for (const [file, rows] of perFile) {
-      if (!matchedPerFile.has(file)) found.add({ problem: 'missing_file', file, detail: `${rows} index rows name it, but it is not in the directory` });
+      if (!matchedPerFile.has(file)) scan.found.add({ problem: 'missing_file', file, detail: `${rows} index rows name it, but it is not in the directory` });
     }
-    staleRows(db, perFile, matchedPerFile, seen, found);
+    staleRows(db, perFile, matchedPerFile, scan.seen, scan.found);
     const indexRows = [...perFile.values()].reduce((a, b) => a + b, 0);
+    const { found } = scan;
     return { ok: found.list.length === 0, dir, files: files.length, events, index_rows: indexRows, problems: found.counts, findings: found.list };
   } finally {
     db.close();
   }
+}
+
+interface Scan {
+  found: Findings;
+  seen: IdSet;
+  rowsInMemory: number;
+  byId: Database.Statement<[string], IndexRow>;
+  ofFile: Database.Statement<[string], IndexRow & { id: string }>;
+}
+
+/** One day file's events against its `rows` index rows; `matched`: events whose row names this file. */
+async function checkFile(dir: string, file: string, rows: number, scan: Scan): Promise<{ events: number; matched: number }> {
+  const rowOf = rowFinder(file, rows <= scan.rowsInMemory, scan.byId, scan.ofFile);
+  let events = 0;
+  let matched = 0;
+  try {
+    for await (const ev of readPbGz(join(dir, file))) {
+      events++;
+      if (checkEvent(ev, file, rowOf, scan.seen, scan.found)) matched++;
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'PB_CORRUPT') throw err;
+    // Counts of a file read only in part would be noise: report the corruption, skip its counts.
+    scan.found.add({ problem: 'corrupt_file', file, detail: `${(err as Error).message} (after ${events} events)` });
+    return { events, matched: rows };
+  }
+  if (rows !== events) scan.found.add({ problem: 'count_mismatch', file, detail: `${events} events in the file, ${rows} index rows name it` });
+  return { events, matched };
 }
 
 type RowOf = (id: string) => IndexRow | undefined;
