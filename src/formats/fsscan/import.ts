@@ -3,9 +3,7 @@
  * the main thread merges them (merge.ts), builds the tree (tree.ts) and writes once (write.ts) into
  * a temporary that is renamed into place only when complete, under an exclusive lock on the path.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { constants as zc, gunzipSync } from 'node:zlib';
 import { runChunks } from '../../engine/run.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import { OutputTransaction } from '../../engine/atomic.js';
@@ -14,7 +12,7 @@ import type { ErrorLog } from '../../engine/error-log.js';
 import type { Progress } from '../../engine/progress.js';
 import type { AggregateOptions, DirPartial } from './aggregate.js';
 import { DirTable } from './merge.js';
-import { formatOfLine, isMessage, SCAN_FORMATS, type ScanFormat } from './parse.js';
+import { SCAN_FORMATS, type ScanFormat } from './parse.js';
 import { buildTree } from './tree.js';
 import { writeDatabase } from './write.js';
 import { filesystemFromName, scanDateFromName } from './names.js';
@@ -28,7 +26,7 @@ export interface FsscanImportOptions {
   /** The database to write (replaced atomically). */
   db: string;
   threads?: number;
-  /** Force the input format; detected from the first record lines otherwise. */
+  /** Force the input format (other lines are rejected); otherwise each line's first bytes name it. */
   format?: ScanFormat;
   /** scan_metadata.filesystem; from the file name (`YYYYMMDD_<server>_<fs>.list…`) otherwise. */
   filesystem?: string;
@@ -68,44 +66,6 @@ export interface FsscanImportSummary {
   table_bytes_per_directory: number;
 }
 
-/** First ~256 KiB of an input's (decompressed) data; null for stdin. */
-function head(path: string): Uint8Array | null {
-  if (path === '-') return null;
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null; // the engine reports a missing input with its stable code
-  }
-  try {
-    const buf = Buffer.alloc(256 << 10);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const b = buf.subarray(0, n);
-    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
-      try {
-        return gunzipSync(b, { finishFlush: zc.Z_SYNC_FLUSH });
-      } catch {
-        return null;
-      }
-    }
-    return b;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The format named by the first record line of the head, or null. */
-export function detectFormat(bytes: Uint8Array): ScanFormat | null {
-  for (let s = 0; s < bytes.length;) {
-    const nl = bytes.indexOf(0x0a, s);
-    if (nl < 0) break;
-    const e = nl > s && bytes[nl - 1] === 0x0d ? nl - 1 : nl;
-    if (!isMessage(bytes, s, e)) return formatOfLine(bytes, s, e);
-    s = nl + 1;
-  }
-  return null;
-}
-
 function resolveFacts(opts: FsscanImportOptions): { filesystem: string; scanDate: number | null } {
   const first = opts.inputs[0] ?? '-';
   const filesystem = opts.filesystem ?? filesystemFromName(first);
@@ -130,8 +90,10 @@ function formatOfRun(table: DirTable, forced: ScanFormat | null): ScanFormat | n
 export async function importScan(opts: FsscanImportOptions): Promise<FsscanImportSummary> {
   if (opts.inputs.length === 0) throw new ThreadmillError('USAGE', 'no input', { exitCode: 2 });
   const { filesystem, scanDate } = resolveFacts(opts);
-  const firstHead = opts.format ? null : head(opts.inputs[0]!);
-  const format = opts.format ?? (firstHead ? detectFormat(firstHead) : null);
+  // Without --format each line is read in the format its first bytes name (a FID `0x…`, a number or
+  // `<thread>`, a type letter): plain files, gzip and stdin alike, no sniffing pass. Two formats among
+  // the good records fail the run (formatOfRun); a bad line is a record error either way.
+  const format = opts.format ?? null;
   const lock = lockFile(opts.db);
   const tx = opts.transaction ?? new OutputTransaction();
   try {
