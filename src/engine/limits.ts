@@ -16,10 +16,13 @@ export function maxChunkBytes(): number {
   return Number.isSafeInteger(v) && v > 0 ? Math.min(v, DEFAULT_MAX_CHUNK_BYTES) : DEFAULT_MAX_CHUNK_BYTES;
 }
 
-/** No record boundary within `max` bytes after `offset` (of the input's decompressed data). */
-export function recordTooLarge(input: string, offset: number, max: number): ThreadmillError {
-  const name = input === '-' ? 'stdin' : input;
-  return new ThreadmillError('RECORD_TOO_LARGE', `${name}: no record boundary within ${max} bytes after byte ${offset}: a record longer than that, or data that is not in this format; a record must fit in one chunk (THREADMILL_MAX_CHUNK_BYTES, at most ${DEFAULT_MAX_CHUNK_BYTES})`);
+/**
+ * No record boundary within `max` bytes after `offset` (of the input's decompressed data). `input`
+ * null: thrown in a worker, whose errors the pool already prefixes with the input's name.
+ */
+export function recordTooLarge(input: string | null, offset: number, max: number): ThreadmillError {
+  const name = input === null ? '' : `${input === '-' ? 'stdin' : input}: `;
+  return new ThreadmillError('RECORD_TOO_LARGE', `${name}no record boundary within ${max} bytes after byte ${offset}: a record longer than that, or data that is not in this format; a record must fit in one chunk (THREADMILL_MAX_CHUNK_BYTES, at most ${DEFAULT_MAX_CHUNK_BYTES})`);
 }
 
 /** An input read as one chunk (a format's choice, e.g. wrapped FASTQ) that is larger than the limit. */

@@ -36,6 +36,8 @@ export interface InputInfo {
 /** How much of an input's decompressed head a format is shown to tell whether the input is in its format. */
 export const HEAD_BYTES = 1 << 16;
 
+const STDIN_ALIASES = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
+
 /** Looks at an input's first bytes (never its name) to choose how to read it. */
 export function describeInput(name: string): InputInfo {
   if (name === '-') return { name, kind: 'stdin', size: -1, warnings: [] };
@@ -47,8 +49,9 @@ export function describeInput(name: string): InputInfo {
   }
   if (st.isDirectory()) throw new ThreadmillError('INPUT_UNREADABLE', `input is a directory: ${name}`);
   // Pipes and devices (e.g. <(zcat …)) cannot be read at a position, and opening one here would
-  // consume its writer: stream them, sniffed for gzip as they are read.
-  if (!st.isFile()) return { name, kind: 'stream', size: -1, warnings: [] };
+  // consume its writer: stream them, sniffed for gzip as they are read. This process's own stdin
+  // is read as stdin: opened by name it fails (ENXIO) when it is a socket, as under Node's spawn.
+  if (!st.isFile()) return { name, kind: STDIN_ALIASES.has(name) ? 'stdin' : 'stream', size: -1, warnings: [] };
   let fd: number;
   try {
     fd = openSync(name, 'r');
@@ -105,12 +108,20 @@ export function* planRanges(info: InputInfo, inputIndex: number, chunkSize: numb
   }
 }
 
-/** Where to cut a stream block: the last record start found by backing off from the end. */
+/**
+ * Where to cut a stream block: the last record start, found by backing off from the end and then
+ * stepping forward over the records after the first start found. (Returning that first start cut
+ * one short record per block off a block that ends in a huge record, so the huge record was copied
+ * and scanned again for every short record before it.) 0 when there is none.
+ */
 export function lastRecordStart(buf: Uint8Array, framing: Framing): number {
   for (let back = 4096; ; back *= 4) {
     const from = Math.max(1, buf.length - back);
-    const r = framing.recordStart(buf, from, false);
-    if (r >= 0) return r;
+    let r = framing.recordStart(buf, from, false);
+    if (r >= 0) {
+      for (let next = r; next >= 0 && next < buf.length; next = framing.recordStart(buf, r + 1, false)) r = next;
+      return r;
+    }
     if (from === 1) return 0;
   }
 }
@@ -251,6 +262,9 @@ export async function* planStream(info: InputInfo, inputIndex: number, chunkSize
     emitted += cut;
     parts = [buf.subarray(cut)];
     length = buf.length - cut;
+    // What is left is one unfinished record: already past the limit, it can never be a chunk.
+    if (length > max) throw recordTooLarge(info.name, emitted, max);
   }
+  if (length > max) throw chunkSize > max ? chunkTooLarge(info.name, max) : recordTooLarge(info.name, emitted, max);
   if (length > 0) yield emit(Buffer.concat(parts, length));
 }

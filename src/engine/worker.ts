@@ -27,17 +27,18 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
  * when the framing proves that none lies in [pos, limit) (then the chunk is empty, whatever lies
  * past `limit`). A boundary further than the chunk limit is a located RECORD_TOO_LARGE.
  */
-function boundary(reader: RangeReader, framing: Framing, pos: number, input: string, limit = Infinity): number {
+function boundary(reader: RangeReader, framing: Framing, pos: number, limit = Infinity): number {
   const max = maxChunkBytes();
   let noneBeforeLimit: boolean | undefined;
   for (;;) {
     const r = framing.recordStart(reader.buf, pos - reader.base, reader.eof);
+    if (r >= 0 && reader.base + r - pos > max) throw recordTooLarge(null, pos, max);
     if (r >= 0) return reader.base + r;
     if (noneBeforeLimit === undefined && reader.base + reader.buf.length >= limit && framing.noRecordStartIn) {
       noneBeforeLimit = framing.noRecordStartIn(reader.buf, pos - reader.base, limit - reader.base);
       if (noneBeforeLimit) return -1;
     }
-    if (reader.base + reader.buf.length - pos > max) throw recordTooLarge(input, pos, max);
+    if (reader.base + reader.buf.length - pos > max) throw recordTooLarge(null, pos, max);
     reader.grow(1 << 16);
   }
 }
@@ -47,9 +48,9 @@ const FIRST_LOOK_AHEAD = 1 << 16;
 function readFileChunk(job: FileJob, framing: Framing): { bytes: Uint8Array; placement: ChunkPlacement } {
   const lookBehind = job.start > 0 ? 1 : 0;
   const reader = new RangeReader(job.path, job.start - lookBehind, job.end + FIRST_LOOK_AHEAD, job.size);
-  const s = boundary(reader, framing, job.start, job.input, job.end);
+  const s = boundary(reader, framing, job.start, job.end);
   if (s < 0) return { bytes: new Uint8Array(0), placement: { bytes: 0, offset: job.end, blockBytes: 0 } };
-  const e = job.end >= job.size ? Math.max(s, reader.base + reader.buf.length) : Math.max(s, boundary(reader, framing, job.end, job.input));
+  const e = job.end >= job.size ? Math.max(s, reader.base + reader.buf.length) : Math.max(s, boundary(reader, framing, job.end));
   return { bytes: reader.buf.subarray(s - reader.base, e - reader.base), placement: { bytes: e - s, offset: s, blockBytes: 0 } };
 }
 

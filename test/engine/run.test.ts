@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -124,5 +124,69 @@ test('a named pipe (plain or gzip) is streamed, not opened twice or read at a po
     const r = await collect([fifo], 2);
     assert.equal(r.text, input);
     assert.equal(await exited, 0);
+  }
+});
+
+test('runChunks checks its options before starting: NaN chunk size, a window of 0 (which never settled)', async () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ chunkSize: Number.NaN }, /chunkSize must be a positive integer, got NaN/],
+    [{ windowPerWorker: 0 }, /windowPerWorker must be a positive integer, got 0/],
+    [{ threads: -1 }, /threads must be a positive integer/],
+    [{ inputs: [] }, /inputs must be a non-empty list/],
+  ];
+  for (const [opts, message] of bad) {
+    const run = runChunks({ inputs: [plain], taskModule, taskOptions: {}, onChunk() {}, ...opts });
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('did not settle')), 10_000).unref());
+    await assert.rejects(Promise.race([run, timeout]), (e: Error & { code?: string }) => e.code === 'USAGE' && message.test(e.message));
+  }
+});
+
+test('zstd is read like gzip (file and stdin); bzip2, xz and lz4 are refused, naming the compression', async (t) => {
+  for (const [name, magic, compression] of [['x.bz2', 'BZh91AY&SY', 'bzip2'], ['x.xz', '\xfd7zXZ\x00', 'xz'], ['x.lz4', '\x04\x22\x4d\x18', 'lz4']]) {
+    const path = join(dir, name!);
+    writeFileSync(path, Buffer.concat([Buffer.from(magic!, 'latin1'), Buffer.alloc(64, 3)]));
+    await assert.rejects(collect([path], 2), (e: Error & { code?: string }) => e.code === 'INPUT_COMPRESSION_UNSUPPORTED' && e.message.includes(`${path}: input is ${compression}-compressed`));
+  }
+  if (spawnSync('zstd', ['--version']).status !== 0) {
+    t.diagnostic('zstd not installed: the zstd cases are skipped');
+    return;
+  }
+  const zst = join(dir, 'in.txt.zst');
+  execFileSync('zstd', ['-q', '-f', plain, '-o', zst]);
+  const ref = await collect([plain], 2);
+  const viaZstd = await collect([zst], 2);
+  assert.equal(viaZstd.text, input);
+  assert.deepEqual(viaZstd.errors.map((e) => [e.line, e.offset]), ref.errors.map((e) => [e.line, e.offset]));
+  const script = `import { runChunks } from ${JSON.stringify(new URL('../../src/engine/run.js', import.meta.url).href)};
+let n = 0, bytes = 0;
+await runChunks({ inputs: ['-'], taskModule: new URL(${JSON.stringify(taskModule.href)}), taskOptions: {}, threads: 2, chunkSize: 65536,
+  onChunk(c) { n += c.records; bytes += c.bytes; } });
+console.log(JSON.stringify({ n, bytes }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { input: readFileSync(zst), maxBuffer: 1 << 26 }).toString();
+  assert.deepEqual(JSON.parse(out), { n: 5000, bytes: input.length });
+});
+
+test('a line longer than the chunk limit is RECORD_TOO_LARGE naming the input and where, from a file and a stream', async () => {
+  // THREADMILL_MAX_CHUNK_BYTES stands in for the 1 GiB limit; a stream block may pass it by one
+  // read (gunzip hands 1 MiB at a time), so the line is longer than both.
+  const long = `a\nb\n${'x'.repeat(1_500_000)}\nc\n`;
+  const path = join(dir, 'long.txt');
+  writeFileSync(path, long);
+  const gz = join(dir, 'long.txt.gz');
+  writeFileSync(gz, gzipSync(long));
+  process.env.THREADMILL_MAX_CHUNK_BYTES = '200000';
+  try {
+    for (const p of [path, gz]) {
+      await assert.rejects(collect([p], 1), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'RECORD_TOO_LARGE', e.message);
+        assert.ok(e.message.startsWith(`${p}: no record boundary within 200000 bytes after byte `), e.message);
+        assert.ok(Number(/after byte (\d+)/.exec(e.message)?.[1]) <= 4 + 1_500_000 - 200_000, e.message);
+        return true;
+      });
+    }
+    process.env.THREADMILL_MAX_CHUNK_BYTES = '400000';
+    assert.equal((await collect([plain], 2)).text, input, 'a 300,000-byte line under a 400,000 limit is read as before');
+  } finally {
+    delete process.env.THREADMILL_MAX_CHUNK_BYTES;
   }
 });
