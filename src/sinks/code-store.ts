@@ -35,16 +35,19 @@ export const IMPORT_COLUMNS = ['file', 'line', 'module', 'name', 'alias'] as con
 /** DDL for both engines; `id` is the one column whose type differs. */
 export function schemaStatements(dialect: 'sqlite' | 'postgres'): string[] {
   const id = dialect === 'sqlite' ? 'id INTEGER PRIMARY KEY' : 'id BIGSERIAL PRIMARY KEY';
+  // Byte order on both engines (SQLite's BINARY), so that every ORDER BY answers alike whatever
+  // the server's default collation is.
+  const text = dialect === 'sqlite' ? 'TEXT' : 'TEXT COLLATE "C"';
   return [
-    'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
-    `CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, language TEXT, bytes BIGINT NOT NULL, lines INTEGER NOT NULL,
-      sha256 TEXT, status TEXT NOT NULL, skip_reason TEXT, package TEXT, parse_errors INTEGER NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS entities (key TEXT PRIMARY KEY, name TEXT NOT NULL, qualified_name TEXT NOT NULL, kind TEXT NOT NULL,
-      language TEXT NOT NULL, file TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, signature TEXT,
-      parent_key TEXT, code TEXT)`,
-    `CREATE TABLE IF NOT EXISTS edges (${id}, src TEXT NOT NULL, dst TEXT, kind TEXT NOT NULL, file TEXT NOT NULL,
-      line INTEGER NOT NULL, dst_name TEXT NOT NULL, receiver TEXT NOT NULL, resolved INTEGER NOT NULL)`,
-    'CREATE TABLE IF NOT EXISTS imports (file TEXT NOT NULL, line INTEGER NOT NULL, module TEXT NOT NULL, name TEXT NOT NULL, alias TEXT NOT NULL)',
+    `CREATE TABLE IF NOT EXISTS meta (key ${text} PRIMARY KEY, value ${text} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS files (path ${text} PRIMARY KEY, language ${text}, bytes BIGINT NOT NULL, lines INTEGER NOT NULL,
+      sha256 ${text}, status ${text} NOT NULL, skip_reason ${text}, package ${text}, parse_errors INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS entities (key ${text} PRIMARY KEY, name ${text} NOT NULL, qualified_name ${text} NOT NULL, kind ${text} NOT NULL,
+      language ${text} NOT NULL, file ${text} NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, signature ${text},
+      parent_key ${text}, code ${text})`,
+    `CREATE TABLE IF NOT EXISTS edges (${id}, src ${text} NOT NULL, dst ${text}, kind ${text} NOT NULL, file ${text} NOT NULL,
+      line INTEGER NOT NULL, dst_name ${text} NOT NULL, receiver ${text} NOT NULL, resolved INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS imports (file ${text} NOT NULL, line INTEGER NOT NULL, module ${text} NOT NULL, name ${text} NOT NULL, alias ${text} NOT NULL)`,
     'CREATE INDEX IF NOT EXISTS entities_name ON entities (name)',
     'CREATE INDEX IF NOT EXISTS entities_qualified ON entities (qualified_name)',
     'CREATE INDEX IF NOT EXISTS entities_file ON entities (file)',
