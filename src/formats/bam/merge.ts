@@ -92,7 +92,7 @@ export function registerBamMerge(bam: Command): void {
       if (!flags.output) throw new UsageError('merging convert parts needs -o OUT (.arrow or .parquet)');
       let records: number;
       try {
-        records = mergeConverted(parts, flags.output);
+        records = await mergeConverted(parts, flags.output);
       } catch (err) {
         throw err instanceof ThreadmillError ? err : new ThreadmillError('MERGE_FAILED', (err as Error).message);
       }

@@ -19,8 +19,6 @@ import { makeManifest } from '../../engine/manifest.js';
 import { readParts, writePart } from '../../engine/parts.js';
 import type { Shard } from '../../engine/shard.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
-import { ParquetMerger } from '../../sinks/parquet-merge.js';
-import { appendIpc } from '../../sinks/ipc-append.js';
 import { runFastq } from './pipeline.js';
 import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type StatsPartial } from './stats.js';
 
@@ -101,7 +99,7 @@ function mergeStats(parts: ReturnType<typeof readParts>, flags: MergeFlags): voi
 }
 
 /** Appends the parts' Arrow IPC files or Parquet row groups into `output`, atomically. */
-export function mergeConverted(parts: ReturnType<typeof readParts>, output: string): number {
+export async function mergeConverted(parts: ReturnType<typeof readParts>, output: string): Promise<number> {
   const ext = parts[0]!.manifest.options.ext as string;
   const wanted = outputExt(output);
   if ((wanted === 'parquet') !== (ext === 'parquet') || (wanted === 'arrows') !== (ext === 'arrows')) {
@@ -111,12 +109,14 @@ export function mergeConverted(parts: ReturnType<typeof readParts>, output: stri
   const tx = new OutputTransaction();
   const tmp = tx.tempFor(output);
   try {
+    // Loaded here, as convert loads its writers: stats runs and merges need no apache-arrow.
     if (files.length === 1) copyFileSync(files[0]!, tmp);
     else if (ext === 'parquet') {
+      const { ParquetMerger } = await import('../../sinks/parquet-merge.js');
       const m = new ParquetMerger(tmp);
       for (const f of files) m.append(readFileSync(f));
       m.finish();
-    } else appendIpc(files, tmp);
+    } else (await import('../../sinks/ipc-append.js')).appendIpc(files, tmp);
     tx.commit();
   } catch (err) {
     tx.abort();
@@ -138,7 +138,7 @@ export function registerFastqMerge(fastq: Command): void {
       const parts = readParts(paths, 'fastq', ['stats', 'convert']);
       if (parts[0]!.manifest.command === 'stats') return mergeStats(parts, flags);
       if (!flags.output) throw new UsageError('merging convert parts needs -o OUT (.arrow, .arrows or .parquet)');
-      const records = mergeConverted(parts, flags.output);
+      const records = await mergeConverted(parts, flags.output);
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) process.stdout.write(`${JSON.stringify({ output: flags.output, parts: parts.length, records, seconds })}\n`);
       else if (!flags.quiet) process.stderr.write(`threadmill fastq merge: ${parts.length} part(s), ${records} records → ${flags.output} in ${seconds.toFixed(2)} s\n`);
