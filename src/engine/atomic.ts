@@ -124,7 +124,18 @@ export function resolveOutputPath(path: string): { path: string; writeThrough: b
  * fd 1 itself: opening the path fails with ENXIO when stdout is a socket (a Node parent's pipe).
  */
 export function openOutputSync(path: string): number {
-  return path === STDOUT_PATH ? 1 : openSync(path, 'w');
+  return path === STDOUT_PATH ? blockingStdout() : openSync(path, 'w');
+}
+
+/**
+ * fd 1, blocking. libuv makes a pipe or socket non-blocking once process.stdout exists, and raw
+ * writes to it then fail with EAGAIN whenever the reader is slower than the writer (seen with a
+ * Node parent reading `-o -`). Node sets terminals blocking itself; files are always blocking.
+ */
+function blockingStdout(): number {
+  const handle = (process.stdout as unknown as { _handle?: { setBlocking?: (blocking: boolean) => number } })._handle;
+  handle?.setBlocking?.(true);
+  return 1;
 }
 
 /** Closes what openOutputSync opened (never stdout itself: the process still reports on it). */
