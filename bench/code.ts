@@ -1,0 +1,138 @@
+/**
+ * Code graph benchmark: `threadmill code index` on real repositories of different languages
+ * (fetched, never committed), for -j 1..cores: files/s, MB/s, peak RSS, beside `ctags -R` wall
+ * time on the same tree; recall of ctags' function/class/method definitions among our entities;
+ * call resolution rate per language. Writes its section of docs/benchmarks.md.
+ *
+ *   node dist/bench/code.js [--repos DIR]     (default $TMPDIR/threadmill-code-repos: one folder per repository)
+ *
+ * Get the repositories with e.g. `git clone --depth 1 https://github.com/pallets/flask
+ * /tmp/threadmill-code-repos/flask` for each of REPOS below; missing ones are skipped with a
+ * message. Not under bench/: tsconfig compiles bench/**, and a cloned TypeScript repository there
+ * would break the build.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { arg, timeCommand, writeSection } from './report.js';
+
+export const REPOS: { name: string; url: string; language: string }[] = [
+  { name: 'flask', url: 'https://github.com/pallets/flask', language: 'Python' },
+  { name: 'express', url: 'https://github.com/expressjs/express', language: 'JavaScript' },
+  { name: 'gin', url: 'https://github.com/gin-gonic/gin', language: 'Go' },
+  { name: 'ripgrep', url: 'https://github.com/BurntSushi/ripgrep', language: 'Rust' },
+  { name: 'gson', url: 'https://github.com/google/gson', language: 'Java' },
+  { name: 'redis', url: 'https://github.com/redis/redis', language: 'C' },
+  { name: 'parseltongue', url: 'https://github.com/that-in-rust/parseltongue-rust-LLM-companion', language: 'Rust (+ others)' },
+];
+
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const reposDir = arg('--repos') ?? join(tmpdir(), 'threadmill-code-repos');
+
+interface IndexRun { threads: number; seconds: number; files: number; mb: number; rssMiB: number; summary: Record<string, unknown> }
+
+function indexOnce(dir: string, threads: number, db: string): IndexRun {
+  rmSync(db, { force: true });
+  const t = timeCommand(process.execPath, [cli, 'code', 'index', dir, '--db', db, '-j', String(threads), '--json', '-q']);
+  if (t.status !== 0) throw new Error(`code index failed on ${dir}: ${t.stderr}`);
+  const summary = JSON.parse(t.stdout) as { files_parsed: number; bytes_parsed: number };
+  return { threads, seconds: t.seconds, files: summary.files_parsed, mb: summary.bytes_parsed / 1e6, rssMiB: t.peakRssMiB, summary };
+}
+
+/** Python's `member` is a method; elsewhere `member` is a field. */
+function wanted(kind: string, file: string): boolean {
+  if (kind === 'function' || kind === 'func' || kind === 'class' || kind === 'method') return true;
+  return kind === 'member' && file.endsWith('.py');
+}
+
+/** ctags' definitions in the files we indexed, found among our entities: same file, same name, the tag's line inside the entity. */
+function recall(dir: string, db: string): { tags: number; found: number; seconds: number; missed: string[] } {
+  const start = performance.now();
+  const r = spawnSync('ctags', ['-R', '--excmd=number', '--fields=+nK', '-f', '-', '.'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = (performance.now() - start) / 1000;
+  const g = new Database(db, { readonly: true });
+  const indexed = new Set((g.prepare("SELECT path FROM files WHERE status = 'indexed'").all() as { path: string }[]).map((x) => x.path));
+  const byName = g.prepare('SELECT start_line, end_line FROM entities WHERE file = ? AND name = ?');
+  let tags = 0, found = 0;
+  const missed: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 4) continue;
+    const name = f[0]!, file = f[1]!.replace(/^\.\//, ''), kind = f[3]!;
+    const at = Number(/line:(\d+)/.exec(line)?.[1] ?? f[2]!.replace(/;"$/, ''));
+    if (!indexed.has(file) || !wanted(kind, file)) continue;
+    tags++;
+    const rows = byName.all(file, name) as { start_line: number; end_line: number }[];
+    if (rows.some((e) => e.start_line <= at && at <= e.end_line)) found++;
+    else if (missed.length < 5) missed.push(`${kind} ${name} ${file}:${at}`);
+  }
+  g.close();
+  return { tags, found, seconds, missed };
+}
+
+function ctagsSeconds(dir: string): number {
+  const start = performance.now();
+  spawnSync('ctags', ['-R', '-f', '/dev/null', '.'], { cwd: dir });
+  return (performance.now() - start) / 1000;
+}
+
+const cores = availableParallelism();
+const threadCounts = [...new Set([1, 2, cores].filter((n) => n <= cores))];
+const hasCtags = spawnSync('ctags', ['--version']).status === 0;
+const work = mkdtempSync(join(tmpdir(), 'tm-bench-code-'));
+const rows: string[] = [];
+const recalls: string[] = [];
+const resolution: string[] = [];
+for (const repo of REPOS) {
+  const dir = join(reposDir, repo.name);
+  if (!existsSync(dir)) {
+    process.stderr.write(`bench code: ${dir} missing, skipped (git clone --depth 1 ${repo.url} ${dir})\n`);
+    continue;
+  }
+  const db = join(work, `${repo.name}.db`);
+  const runs = threadCounts.map((j) => indexOnce(dir, j, db));
+  const ctags = hasCtags ? ctagsSeconds(dir) : NaN;
+  for (const r of runs) {
+    rows.push(`| ${repo.name} (${repo.language}) | ${r.threads} | ${r.files} | ${r.mb.toFixed(1)} | ${r.seconds.toFixed(2)} | ${Math.round(r.files / r.seconds)} | ${(r.mb / r.seconds).toFixed(2)} | ${Math.round(r.rssMiB)} | ${Number.isNaN(ctags) ? 'n/a' : ctags.toFixed(2)} |`);
+    process.stderr.write(`bench code: ${repo.name} -j ${r.threads}: ${r.files} files in ${r.seconds.toFixed(2)} s, ${Math.round(r.rssMiB)} MiB\n`);
+  }
+  const last = runs[runs.length - 1]!;
+  if (hasCtags) {
+    const rc = recall(dir, db);
+    recalls.push(`| ${repo.name} | ${rc.tags} | ${rc.found} | ${((rc.found / Math.max(1, rc.tags)) * 100).toFixed(1)}% | ${rc.missed.map((m) => `\`${m}\``).join('<br>')} |`);
+  }
+  const byLang = last.summary.resolution_by_language as Record<string, { calls: number; resolved: number; rate: number }>;
+  for (const [lang, s] of Object.entries(byLang)) if (s.calls >= 50) resolution.push(`| ${repo.name} | ${lang} | ${s.calls} | ${s.resolved} | ${(s.rate * 100).toFixed(1)}% |`);
+}
+rmSync(work, { recursive: true, force: true });
+if (rows.length === 0) {
+  process.stderr.write(`bench code: no repositories under ${reposDir}; nothing measured\n`);
+} else {
+  writeSection('code', `## code index (${new Date().toISOString().slice(0, 10)}, ${cores} cores)
+
+Real repositories (see \`REPOS\` in bench/code.ts), indexed from scratch into SQLite; wall time of
+the whole command (start-up, walk, parse, write, resolve). ctags: \`ctags -R\` on the same tree
+(it also reads files we skip: vendored, ignored, docs).
+
+| repository | -j | files | MB | seconds | files/s | MB/s | peak RSS MiB | ctags -R s |
+|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Recall of universal-ctags' function/class/method definitions (Python \`member\` = method) in the
+files we index: a tag counts when one of our entities in that file has its name and spans its line.
+
+| repository | ctags definitions | found | recall | first misses |
+|---|---|---|---|---|
+${recalls.join('\n')}
+
+Call resolution (calls resolved to one definition / all calls; the rest stay unresolved: external
+libraries, receivers of unknown type, ambiguous names):
+
+| repository | language | calls | resolved | rate |
+|---|---|---|---|---|
+${resolution.join('\n')}
+`);
+}
