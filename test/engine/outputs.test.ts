@@ -79,9 +79,14 @@ test('the input as the output (through a link, as --rejects, or as stdin) is ref
   writeFileSync(out, inputBytes);
   const viaStdin = spawnSync('sh', ['-c', `exec "$0" "$1" fastq convert - -o "$2" < "$2"`, process.execPath, cliPath, out], { encoding: 'utf8' });
   assertFails(viaStdin, 2, 'OUTPUT_IS_INPUT', out);
+  // The issue's case: bam convert x.bam -o x.bam (the check comes before the input is read).
+  const bam = join(dir, 'x.bam');
+  writeFileSync(bam, inputBytes);
+  assertFails(runCli(['bam', 'convert', bam, '-o', bam, '--format', 'ipc']), 2, 'OUTPUT_IS_INPUT', bam);
   assert.deepEqual(readFileSync(fastq), inputBytes, 'the input is untouched');
   assert.deepEqual(readFileSync(out), inputBytes);
-  assert.deepEqual(readdirSync(dir).sort(), ['ok.arrow', 'same.arrow', 'stdin.arrow'].filter((n) => n !== 'ok.arrow'));
+  assert.deepEqual(readFileSync(bam), inputBytes);
+  assert.deepEqual(readdirSync(dir).sort(), ['same.arrow', 'stdin.arrow', 'x.bam']);
 });
 
 test('a directory as -o, a file as a parent, a file as the nostr output directory: coded usage errors before the run', () => {
