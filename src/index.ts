@@ -13,6 +13,8 @@ export type { OrderedChunk, RunStats, LocatedError, EngineHandle } from './engin
 export { ThreadmillError, UsageError, InterruptedError } from './engine/errors.js';
 export { ErrorLog, describeError } from './engine/error-log.js';
 export { OutputTransaction, recoverDirectory } from './engine/atomic.js';
+export { checkFileOutput, checkDirectoryOutput, type OutputCheck } from './engine/output-target.js';
+export { lockDirectory, lockFile, type OutputLock } from './engine/lock.js';
 export { createProgress, ProgressModel, type ProgressMode, type ProgressSnapshot } from './engine/progress.js';
 
 export { convertNostr, type ConvertOptions as NostrConvertOptions, type ConvertSummary as NostrConvertSummary } from './formats/nostr/pipeline.js';
