@@ -236,7 +236,8 @@ function addDirectoryLine(dirs: LocalDirs, b: Uint8Array, ps: number, pe: number
     const p = dirs.get(pb, s, slash, hashBytes(pb, s, slash));
     dirs.dirLines[p] = dirs.dirLines[p]! + 1;
   }
-  dirs.own[dirs.get(pb, s, e, hashBytes(pb, s, e))] = 1;
+  const id = dirs.get(pb, s, e, hashBytes(pb, s, e)); // first: get() may replace dirs.own when it grows
+  dirs.own[id] = 1;
 }
 
 function overflow(): never {
