@@ -63,7 +63,8 @@ function recall(dir: string, db: string): { tags: number; found: number; seconds
     if (f.length < 4) continue;
     const name = f[0]!, file = f[1]!.replace(/^\.\//, ''), kind = f[3]!;
     const at = Number(/line:(\d+)/.exec(line)?.[1] ?? f[2]!.replace(/;"$/, ''));
-    if (!indexed.has(file) || !wanted(kind, file)) continue;
+    // ctags names anonymous functions AnonymousFunction<hash>: not definitions anyone looks up.
+    if (!indexed.has(file) || !wanted(kind, file) || name.startsWith('AnonymousFunction')) continue;
     tags++;
     const rows = byName.all(file, name) as { start_line: number; end_line: number }[];
     if (rows.some((e) => e.start_line <= at && at <= e.end_line)) found++;

@@ -6,6 +6,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { ThreadmillError } from '../../engine/errors.js';
 import { runManyInputs } from '../../engine/many-inputs.js';
 import type { Progress } from '../../engine/progress.js';
@@ -17,6 +18,10 @@ import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
 import { writeFileFacts, removeFile } from './write.js';
 import { resolveGraph, type ResolutionStats } from './resolve.js';
+import { QUERY_SOURCE } from './queries.js';
+
+/** Bump when extract.ts or imports.ts change what they return for the same file. */
+const EXTRACTOR_REVISION = '1';
 
 export const DEFAULT_MAX_FILE_SIZE = 1 << 20;
 
@@ -84,7 +89,8 @@ interface RunParts { threads: number; includeCode: boolean; maxFileSize: number;
 async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof walkSources>, parts: RunParts): Promise<Omit<CodeIndexSummary, 'db' | 'seconds' | 'files_per_second'>> {
   const meta = new Map((await store.query<{ key: string; value: string }>('SELECT key, value FROM meta')).map((r) => [r.key, r.value]));
   // Stored code text must match the flag: a change of --include-code parses everything again.
-  const reuse = meta.get('include_code') === String(parts.includeCode) && meta.get('schema_version') === CODE_SCHEMA_VERSION;
+  // So does a change of the extraction queries (a new version of threadmill).
+  const reuse = meta.get('include_code') === String(parts.includeCode) && meta.get('schema_version') === CODE_SCHEMA_VERSION && meta.get('extractor') === extractorVersion();
   const previous = new Map((await store.query<{ path: string; sha256: string }>("SELECT path, sha256 FROM files WHERE status = 'indexed'")).map((r) => [r.path, r.sha256]));
   const walked = new Set(walk.files.map((f) => f.path));
   let removed = 0;
@@ -134,7 +140,7 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
   }
   await store.insertMany('files', FILE_COLUMNS, skipRows);
   const resolution = await resolveGraph(store, root);
-  for (const [key, value] of [['schema_version', CODE_SCHEMA_VERSION], ['root', root], ['include_code', String(parts.includeCode)]] as const) {
+  for (const [key, value] of [['schema_version', CODE_SCHEMA_VERSION], ['root', root], ['include_code', String(parts.includeCode)], ['extractor', extractorVersion()]] as const) {
     await store.execute('DELETE FROM meta WHERE key = ?', [key]);
     await store.execute('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
   }
@@ -161,6 +167,11 @@ function rates(r: ResolutionStats): Pick<CodeIndexSummary, 'calls' | 'calls_reso
     resolved += s.resolved;
   }
   return { calls, calls_resolved: resolved, resolution_rate: calls ? round(resolved / calls) : 0, resolution_by_language: byLanguage };
+}
+
+/** A digest of what decides the facts of a file: the queries and the extraction code's version. */
+function extractorVersion(): string {
+  return createHash('sha256').update(EXTRACTOR_REVISION).update(JSON.stringify(QUERY_SOURCE)).digest('hex').slice(0, 16);
 }
 
 function round(x: number): number {

@@ -31,6 +31,9 @@ const JS_COMMON = `
 (generator_function_declaration name: (identifier) @name) @def.function
 (method_definition name: (_) @name) @def.function
 (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @def.function
+(function_expression name: (identifier) @name) @def.function
+(pair key: [(property_identifier) (string)] @name value: [(arrow_function) (function_expression)]) @def.function
+(assignment_expression left: [(identifier) @name (member_expression property: (property_identifier) @name)] right: [(arrow_function) (function_expression)]) @def.function
 (call_expression function: (_) @callee) @call
 (new_expression constructor: (_) @callee) @new
 (import_statement) @import
