@@ -123,11 +123,13 @@ export function guardPipes(): void {
 
 /**
  * Checks `--rejects FILE` before the run (output-target.ts): not an input, not another output;
- * and that stdout carries one thing only (`-o -`, `--rejects -` and `--json` exclude each other).
+ * and that stdout carries one thing only (`-o -`, `--rejects -`, `--json` and a command's own
+ * report on stdout, `stdoutTaken`, exclude each other).
  */
-export function checkRejects(flags: RunFlags, inputs: readonly string[], outputs: readonly string[] = []): void {
+export function checkRejects(flags: RunFlags, inputs: readonly string[], outputs: readonly string[] = [], stdoutTaken = false): void {
   if (flags.json && outputs.includes('-')) throw new UsageError('--json prints the summary on stdout, where -o - writes the output; drop one of them');
-  if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs, outputs, stdout: !flags.json && !outputs.includes('-') });
+  const stdoutFree = !stdoutTaken && !flags.json && !outputs.includes('-');
+  if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs, outputs, stdout: stdoutFree });
 }
 
 /** Runs a command action with the error policy; the process exits with the right code. */

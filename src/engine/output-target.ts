@@ -34,7 +34,7 @@ export interface OutputCheck {
 export function checkFileOutput(path: string, check: OutputCheck): string {
   const what = `${check.option} ${path}`;
   if (path === '-') {
-    if (!check.stdout) throw new ThreadmillError('OUTPUT_UNSUPPORTED', `${what}: this output cannot be written to stdout (it is not a streaming format)`, { exitCode: 2 });
+    if (!check.stdout) throw new ThreadmillError('OUTPUT_UNSUPPORTED', `${what}: stdout cannot take this output here (the format cannot stream, or stdout already carries the data or the --json summary)`, { exitCode: 2 });
     return path;
   }
   if (path === '') throw new ThreadmillError('OUTPUT_UNSUPPORTED', `${check.option}: empty path`, { exitCode: 2 });

@@ -78,7 +78,7 @@ export function registerBamCommands(program: Command): void {
     .action(action(async (input: string, flags: RunFlags & ShardFlags & { allowTruncated?: boolean; output?: string; chunkSize?: number }) => {
       const shard = shardOf(flags);
       if (shard) return shardBamStats({ ...runBase(input, flags, 'bam stats'), chunkSize: flags.chunkSize }, flags.output, shard, flags.quiet);
-      checkRejects(flags, [input]);
+      checkRejects(flags, [input], [], true);
       const base = runBase(input, flags, 'bam stats');
       // Rejected records are skipped (not counted) and listed like convert's; the list is atomic.
       const tx = new OutputTransaction();
