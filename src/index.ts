@@ -31,3 +31,9 @@ export { convertBam, outputFormat, type BamConvertOptions, type BamConvertResult
 export type { BamHeader, BamReference } from './formats/bam/header.js';
 export { ArrowIpcFileWriter, piecesOf, type ArrowIpcOptions, type PieceBatch, type PieceBuffer, type PieceDictionary } from './sinks/arrow-pieces.js';
 export { ParquetWriter, type ParquetOptions } from './sinks/parquet.js';
+
+export { indexCode, type CodeIndexOptions, type CodeIndexSummary } from './formats/code/index-run.js';
+export { callers, callees, blastRadius, search as searchCode, show as showEntity, cycles as codeCycles, stats as codeStats, AmbiguousName, type EntityRef, type WalkAnswer, type Hop, type ShowAnswer } from './formats/code/graph-queries.js';
+export { serveGraph } from './formats/code/serve.js';
+export { openStore as openCodeStore, parseStoreTarget, type CodeStore, type StoreTarget } from './sinks/code-store.js';
+export { runManyInputs, defineItemsTask, planBatches, type ManyInputsOptions, type ItemsTask } from './engine/many-inputs.js';
