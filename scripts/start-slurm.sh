@@ -56,7 +56,8 @@ MpiDefault=none
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
+# Cores only: without --mem a job would be given the whole node's memory, and array tasks would run one at a time.
+SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 # Scheduling passes every second (default 60 s, 30 s for backfill): array tasks throttled with %N
 # and jobs waiting on --dependency start within a second or two of becoming eligible.
