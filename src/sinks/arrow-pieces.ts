@@ -15,7 +15,8 @@
 import { close, fstat, open, writev } from 'node:fs';
 import { openOutputSync, STDOUT_PATH } from '../engine/atomic.js';
 import { MetadataVersion, Vector, type Data, type RecordBatch, type Schema } from 'apache-arrow';
-import { BufferRegion, DictionaryBatch, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
+import { BodyCompression, BufferRegion, DictionaryBatch, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
+import { CompressionType } from 'apache-arrow/fb/compression-type';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 
@@ -24,6 +25,14 @@ export interface PieceBuffer { pieces: Uint8Array[]; byteLength: number }
 export interface PieceNode { length: number; nullCount: number }
 /** A record batch: nodes and buffers in Arrow's depth-first field order. */
 export interface PieceBatch { length: number; nodes: PieceNode[]; buffers: PieceBuffer[] }
+/** The body codecs the IPC format defines (LZ4_FRAME, ZSTD). */
+export type IpcCodec = 'lz4' | 'zstd';
+/**
+ * A record batch whose buffers a worker compressed (ipc-compression.ts): one body in which buffer
+ * i is a region of `lengths[i]` bytes (0: empty) starting at an 8-byte boundary.
+ */
+export interface CompressedBatch { length: number; nodes: PieceNode[]; codec: IpcCodec; body: Uint8Array; lengths: number[] }
+export type IpcBatch = PieceBatch | CompressedBatch;
 /** A dictionary written once before the first batch. */
 export interface PieceDictionary { id: number; values: Vector | Data }
 
@@ -83,8 +92,27 @@ export function piecesOf(batch: RecordBatch): PieceBatch {
   };
 }
 
-export function recordBatchMessage(batch: PieceBatch): EncodedMessage {
+const CODEC_TYPES: Record<IpcCodec, CompressionType> = { lz4: CompressionType.LZ4_FRAME, zstd: CompressionType.ZSTD };
+
+/**
+ * A compressed batch's message: regions at 8-byte boundaries with their exact lengths (a frame
+ * decoder must not see the padding), as apache-arrow and Arrow C++ lay them out.
+ */
+function compressedMessage(batch: CompressedBatch, nodes: FieldNode[]): EncodedMessage {
+  let at = 0;
+  const regions = batch.lengths.map((n) => {
+    const r = new BufferRegion(at, n);
+    at += padded(n);
+    return r;
+  });
+  if (at !== batch.body.byteLength) throw new Error(`compressed body is ${batch.body.byteLength} bytes, its regions ${at}`);
+  const header = new RecordBatchHeader(batch.length, nodes, regions, new BodyCompression(CODEC_TYPES[batch.codec]));
+  return encapsulate(Message.from(header, at), [pieceBuffer(batch.body)]);
+}
+
+export function recordBatchMessage(batch: IpcBatch): EncodedMessage {
   const nodes = batch.nodes.map((n) => new FieldNode(n.length, n.nullCount));
+  if ('body' in batch) return compressedMessage(batch, nodes);
   const { regions, bodyLength } = bodyLayout(batch.buffers);
   const header = new RecordBatchHeader(batch.length, nodes, regions, null);
   return encapsulate(Message.from(header, bodyLength), batch.buffers);
@@ -160,6 +188,8 @@ export class ArrowIpcFileWriter {
    */
   private sequential = false;
   private tail: Promise<void> = Promise.resolve();
+  /** Settles once the last batch queued is placed (write()). */
+  private order: Promise<void> = Promise.resolve();
 
   private constructor(private readonly schema: Schema, private readonly maxInFlight: number, private readonly stream: boolean) {}
 
@@ -168,16 +198,26 @@ export class ArrowIpcFileWriter {
     w.fd = await openAsync(path);
     w.sequential = !(await isRegularFile(w.fd));
     // The file format is the stream format between magic numbers, so it starts with the schema.
-    if (!w.stream) w.put([MAGIC, ZEROS.subarray(0, 2)], 8);
-    w.putMessage(schemaMessage(schema));
-    for (const d of dictionaries) w.putMessage(dictionaryMessage(d), w.dictionaryBlocks);
+    if (!w.stream) w.pending.push(w.put([MAGIC, ZEROS.subarray(0, 2)], 8));
+    w.pending.push(w.putMessage(schemaMessage(schema)));
+    for (const d of dictionaries) w.pending.push(w.putMessage(dictionaryMessage(d), w.dictionaryBlocks));
     return w;
   }
 
-  /** Queues the batch; `written` runs once its bytes are down, when its pieces may be reused. */
-  async write(batch: PieceBatch, written?: () => void): Promise<void> {
+  /**
+   * Queues the batch; `written` runs once its bytes are down, when its pieces may be reused. A
+   * batch may be a promise (a worker is compressing it): batches are placed in the order of the
+   * write() calls whatever order they resolve in, so several can be compressed at once.
+   */
+  async write(batch: IpcBatch | Promise<IpcBatch>, written?: () => void): Promise<void> {
     if (this.failure) throw this.failure;
-    this.putMessage(recordBatchMessage(batch), this.recordBlocks, written);
+    // Placed (a position taken) as soon as it and every earlier batch are ready; `done` (the
+    // write) is wrapped so that the next batch is placed without waiting for this one's write.
+    const placed = this.order.then(() => batch).then((b) => ({ done: this.putMessage(recordBatchMessage(b), this.recordBlocks, written) }));
+    this.order = placed.then(() => {}, () => {});
+    this.pending.push(placed.then((p) => p.done, (err: unknown) => {
+      this.failure ??= err;
+    }));
     while (this.pending.length > this.maxInFlight) await this.pending.shift();
     if (this.failure) throw this.failure;
   }
@@ -185,12 +225,13 @@ export class ArrowIpcFileWriter {
   /** Writes the end-of-stream marker and (file format) the footer, waits for every write, and closes. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.stream) this.put([EOS], EOS.byteLength);
+    await this.order;
+    if (this.stream) this.pending.push(this.put([EOS], EOS.byteLength));
     else {
       const footer = Footer.encode(new Footer(this.schema, MetadataVersion.V5, this.recordBlocks, this.dictionaryBlocks));
       const tail = new Uint8Array(4);
       new DataView(tail.buffer).setInt32(0, footer.byteLength, true);
-      this.put([EOS, footer, tail, MAGIC], EOS.byteLength + footer.byteLength + 4 + MAGIC.byteLength);
+      this.pending.push(this.put([EOS, footer, tail, MAGIC], EOS.byteLength + footer.byteLength + 4 + MAGIC.byteLength));
     }
     await Promise.all(this.pending.splice(0));
     this.closed = true;
@@ -206,19 +247,19 @@ export class ArrowIpcFileWriter {
     void Promise.allSettled(this.pending.splice(0)).then(() => closeAsync(fd)).catch(() => {});
   }
 
-  private putMessage(m: EncodedMessage, blocks?: FileBlock[], written?: () => void): void {
+  /** Places the message at the current end; resolves once its bytes are down (see put). */
+  private putMessage(m: EncodedMessage, blocks?: FileBlock[], written?: () => void): Promise<void> {
     blocks?.push(new FileBlock(m.metadataLength, m.bodyLength, this.position));
-    this.put(m.pieces, m.byteLength, written);
+    return this.put(m.pieces, m.byteLength, written);
   }
 
-  private put(pieces: Uint8Array[], byteLength: number, written?: () => void): void {
+  private put(pieces: Uint8Array[], byteLength: number, written?: () => void): Promise<void> {
     const at = this.position;
     this.position += byteLength;
     const write = this.sequential ? (this.tail = this.tail.then(() => writeAllAt(this.fd, pieces, null, byteLength))) : writeAllAt(this.fd, pieces, at, byteLength);
-    const done = write.then(written, (err: unknown) => {
+    return write.then(written, (err: unknown) => {
       this.failure ??= err;
     });
-    this.pending.push(done);
   }
 }
 

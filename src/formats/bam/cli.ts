@@ -8,6 +8,7 @@ import { shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerBamMerge, shardBamConvert, shardBamStats } from './merge.js';
 import { samHeaderText } from './header.js';
 import { formatStats } from './stats.js';
+import { COMPRESSION_CHOICES, COMPRESSION_HELP, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 
 interface ConvertFlags extends RunFlags {
   output: string;
@@ -19,7 +20,7 @@ interface ConvertFlags extends RunFlags {
   tags: boolean;
   limit?: number;
   allowTruncated?: boolean;
-  compression: 'zstd' | 'snappy' | 'none';
+  compression?: CompressionChoice;
 }
 
 function runBase(input: string, flags: RunFlags & { allowTruncated?: boolean }, label: string) {
@@ -47,7 +48,7 @@ export function registerBamCommands(program: Command): void {
     .option('--no-quality', 'leave out the qual column')
     .option('--no-tags', 'leave out the tags column')
     .option('--limit <n>', 'stop after N records', positiveInt('--limit'))
-    .addOption(new Option('--compression <codec>', 'Parquet compression (zstd: smaller; snappy: faster)').choices(['zstd', 'snappy', 'none']).default('zstd'))
+    .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES))
     .option('--allow-truncated', 'keep the records before a truncated end instead of failing'))
     .action(action(async (input: string, flags: ConvertFlags & ShardFlags & { chunkSize?: number }) => {
       const shard = shardOf(flags);

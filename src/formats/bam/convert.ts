@@ -11,7 +11,9 @@ import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import type { EngineHandle, LocatedError, RunStats } from '../../engine/run-types.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { releaseShared } from '../../engine/shared-pool.js';
-import { ArrowIpcFileWriter, ipcStreamHead, type PieceBatch } from '../../sinks/arrow-pieces.js';
+import { ArrowIpcFileWriter, ipcStreamHead, type IpcBatch, type IpcCodec, type PieceBatch } from '../../sinks/arrow-pieces.js';
+import { compressBatches } from '../../sinks/ipc-compression-call.js';
+import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
 import { BamError } from './errors.js';
 import type { BamHeader } from './header.js';
@@ -34,8 +36,11 @@ export interface BamConvertOptions extends BamRunOptions {
   quality?: boolean;
   tags?: boolean;
   limit?: number;
-  /** Parquet page compression (default zstd; see docs/decisions/0004-parquet-writer.md). */
-  compression?: 'zstd' | 'snappy' | 'none';
+  /**
+   * Parquet page compression (zstd, the default, snappy or none; decision 0004), or Arrow IPC
+   * body compression (lz4, zstd or none, the default; decision 0026). Others: a UsageError.
+   */
+  compression?: CompressionChoice;
   /** Where IPC batches' offsets and bitmaps are joined (default: by thread count); same bytes either way. */
   assembleIn?: 'main' | 'workers';
   /**
@@ -115,14 +120,17 @@ const ASSEMBLE_IN_WORKERS_FROM = 5;
  * pieces, and the file writer puts them down in batch order with positional writes.
  */
 class IpcSink implements Sink {
-  private readonly queue: Array<{ batch: Promise<PieceBatch>; written: () => void }> = [];
-  constructor(private readonly file: ArrowIpcFileWriter, private readonly options: BamSchemaOptions, private readonly inWorkers: boolean, private readonly maxInFlight: number) {}
+  private readonly queue: Array<{ batch: Promise<IpcBatch>; written: () => void }> = [];
+  constructor(private readonly file: ArrowIpcFileWriter, private readonly options: BamSchemaOptions, private readonly inWorkers: boolean, private readonly maxInFlight: number, private readonly codec: IpcCodec | null) {}
 
   async write(spans: RowSpan[], engine: EngineHandle, written: () => void): Promise<void> {
     const arg: AssembleArg = { spans, options: this.options };
-    const batch = this.inWorkers
+    const pieces = this.inWorkers
       ? engine.call<BatchAssembly>(ASSEMBLE_CALL, arg).then((m) => toPieceBatch(this.options, arg.spans, m))
       : Promise.resolve(toPieceBatch(this.options, arg.spans, assembleBatch(arg.spans, this.options)));
+    // --compression lz4|zstd: a worker compresses the buffers (reading the columns in shared memory).
+    const codec = this.codec;
+    const batch: Promise<IpcBatch> = codec ? pieces.then(async (b: PieceBatch) => (await compressBatches(engine, codec, [b]))[0]!) : pieces;
     batch.catch(() => {});
     this.queue.push({ batch, written });
     while (this.queue.length > this.maxInFlight) await this.next();
@@ -166,9 +174,11 @@ function parquetSink(w: ParquetPieceWriter, arrow: BamArrow): Sink {
 async function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, o: { batchSize: number; compression: BamConvertOptions['compression']; threads: number; assembleIn?: 'main' | 'workers'; stream: boolean }): Promise<Sink> {
   if (format === 'ipc') {
     const inWorkers = o.assembleIn ? o.assembleIn === 'workers' : o.threads >= ASSEMBLE_IN_WORKERS_FROM;
-    return new IpcSink(await ArrowIpcFileWriter.open(path, arrow.schema, arrow.dictionaries, { stream: o.stream }), arrow.options, inWorkers, inWorkers ? o.threads : 0);
+    const codec = ipcCodecOf(o.compression);
+    // Compressing, one batch per worker in flight keeps them all busy (one at a time idled all but one).
+    return new IpcSink(await ArrowIpcFileWriter.open(path, arrow.schema, arrow.dictionaries, { stream: o.stream }), arrow.options, inWorkers, inWorkers || codec ? o.threads : 0, codec);
   }
-  return parquetSink(new ParquetPieceWriter(path, { rowGroupSize: o.batchSize, compression: o.compression }, 2 * o.threads), arrow);
+  return parquetSink(new ParquetPieceWriter(path, { rowGroupSize: o.batchSize, compression: parquetCompressionOf(o.compression) }, 2 * o.threads), arrow);
 }
 
 /** `bam convert`: BAM → Arrow IPC or Parquet, atomically. */
@@ -177,6 +187,9 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   // The IPC stream format (no footer) for .arrows and stdout, as fastq convert does.
   const stream = format === 'ipc' && (/\.arrows$/i.test(opts.output) || (isStreamTarget(opts.output) && !/\.(arrow|ipc|feather)$/i.test(opts.output)));
   checkFileOutput(opts.output, { option: '-o', inputs: [opts.input], stdout: stream });
+  // A codec the output format has not: a usage error before any work.
+  if (format === 'ipc') ipcCodecOf(opts.compression);
+  else parquetCompressionOf(opts.compression);
   const batchSize = opts.batchSize ?? 100_000;
   const schemaOptions = { sequence: opts.sequence ?? true, quality: opts.quality ?? true, tags: opts.tags ?? true };
   const limit = opts.limit ?? Infinity;

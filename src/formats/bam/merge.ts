@@ -37,7 +37,7 @@ export async function shardBamStats(base: BamRunOptions, output: string | undefi
   if (!quiet) process.stderr.write(`threadmill bam stats: shard ${shard.index}/${shard.count} → ${path}\n`);
 }
 
-export interface BamConvertShardOptions { output: string; format?: 'ipc' | 'parquet'; batchSize: number; batchMib: number; sequence: boolean; quality: boolean; tags: boolean; compression: string; limit?: number }
+export interface BamConvertShardOptions { output: string; format?: 'ipc' | 'parquet'; batchSize: number; batchMib: number; sequence: boolean; quality: boolean; tags: boolean; compression?: string; limit?: number }
 
 /** `bam convert --shard`: the shard's rows as one IPC / Parquet file in a part (-o names the part). */
 export async function shardBamConvert(base: BamRunOptions, o: BamConvertShardOptions, shard: Shard, quiet?: boolean): Promise<void> {

@@ -13,6 +13,7 @@ import { pooledMemory } from './bytes.js';
 import { SharedOutputPool } from '../../engine/shared-pool.js';
 import { assembleBatch, assemblyBuffers } from './assemble.js';
 import { ASSEMBLE_CALL, PARQUET_CALL, RESYNC_CALL, type AssembleArg, type ParquetArg, type ResyncArg } from './calls.js';
+import { IPC_COMPRESS_CALL, type IpcCompressArg } from '../../sinks/ipc-compression-call.js';
 
 export interface BamTaskOptions extends DecodeOptions {
   mode: 'convert' | 'stats';
@@ -81,5 +82,9 @@ async function encodeParquet(arg: ParquetArg): Promise<CallResult> {
 export default defineTask<BamTaskOptions, BamPayload>({
   framing: bamFraming,
   processChunk,
-  calls: { [ASSEMBLE_CALL]: assemble, [PARQUET_CALL]: encodeParquet, [RESYNC_CALL]: resync },
+  calls: {
+    [ASSEMBLE_CALL]: assemble, [PARQUET_CALL]: encodeParquet, [RESYNC_CALL]: resync,
+    // Arrow IPC body compression (--compression lz4|zstd); the codec loads on the first call.
+    [IPC_COMPRESS_CALL]: async (arg: IpcCompressArg) => (await import('../../sinks/ipc-compression.js')).compressIpcBuffers(arg),
+  },
 });

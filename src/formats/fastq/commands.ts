@@ -7,6 +7,7 @@ import { runFastq } from './pipeline.js';
 import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type FastqStats } from './stats.js';
 import { addShardOption, shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerFastqMerge, shardConvert, shardStats } from './merge.js';
+import { COMPRESSION_CHOICES, COMPRESSION_HELP, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 
 interface FastqFlags extends RunFlags {
   phred: 33 | 64;
@@ -77,8 +78,9 @@ function registerConvert(fastq: Command): void {
     .argument('<input>', 'FASTQ file, or - for stdin')
     .requiredOption('-o, --output <file>', 'output file; the format follows the extension')
     .option('--batch-size <rows>', 'rows per record batch / row group', positiveInt('--batch-size'), 65_536)
-    .option('--limit <records>', 'stop after this many records', positiveInt('--limit')))
-    .action(action(async (input: string, flags: FastqFlags & ShardFlags & { output: string; batchSize: number; limit?: number }) => {
+    .option('--limit <records>', 'stop after this many records', positiveInt('--limit'))
+    .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES)))
+    .action(action(async (input: string, flags: FastqFlags & ShardFlags & { output: string; batchSize: number; limit?: number; compression?: CompressionChoice }) => {
       const shard = shardOf(flags);
       if (shard) return shardConvert(input, flags, shard);
       checkRejects(flags, [input], [flags.output]);
@@ -88,7 +90,7 @@ function registerConvert(fastq: Command): void {
       try {
         // Loaded here: stats runs need neither it nor apache-arrow.
         const { convertFastq } = await import('./convert.js');
-        const s = await convertFastq({ input, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, phred: flags.phred, wrapped: flags.wrapped, allowTruncated: flags.allowTruncated, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
+        const s = await convertFastq({ input, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, compression: flags.compression, phred: flags.phred, wrapped: flags.wrapped, allowTruncated: flags.allowTruncated, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
         progress.finish();
         errorLog.close();
         tx.commit();

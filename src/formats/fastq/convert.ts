@@ -4,7 +4,9 @@
  * thread wraps them (no copy) and writes, to a temporary file renamed into place at the end.
  */
 import { Field, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
-import { ArrowIpcFileWriter, piecesOf } from '../../sinks/arrow-pieces.js';
+import { ArrowIpcFileWriter, piecesOf, type IpcCodec } from '../../sinks/arrow-pieces.js';
+import { compressBatches } from '../../sinks/ipc-compression-call.js';
+import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
 import type { EngineHandle } from '../../engine/run-types.js';
 import { OutputTransaction } from '../../engine/atomic.js';
@@ -33,6 +35,11 @@ export interface ConvertOptions {
   errorLog?: ErrorLog;
   signal?: AbortSignal;
   warn?(message: string): void;
+  /**
+   * Parquet page compression (zstd, the default, snappy or none), or Arrow IPC body compression
+   * (lz4, zstd or none, the default; decision 0026). Others: a UsageError.
+   */
+  compression?: CompressionChoice;
   /** Only this share of the input (`--shard`, src/engine/shard.ts). */
   shard?: import('../../engine/shard.js').Shard;
 }
@@ -56,14 +63,27 @@ function emptyBatch(): RecordBatch {
   return batchOf({ count: 0, id: none(), description: none(), sequence: none(), quality: none() });
 }
 
-/** Arrow IPC with positional writes off this thread (src/sinks/arrow-pieces.ts). */
-function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
-  const opened = ArrowIpcFileWriter.open(path, schema, [], { stream });
+/**
+ * Arrow IPC with positional writes off this thread (src/sinks/arrow-pieces.ts). With a codec, a
+ * worker compresses each chunk's batches (the chunk's columns are moved to it, not copied), one
+ * chunk per worker in flight.
+ */
+function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcCodec | null, threads: number): Sink {
+  const opened = ArrowIpcFileWriter.open(path, schema, [], { stream, maxInFlight: codec ? Math.max(4, threads) : 4 });
   opened.catch(() => {});
   return {
-    async write(b) {
+    async write(b, engine) {
       const w = await opened;
-      for (let i = 0; i < b.numRows; i += batchSize) await w.write(piecesOf(b.slice(i, Math.min(b.numRows, i + batchSize))));
+      const slices = [];
+      for (let i = 0; i < b.numRows; i += batchSize) slices.push(piecesOf(b.slice(i, Math.min(b.numRows, i + batchSize))));
+      if (!codec) {
+        for (const s of slices) await w.write(s);
+        return;
+      }
+      // `b` is not read again: its buffers (the worker's columns) can move.
+      const compressed = compressBatches(engine, codec, slices, true);
+      compressed.catch(() => {});
+      for (let i = 0; i < slices.length; i++) await w.write(compressed.then((c) => c[i]!));
     },
     close: async () => (await opened).close(),
     abort: () => void opened.then((w) => w.abort(), () => {}),
@@ -71,8 +91,8 @@ function arrowSink(path: string, stream: boolean, batchSize: number): Sink {
 }
 
 /** Parquet: one row group per batch, encoded in the workers and merged in order (src/sinks/parquet-merge.ts). */
-function parquetSink(path: string, batchSize: number, threads: number): Sink {
-  const w = new ParquetPieceWriter(path, { rowGroupSize: batchSize }, 2 * threads);
+function parquetSink(path: string, batchSize: number, threads: number, compression: CompressionChoice | undefined): Sink {
+  const w = new ParquetPieceWriter(path, { rowGroupSize: batchSize, compression: parquetCompressionOf(compression) }, 2 * threads);
   return {
     async write(b, engine) {
       for (let i = 0; i < b.numRows; i += batchSize) await w.write(b.slice(i, Math.min(b.numRows, i + batchSize)), engine);
@@ -89,11 +109,12 @@ function parquetSink(path: string, batchSize: number, threads: number): Sink {
 }
 
 /** The sink for the final path's extension, writing to the temporary path. */
-function sinkFor(final: string, tmp: string, batchSize: number, threads = 1): Sink {
-  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads);
-  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize);
-  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize);
-  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize); // -, a pipe or terminal: the IPC stream format
+function sinkFor(final: string, tmp: string, batchSize: number, threads = 1, compression?: CompressionChoice): Sink {
+  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads, compression);
+  const codec = ipcCodecOf(compression);
+  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize, codec, threads);
+  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize, codec, threads);
+  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize, codec, threads); // -, a pipe or terminal: the IPC stream format
   throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
 }
 
@@ -111,7 +132,10 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   const tx = new OutputTransaction();
   checkFileOutput(o.output, { option: '-o', inputs: [o.input], stdout: true });
   if (!isStreamTarget(o.output) && !/\.(parquet|arrows?|feather|ipc)$/i.test(o.output)) sinkFor(o.output, '', batchSize);
-  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads());
+  // A codec the output format has not: a usage error before any work.
+  if (/\.parquet$/i.test(o.output)) parquetCompressionOf(o.compression);
+  else ipcCodecOf(o.compression);
+  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads(), o.compression);
   let written = 0;
   try {
     const stats = await runFastq(o.input, { mode: 'columns', phred: o.phred ?? 33 }, {

@@ -21,6 +21,7 @@ import type { Shard } from '../../engine/shard.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
 import { runFastq } from './pipeline.js';
 import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type StatsPartial } from './stats.js';
+import type { CompressionChoice } from '../../sinks/ipc-compression-option.js';
 
 export interface FastqShardFlags extends RunFlags { phred: 33 | 64; wrapped?: boolean; chunkSize?: number }
 
@@ -59,7 +60,7 @@ const outputExt = (output: string): string => {
 };
 
 /** `fastq convert --shard`: the shard's records as one Arrow IPC / Parquet file in a part. */
-export async function shardConvert(input: string, flags: FastqShardFlags & { output: string; batchSize: number; limit?: number }, shard: Shard): Promise<void> {
+export async function shardConvert(input: string, flags: FastqShardFlags & { output: string; batchSize: number; limit?: number; compression?: CompressionChoice }, shard: Shard): Promise<void> {
   if (flags.limit !== undefined) throw new UsageError('--limit cannot be combined with --shard (each shard would stop at its own limit)');
   // The part is a directory named by -o; its extension says what the shard writes (as for convert).
   const ext = outputExt(flags.output);
@@ -70,7 +71,7 @@ export async function shardConvert(input: string, flags: FastqShardFlags & { out
   const options = { phred: flags.phred, chunkSize: flags.chunkSize ?? null, wrapped: flags.wrapped ?? false, batchSize: flags.batchSize, ext };
   let summary: Awaited<ReturnType<typeof convertFastq>> | null = null;
   await writePart(path, makeManifest({ format: 'fastq', command: 'convert', options, inputs: [input], shard }), async (dir) => {
-    summary = await convertFastq({ input, output: join(dir, `data.${ext}`), threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, phred: flags.phred, wrapped: flags.wrapped, progress, errorLog, signal: interruptSignal(), warn: warner(flags), shard });
+    summary = await convertFastq({ input, output: join(dir, `data.${ext}`), threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, compression: flags.compression, phred: flags.phred, wrapped: flags.wrapped, progress, errorLog, signal: interruptSignal(), warn: warner(flags), shard });
     progress.finish();
   }, (m) => {
     const s = summary!;

@@ -6,6 +6,7 @@
  */
 import { defineTask, type ChunkResult } from '../../engine/plugin.js';
 import { ENCODE_CALL, type EncodeArg } from '../../sinks/parquet-call.js';
+import { IPC_COMPRESS_CALL, type IpcCompressArg } from '../../sinks/ipc-compression-call.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import { fastqFraming } from './framing.js';
 import { notFastq } from './sniff.js';
@@ -75,7 +76,11 @@ export default defineTask<FastqTaskOptions, FastqPayload>({
   },
   // Parquet row groups are encoded here, not on the main thread (src/sinks/parquet-merge.ts).
   // parquet-wasm is loaded on the first call only: stats runs never need it.
-  calls: { [ENCODE_CALL]: async (arg: EncodeArg) => (await import('../../sinks/parquet-piece.js')).encodeParquetPiece(arg) },
+  // Arrow IPC body compression (--compression lz4|zstd) likewise, the codec loaded on the first call.
+  calls: {
+    [ENCODE_CALL]: async (arg: EncodeArg) => (await import('../../sinks/parquet-piece.js')).encodeParquetPiece(arg),
+    [IPC_COMPRESS_CALL]: async (arg: IpcCompressArg) => (await import('../../sinks/ipc-compression.js')).compressIpcBuffers(arg),
+  },
   async init(opts) {
     if (opts.mode !== 'map') return;
     const mod = (await import(opts.mapModule!)) as Record<string, unknown>;
