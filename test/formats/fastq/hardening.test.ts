@@ -98,6 +98,9 @@ test('pipes, FIFOs and /dev/stdin are read as streams (no ESPIPE), by the CLI an
   const viaPipe = spawnSync('sh', ['-c', `cat ${JSON.stringify(plain)} | ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} fastq stats --tsv /dev/stdin`], { encoding: 'utf8' });
   assert.equal(viaPipe.status, 0, viaPipe.stderr);
   assert.equal(rowOf(viaPipe.stdout), reference);
+  const viaProcessSubstitution = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} fastq stats --tsv <(cat ${JSON.stringify(plain)})`], { encoding: 'utf8' });
+  assert.equal(viaProcessSubstitution.status, 0, viaProcessSubstitution.stderr);
+  assert.equal(rowOf(viaProcessSubstitution.stdout), reference);
   const viaSocket = spawnSync(process.execPath, [cli, 'fastq', 'stats', '--tsv', '/dev/stdin'], { input: text, encoding: 'utf8' });
   assert.equal(viaSocket.status, 0, viaSocket.stderr);
   assert.equal(rowOf(viaSocket.stdout), reference);
