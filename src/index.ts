@@ -32,6 +32,10 @@ export type { BamHeader, BamReference } from './formats/bam/header.js';
 export { ArrowIpcFileWriter, piecesOf, type ArrowIpcOptions, type PieceBatch, type PieceBuffer, type PieceDictionary } from './sinks/arrow-pieces.js';
 export { ParquetWriter, type ParquetOptions } from './sinks/parquet.js';
 
+export { importScan, type FsscanImportOptions, type FsscanImportSummary } from './formats/fsscan/import.js';
+export { ScanDb, parseSize as parseScanSize, parseDateArg as parseScanDate, type DirectoryQuery, type DirectoryRow } from './formats/fsscan/query.js';
+export type { ScanFormat } from './formats/fsscan/parse.js';
+
 export { indexCode, type CodeIndexOptions, type CodeIndexSummary } from './formats/code/index-run.js';
 export { callers, callees, blastRadius, search as searchCode, show as showEntity, cycles as codeCycles, stats as codeStats, AmbiguousName, type EntityRef, type WalkAnswer, type Hop, type ShowAnswer } from './formats/code/graph-queries.js';
 export { serveGraph } from './formats/code/serve.js';
