@@ -1,6 +1,6 @@
 /** The `threadmill code` command group: a folder of source code → a code graph, queries and a server. */
-import { InvalidArgumentError, type Command } from 'commander';
-import { action, addRunOptions, formatTable, interruptSignal, positiveInt, progressFor, type RunFlags } from '../../cli/common.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { action, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { openStore, type CodeStore } from '../../sinks/code-store.js';
 import { parseLanguages, type Language } from './languages.js';
 import { indexCode, DEFAULT_MAX_FILE_SIZE, type CodeIndexSummary } from './index-run.js';
@@ -45,8 +45,20 @@ function printIndexSummary(s: CodeIndexSummary, flags: RunFlags): void {
   process.stderr.write(`threadmill code index: ${s.db}\n${formatTable(rows)}\n`);
 }
 
+/** -j, --progress, --quiet, --json, --debug (no --rejects/--max-errors: a file with syntax errors is indexed, and named). */
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option('-j, --threads <n>', 'worker threads (default: all cores; small trees use fewer)', positiveInt('--threads'))
+    .addOption(new Option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal), bar, json (one object a line), none').choices(['auto', 'bar', 'json', 'none']).default('auto'))
+    .option('-q, --quiet', 'no progress, warnings or summary on stderr')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--debug', 'print stack traces of failures');
+}
+
+const SYNTAX_WARNINGS = 5;
+
 function registerIndex(code: Command): void {
-  addRunOptions(code.command('index')
+  runOptions(code.command('index')
     .description('index a folder of source code into a code graph (entities, calls resolved where scoping is certain, imports, inheritance)')
     .argument('<dir>', 'the folder to index')
     .option('--db <store>', 'the graph: a SQLite path, sqlite:PATH or postgres://…', DEFAULT_DB)
@@ -55,9 +67,15 @@ function registerIndex(code: Command): void {
     .option('--max-file-size <size>', 'skip larger files (e.g. 512k, 2M)', parseSize, DEFAULT_MAX_FILE_SIZE))
     .action(action(async (dir: string, flags: IndexFlags) => {
       const progress = progressFor(flags, 'code index');
+      const warn = warner(flags);
+      let syntax = 0;
       const summary = await indexCode({
         root: dir, db: flags.db, threads: flags.threads, languages: flags.languages, includeCode: flags.includeCode,
         maxFileSize: flags.maxFileSize, progress, signal: interruptSignal(),
+        onSyntaxError(e) {
+          if (++syntax <= SYNTAX_WARNINGS) warn(`${e.file}:${e.line}:${e.column} (byte ${e.offset}): syntax error; indexed what parsed`);
+          if (syntax === SYNTAX_WARNINGS + 1) warn('further files with syntax errors are counted in the summary (files.parse_errors in the graph)');
+        },
       });
       printIndexSummary(summary, flags);
     }));

@@ -34,8 +34,10 @@ export interface FileFacts {
   sha256: string;
   /** Java/Go package as declared; '' elsewhere. */
   pkg: string;
-  /** Syntax errors tree-sitter recovered from (the file is still indexed). */
+  /** 1 when tree-sitter recovered from syntax errors (the file is still indexed). */
   parseErrors: number;
+  /** Where the first syntax error is: [line (1-based), column (1-based), byte offset]. */
+  errorAt?: [number, number, number];
   entities: EntityRow[];
   refs: RefRow[];
   imports: ImportRow[];

@@ -7,7 +7,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { ThreadmillError } from '../../engine/errors.js';
+import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
 import { runManyInputs } from '../../engine/many-inputs.js';
 import type { Progress } from '../../engine/progress.js';
 import { defaultThreads } from '../../engine/run.js';
@@ -35,7 +35,11 @@ export interface CodeIndexOptions {
   maxFileSize?: number;
   signal?: AbortSignal;
   progress?: Progress;
+  /** Told about each file indexed despite syntax errors (the CLI prints the first few). */
+  onSyntaxError?(e: SyntaxErrorAt): void;
 }
+
+export interface SyntaxErrorAt { file: string; line: number; column: number; offset: number }
 
 export interface CodeIndexSummary {
   root: string;
@@ -45,6 +49,8 @@ export interface CodeIndexSummary {
   files_removed: number;
   skipped: Partial<Record<SkipReason, number>>;
   parse_errors: number;
+  /** The first few files with syntax errors, where the first error is. */
+  syntax_errors: SyntaxErrorAt[];
   entities: number;
   edges: number;
   calls: number;
@@ -74,7 +80,9 @@ export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummar
   const store = await openStore(opts.db, 'write');
   try {
     await store.begin();
-    const summary = await indexInto(store, root, walk, { threads, includeCode, maxFileSize, signal: opts.signal, progress: opts.progress });
+    const summary = await indexInto(store, root, walk, { threads, includeCode, maxFileSize, signal: opts.signal, progress: opts.progress, onSyntaxError: opts.onSyntaxError });
+    // A signal during resolution or the last writes still rolls the whole run back.
+    if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? 'SIGINT'));
     await store.commit();
     const seconds = (performance.now() - started) / 1000;
     return { ...summary, db: store.location, seconds: round(seconds), files_per_second: Math.round((summary.files_parsed + summary.files_unchanged) / Math.max(seconds, 1e-3)) };
@@ -84,7 +92,9 @@ export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummar
   }
 }
 
-interface RunParts { threads: number; includeCode: boolean; maxFileSize: number; signal?: AbortSignal; progress?: Progress }
+interface RunParts { threads: number; includeCode: boolean; maxFileSize: number; signal?: AbortSignal; progress?: Progress; onSyntaxError?(e: SyntaxErrorAt): void }
+
+const SYNTAX_ERRORS_KEPT = 20;
 
 async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof walkSources>, parts: RunParts): Promise<Omit<CodeIndexSummary, 'db' | 'seconds' | 'files_per_second'>> {
   const meta = new Map((await store.query<{ key: string; value: string }>('SELECT key, value FROM meta')).map((r) => [r.key, r.value]));
@@ -110,6 +120,7 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
   const totalWeight = items.reduce((a, f) => a + f.weight, 0);
   parts.progress?.setTotal(totalBytes);
   let parsed = 0, unchanged = 0, parseErrors = 0, bytesParsed = 0;
+  const syntaxErrors: SyntaxErrorAt[] = [];
   const taskOptions: CodeTaskOptions = { maxFileSize: parts.maxFileSize, includeCode: parts.includeCode };
   if (items.length > 0) {
     await runManyInputs<CodeTaskOptions, FileItem, FileFacts[]>({
@@ -127,6 +138,12 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
             parsed++;
             bytesParsed += facts.bytes;
             parseErrors += facts.parseErrors;
+            if (facts.errorAt) {
+              const [line, column, offset] = facts.errorAt;
+              const at = { file: facts.path, line, column, offset };
+              if (syntaxErrors.length < SYNTAX_ERRORS_KEPT) syntaxErrors.push(at);
+              parts.onSyntaxError?.(at);
+            }
             await writeFileFacts(store, facts);
           } else {
             if (previous.has(facts.path)) removed++;
@@ -147,7 +164,7 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
   parts.progress?.finish();
   const counts = await totals(store);
   return {
-    root, files_parsed: parsed, files_unchanged: unchanged, files_removed: removed, skipped, parse_errors: parseErrors,
+    root, files_parsed: parsed, files_unchanged: unchanged, files_removed: removed, skipped, parse_errors: parseErrors, syntax_errors: syntaxErrors,
     ...counts, ...rates(resolution), bytes_parsed: bytesParsed, threads: parts.threads,
   };
 }

@@ -10,6 +10,7 @@ import { refineLanguage, type Language } from './languages.js';
 import { toolsFor, parseText } from './parsers.js';
 import { extractFacts } from './extract.js';
 import type { FileFacts } from './facts.js';
+import type Parser from 'tree-sitter';
 
 export interface CodeTaskOptions { maxFileSize: number; includeCode: boolean }
 
@@ -36,6 +37,17 @@ function empty(item: FileItem, status: FileFacts['status'], bytes: number, sha25
   return { path: item.path, status, language: item.language, bytes, lines: 0, sha256, pkg: '', parseErrors: 0, entities: [], refs: [], imports: [], reason };
 }
 
+/** The first ERROR or MISSING node, as [line, column, byte offset] (tree-sitter counts UTF-16 units). */
+function firstError(root: Parser.SyntaxNode, text: string): [number, number, number] | undefined {
+  const cursor = root.walk();
+  for (;;) {
+    const n = cursor.currentNode;
+    if (n.type === 'ERROR' || n.isMissing) return [n.startPosition.row + 1, n.startPosition.column + 1, Buffer.byteLength(text.slice(0, n.startIndex))];
+    if (n.hasError && cursor.gotoFirstChild()) continue;
+    while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return undefined;
+  }
+}
+
 export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts {
   let bytes: Buffer;
   try {
@@ -58,7 +70,8 @@ export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) lines++;
   return {
     path: item.path, status: 'indexed', language, bytes: bytes.length, lines, sha256, pkg: facts.pkg,
-    parseErrors: tree.rootNode.hasError ? 1 : 0, entities: facts.entities, refs: facts.refs, imports: facts.imports,
+    parseErrors: tree.rootNode.hasError ? 1 : 0, errorAt: tree.rootNode.hasError ? firstError(tree.rootNode, text) : undefined,
+    entities: facts.entities, refs: facts.refs, imports: facts.imports,
   };
 }
 

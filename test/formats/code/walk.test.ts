@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { walkSources } from '../../../src/formats/code/walk.js';
 import { parseImport } from '../../../src/formats/code/imports.js';
 import { planBatches } from '../../../src/engine/many-inputs.js';
+import { factsOfFile } from '../../../src/formats/code/task.js';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'tm-walk-'));
@@ -65,4 +66,13 @@ test('many-inputs plan: consecutive batches closed by weight or count, nothing l
   const batches = planBatches(items, 4, 3);
   assert.deepEqual(batches.map((b) => b.map((x) => x.i)), [[0], [1, 2, 3], [4, 5], [6, 7], [8]]);
   assert.deepEqual(batches.flat().map((x) => x.i), items.map((x) => x.i));
+});
+
+test('a file with a syntax error is indexed, and the first error is located by line, column and byte', () => {
+  const root = tree({ 'bad.py': '# é\ndef ok():\n    return 1\n\ndef broken(:\n    pass\n' });
+  const f = factsOfFile({ abs: join(root, 'bad.py'), path: 'bad.py', language: 'python', weight: 10 }, { maxFileSize: 1 << 20, includeCode: false });
+  assert.equal(f.status, 'indexed');
+  assert.equal(f.parseErrors, 1);
+  assert.deepEqual(f.errorAt, [5, 12, 40]); // the ':' after 'def broken(', past a 2-byte é
+  assert.ok(f.entities.some((e) => e[1] === 'ok'));
 });
