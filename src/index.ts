@@ -16,6 +16,11 @@ export { OutputTransaction, recoverDirectory } from './engine/atomic.js';
 export { checkFileOutput, checkDirectoryOutput, type OutputCheck } from './engine/output-target.js';
 export { lockDirectory, lockFile, type OutputLock } from './engine/lock.js';
 export { createProgress, ProgressModel, type ProgressMode, type ProgressSnapshot } from './engine/progress.js';
+export { parseShard, shareRanges, shareOfList, SHARD_INDEX_VARIABLES, type Shard, type ByteRange } from './engine/shard.js';
+export type { ShareCoverage } from './engine/share-plan.js';
+export { makeManifest, inputIdentity, type PartManifest, type InputIdentity } from './engine/manifest.js';
+export { writePart, readParts, readPart, type Part } from './engine/parts.js';
+export { mergeNostr, type MergeSummary as NostrMergeSummary } from './formats/nostr/merge.js';
 
 export { convertNostr, type ConvertOptions as NostrConvertOptions, type ConvertSummary as NostrConvertSummary } from './formats/nostr/pipeline.js';
 export { checkLine, type NostrEvent, type ValidationOptions, type RejectCategory } from './formats/nostr/event.js';
