@@ -12,12 +12,12 @@
  * would break the build.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { arg, timeCommand, writeSection } from './report.js';
+import { arg, writeSection } from './report.js';
 
 export const REPOS: { name: string; url: string; language: string }[] = [
   { name: 'flask', url: 'https://github.com/pallets/flask', language: 'Python' },
@@ -32,14 +32,26 @@ export const REPOS: { name: string; url: string; language: string }[] = [
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const reposDir = arg('--repos') ?? join(tmpdir(), 'threadmill-code-repos');
 
-interface IndexRun { threads: number; seconds: number; files: number; mb: number; rssMiB: number; summary: Record<string, unknown> }
+interface IndexRun { threads: number; seconds: number; cpuSeconds: number; files: number; mb: number; rssMiB: number; summary: Record<string, unknown> }
+
+/**
+ * Wall seconds, CPU seconds (user + sys, from GNU time) and peak RSS of one command. CPU seconds
+ * are reported beside wall time because a shared machine's load changes wall time several-fold.
+ */
+function measure(cmd: string, args: string[], cwd?: string): { seconds: number; cpuSeconds: number; rssMiB: number; status: number | null; stdout: string; stderr: string } {
+  const start = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '__TM=%U %S %M', cmd, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = (performance.now() - start) / 1000;
+  const m = /__TM=([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  return { seconds, cpuSeconds: m ? Number(m[1]) + Number(m[2]) : NaN, rssMiB: m ? Number(m[3]) / 1024 : NaN, status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
 
 function indexOnce(dir: string, threads: number, db: string): IndexRun {
   rmSync(db, { force: true });
-  const t = timeCommand(process.execPath, [cli, 'code', 'index', dir, '--db', db, '-j', String(threads), '--json', '-q']);
+  const t = measure(process.execPath, [cli, 'code', 'index', dir, '--db', db, '-j', String(threads), '--json', '-q']);
   if (t.status !== 0) throw new Error(`code index failed on ${dir}: ${t.stderr}`);
   const summary = JSON.parse(t.stdout) as { files_parsed: number; bytes_parsed: number };
-  return { threads, seconds: t.seconds, files: summary.files_parsed, mb: summary.bytes_parsed / 1e6, rssMiB: t.peakRssMiB, summary };
+  return { threads, seconds: t.seconds, cpuSeconds: t.cpuSeconds, files: summary.files_parsed, mb: summary.bytes_parsed / 1e6, rssMiB: t.rssMiB, summary };
 }
 
 /** Python's `member` is a method; elsewhere `member` is a field. */
@@ -74,10 +86,8 @@ function recall(dir: string, db: string): { tags: number; found: number; seconds
   return { tags, found, seconds, missed };
 }
 
-function ctagsSeconds(dir: string): number {
-  const start = performance.now();
-  spawnSync('ctags', ['-R', '-f', '/dev/null', '.'], { cwd: dir });
-  return (performance.now() - start) / 1000;
+function ctagsTime(dir: string): { seconds: number; cpuSeconds: number } {
+  return measure('ctags', ['-R', '-f', '/dev/null', '.'], dir);
 }
 
 const cores = availableParallelism();
@@ -95,9 +105,10 @@ for (const repo of REPOS) {
   }
   const db = join(work, `${repo.name}.db`);
   const runs = threadCounts.map((j) => indexOnce(dir, j, db));
-  const ctags = hasCtags ? ctagsSeconds(dir) : NaN;
+  const ctags = hasCtags ? ctagsTime(dir) : { seconds: NaN, cpuSeconds: NaN };
   for (const r of runs) {
-    rows.push(`| ${repo.name} (${repo.language}) | ${r.threads} | ${r.files} | ${r.mb.toFixed(1)} | ${r.seconds.toFixed(2)} | ${Math.round(r.files / r.seconds)} | ${(r.mb / r.seconds).toFixed(2)} | ${Math.round(r.rssMiB)} | ${Number.isNaN(ctags) ? 'n/a' : ctags.toFixed(2)} |`);
+    const ct = Number.isNaN(ctags.seconds) ? 'n/a' : `${ctags.seconds.toFixed(2)} (${ctags.cpuSeconds.toFixed(2)})`;
+    rows.push(`| ${repo.name} (${repo.language}) | ${r.threads} | ${r.files} | ${r.mb.toFixed(1)} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${Math.round(r.files / r.seconds)} | ${Math.round(r.files / r.cpuSeconds)} | ${(r.mb / r.seconds).toFixed(2)} | ${Math.round(r.rssMiB)} | ${ct} |`);
     process.stderr.write(`bench code: ${repo.name} -j ${r.threads}: ${r.files} files in ${r.seconds.toFixed(2)} s, ${Math.round(r.rssMiB)} MiB\n`);
   }
   const last = runs[runs.length - 1]!;
@@ -115,11 +126,13 @@ if (rows.length === 0) {
   writeSection('code', `## code index (${new Date().toISOString().slice(0, 10)}, ${cores} cores)
 
 Real repositories (see \`REPOS\` in bench/code.ts), indexed from scratch into SQLite; wall time of
-the whole command (start-up, walk, parse, write, resolve). ctags: \`ctags -R\` on the same tree
-(it also reads files we skip: vendored, ignored, docs).
+the whole command (start-up, walk, parse, write, resolve) and its CPU time (user + sys of all
+threads). ctags: \`ctags -R\` on the same tree (it also reads files we skip: vendored, ignored,
+docs). Load average when this ran: ${loadavg()[0]!.toFixed(1)} (${cores} cores); on a shared machine
+the CPU columns are the comparable ones.
 
-| repository | -j | files | MB | seconds | files/s | MB/s | peak RSS MiB | ctags -R s |
-|---|---|---|---|---|---|---|---|---|
+| repository | -j | files | MB | wall s | CPU s | files/s (wall) | files per CPU s | MB/s (wall) | peak RSS MiB | ctags -R wall s (CPU s) |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Recall of universal-ctags' function/class/method definitions (Python \`member\` = method) in the

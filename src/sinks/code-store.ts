@@ -48,6 +48,12 @@ export function schemaStatements(dialect: 'sqlite' | 'postgres'): string[] {
     `CREATE TABLE IF NOT EXISTS edges (${id}, src ${text} NOT NULL, dst ${text}, kind ${text} NOT NULL, file ${text} NOT NULL,
       line INTEGER NOT NULL, dst_name ${text} NOT NULL, receiver ${text} NOT NULL, resolved INTEGER NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS imports (file ${text} NOT NULL, line INTEGER NOT NULL, module ${text} NOT NULL, name ${text} NOT NULL, alias ${text} NOT NULL)`,
+  ];
+}
+
+/** Built after the bulk load of a fresh graph (cheaper than maintaining them row by row); kept by later runs. */
+export function indexStatements(): string[] {
+  return [
     'CREATE INDEX IF NOT EXISTS entities_name ON entities (name)',
     'CREATE INDEX IF NOT EXISTS entities_qualified ON entities (qualified_name)',
     'CREATE INDEX IF NOT EXISTS entities_file ON entities (file)',

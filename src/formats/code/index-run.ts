@@ -11,7 +11,7 @@ import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
 import { runManyInputs } from '../../engine/many-inputs.js';
 import type { Progress } from '../../engine/progress.js';
 import { defaultThreads } from '../../engine/run.js';
-import { openStore, CODE_SCHEMA_VERSION, FILE_COLUMNS, type CodeStore } from '../../sinks/code-store.js';
+import { openStore, indexStatements, CODE_SCHEMA_VERSION, FILE_COLUMNS, type CodeStore } from '../../sinks/code-store.js';
 import { walkSources, type SkipReason } from './walk.js';
 import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
@@ -156,6 +156,7 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
     });
   }
   await store.insertMany('files', FILE_COLUMNS, skipRows);
+  for (const sql of indexStatements()) await store.execute(sql);
   const resolution = await resolveGraph(store, root);
   for (const [key, value] of [['schema_version', CODE_SCHEMA_VERSION], ['root', root], ['include_code', String(parts.includeCode)], ['extractor', extractorVersion()]] as const) {
     await store.execute('DELETE FROM meta WHERE key = ?', [key]);
