@@ -11,7 +11,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { arg, prng, timeCommand, writeSection } from './report.js';
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { arg, prng, writeSection } from './report.js';
 
 const dataDir = fileURLToPath(new URL('../../bench/data/', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -59,11 +61,16 @@ function generate(path: string, lines: number, filesPerDir: number, seed: number
 
 interface Summary { lines: number; directories: number; seconds: number; parse_seconds: number; lines_per_second: number; table_bytes_per_directory: number }
 
-function importRun(scan: string, db: string, threads: number): Summary & { peakRssMiB: number; wall: number } {
+/**
+ * One import in a child, with its peak RSS and CPU seconds (GNU time). CPU time is reported because
+ * wall time on a shared machine measures the neighbours as much as the code.
+ */
+function importRun(scan: string, db: string, threads: number): Summary & { peakRssMiB: number; wall: number; cpu: number } {
   rmSync(db, { force: true });
-  const t = timeCommand(process.execPath, [cli, 'fsscan', 'import', scan, '--db', db, '-j', String(threads), '--json', '--quiet']);
-  if (t.status !== 0) throw new Error(`import failed: ${t.stderr}`);
-  return { ...(JSON.parse(t.stdout) as Summary), peakRssMiB: t.peakRssMiB, wall: t.seconds };
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME=%M %U %S', process.execPath, cli, 'fsscan', 'import', scan, '--db', db, '-j', String(threads), '--json', '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const m = /__TIME=(\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  if (r.status !== 0 || !m) throw new Error(`import failed: ${r.stderr}`);
+  return { ...(JSON.parse(r.stdout) as Summary), peakRssMiB: Number(m[1]) / 1024, wall: 0, cpu: Number(m[2]) + Number(m[3]) };
 }
 
 function main(): void {
@@ -75,13 +82,14 @@ function main(): void {
   if (arg('--generate-only') !== undefined) return;
   const db = `${dataDir}fsscan-bench.db`;
   const cores = availableParallelism();
+  const loadBefore = loadavg()[0]!;
   const rows: string[] = [];
   let last: ReturnType<typeof importRun> | null = null;
   for (let j = 1; j <= cores; j++) {
     const s = importRun(scan, db, j);
     last = s;
     const parseRate = s.lines / s.parse_seconds;
-    rows.push(`| ${j} | ${s.seconds.toFixed(1)} | ${Math.round(s.lines_per_second).toLocaleString('en-US')} | ${s.parse_seconds.toFixed(1)} | ${Math.round(parseRate).toLocaleString('en-US')} | ${Math.round(parseRate / j).toLocaleString('en-US')} | ${Math.round(s.lines_per_second / REFERENCE_LINES_PER_S)}× | ${s.peakRssMiB.toFixed(0)} |`);
+    rows.push(`| ${j} | ${s.seconds.toFixed(1)} | ${Math.round(s.lines_per_second).toLocaleString('en-US')} | ${s.parse_seconds.toFixed(1)} | ${Math.round(parseRate).toLocaleString('en-US')} | ${s.cpu.toFixed(1)} | ${Math.round(s.lines / s.cpu).toLocaleString('en-US')} | ${Math.round(s.lines_per_second / REFERENCE_LINES_PER_S)}× | ${s.peakRssMiB.toFixed(0)} |`);
     process.stderr.write(`${rows[rows.length - 1]}\n`);
   }
   const dbMiB = statSync(db).size / 2 ** 20;
@@ -93,10 +101,10 @@ function main(): void {
   const scanGiB = statSync(scan).size / 2 ** 30;
   writeSection('fsscan', `## fsscan import (GPFS LIST → fs-scans' SQLite database)
 
-Generated scan: ${last!.lines.toLocaleString('en-US')} lines (${scanGiB.toFixed(2)} GiB), ${last!.directories.toLocaleString('en-US')} directories, directory lines after their files. Machine: ${cores} cores (shared with other work while measured). \`threadmill fsscan import scan --db out.db -j N\`; "parse" is reading + parsing + aggregating in the workers + merging on the main thread; "whole" adds building the tree and writing the database (indexes included). fs-scans: about ${REFERENCE_LINES_PER_S.toLocaleString('en-US')} lines/s on 2 workers (its README; its Python cannot be installed here).
+Generated scan: ${last!.lines.toLocaleString('en-US')} lines (${scanGiB.toFixed(2)} GiB), ${last!.directories.toLocaleString('en-US')} directories, directory lines after their files. Machine: ${cores} cores, shared with other jobs while measured (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end), so wall times understate the code; CPU seconds do not. \`threadmill fsscan import scan --db out.db -j N\`; "parse" is reading + parsing + aggregating in the workers + merging on the main thread; "whole" adds building the tree and writing the database (indexes included). fs-scans: about ${REFERENCE_LINES_PER_S.toLocaleString('en-US')} lines/s on 2 workers (its README; its Python cannot be installed here).
 
-| -j | whole s | whole lines/s | parse s | parse lines/s | parse lines/s per worker | vs fs-scans | peak RSS MiB |
-|---|---|---|---|---|---|---|---|
+| -j | whole s | whole lines/s | parse s | parse lines/s | CPU s (all threads) | lines per CPU-second | whole vs fs-scans | peak RSS MiB |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Database: ${dbMiB.toFixed(0)} MiB. Memory per directory (scan of ${w.directories.toLocaleString('en-US')} directories, ${w.lines.toLocaleString('en-US')} lines): the main thread's directory table holds ${w.table_bytes_per_directory} bytes per directory (typed-array columns sized by doubling, so up to 2× the live need); peak RSS ${w.peakRssMiB.toFixed(0)} MiB for the whole run including SQLite's page cache.`);

@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addRunOptions, action, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
+import { checkFileOutput } from '../../engine/output-target.js';
 import { SCAN_FORMATS, type ScanFormat } from './parse.js';
 import { parseCount, parseSize, ScanDb, SORT_MAP } from './query.js';
 
@@ -26,6 +27,7 @@ function registerImport(fsscan: Command): void {
     .option('--unescape-percent', 'decode %XX in paths (scans run with the policy ESCAPE \'%\' clause)')
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp()))
     .action(action(async (scans: string[], flags: ImportFlags) => {
+      if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs: scans, outputs: [flags.db] });
       const tx = new OutputTransaction();
       const errorLog = new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), onMore: moreErrorsNote(flags), echo: 20 });
       const progress = progressFor(flags, 'fsscan import');

@@ -8,6 +8,7 @@ import { runChunks } from '../../engine/run.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { lockFile } from '../../engine/lock.js';
+import { checkFileOutput } from '../../engine/output-target.js';
 import type { ErrorLog } from '../../engine/error-log.js';
 import type { Progress } from '../../engine/progress.js';
 import type { AggregateOptions, DirPartial } from './aggregate.js';
@@ -94,6 +95,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
   // `<thread>`, a type letter): plain files, gzip and stdin alike, no sniffing pass. Two formats among
   // the good records fail the run (formatOfRun); a bad line is a record error either way.
   const format = opts.format ?? null;
+  checkFileOutput(opts.db, { option: '--db', inputs: opts.inputs });
   const lock = lockFile(opts.db);
   const tx = opts.transaction ?? new OutputTransaction();
   try {

@@ -85,6 +85,12 @@ test('rejected lines go to --rejects with file, line and byte offset; --max-erro
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('threadmill-tmp')), []);
 });
 
+test('--db naming the input or a directory is refused before anything is read', async () => {
+  await assert.rejects(importScan({ inputs: [scanPath], db: scanPath }), (e: ThreadmillError) => e.code === 'OUTPUT_IS_INPUT');
+  await assert.rejects(importScan({ inputs: [scanPath], db: dir }), (e: ThreadmillError) => e.code === 'OUTPUT_IS_DIRECTORY');
+  assert.equal(readFileSync(scanPath).equals(scan), true);
+});
+
 test('the file name gives filesystem and scan date; without them the run asks for --filesystem', async () => {
   await assert.rejects(importScan({ inputs: [join(dir, 'nope.log')], db: join(dir, 'x.db') }), (e: ThreadmillError) => e.code === 'FSSCAN_NO_FILESYSTEM' && e.exitCode === 2);
   const db = new Database(join(dir, 'j1.db'), { readonly: true });
