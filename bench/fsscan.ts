@@ -59,18 +59,18 @@ function generate(path: string, lines: number, filesPerDir: number, seed: number
   closeSync(fd);
 }
 
-interface Summary { lines: number; directories: number; seconds: number; parse_seconds: number; lines_per_second: number; table_bytes_per_directory: number }
+interface Summary { lines: number; directories: number; seconds: number; parse_seconds: number; lines_per_second: number; table_bytes_per_directory: number; cpu_seconds: number; parse_cpu_seconds: number }
 
 /**
- * One import in a child, with its peak RSS and CPU seconds (GNU time). CPU time is reported because
- * wall time on a shared machine measures the neighbours as much as the code.
+ * One import in a child, with its peak RSS (GNU time). The summary's CPU seconds are reported
+ * because wall time on a shared machine measures the neighbours as much as the code.
  */
-function importRun(scan: string, db: string, threads: number): Summary & { peakRssMiB: number; wall: number; cpu: number } {
+function importRun(scan: string, db: string, threads: number): Summary & { peakRssMiB: number } {
   rmSync(db, { force: true });
-  const r = spawnSync('/usr/bin/time', ['-f', '__TIME=%M %U %S', process.execPath, cli, 'fsscan', 'import', scan, '--db', db, '-j', String(threads), '--json', '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const m = /__TIME=(\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME=%M', process.execPath, cli, 'fsscan', 'import', scan, '--db', db, '-j', String(threads), '--json', '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const m = /__TIME=(\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0 || !m) throw new Error(`import failed: ${r.stderr}`);
-  return { ...(JSON.parse(r.stdout) as Summary), peakRssMiB: Number(m[1]) / 1024, wall: 0, cpu: Number(m[2]) + Number(m[3]) };
+  return { ...(JSON.parse(r.stdout) as Summary), peakRssMiB: Number(m[1]) / 1024 };
 }
 
 function main(): void {
@@ -89,7 +89,8 @@ function main(): void {
     const s = importRun(scan, db, j);
     last = s;
     const parseRate = s.lines / s.parse_seconds;
-    rows.push(`| ${j} | ${s.seconds.toFixed(1)} | ${Math.round(s.lines_per_second).toLocaleString('en-US')} | ${s.parse_seconds.toFixed(1)} | ${Math.round(parseRate).toLocaleString('en-US')} | ${s.cpu.toFixed(1)} | ${Math.round(s.lines / s.cpu).toLocaleString('en-US')} | ${Math.round(s.lines_per_second / REFERENCE_LINES_PER_S)}× | ${s.peakRssMiB.toFixed(0)} |`);
+    const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+    rows.push(`| ${j} | ${s.seconds.toFixed(1)} | ${n(s.lines_per_second)} | ${s.parse_seconds.toFixed(1)} | ${n(parseRate)} | ${s.parse_cpu_seconds.toFixed(1)} | ${n(s.lines / s.parse_cpu_seconds)} | ${s.cpu_seconds.toFixed(1)} | ${n(s.lines / s.cpu_seconds)} | ${Math.round(s.lines_per_second / REFERENCE_LINES_PER_S)}× | ${s.peakRssMiB.toFixed(0)} |`);
     process.stderr.write(`${rows[rows.length - 1]}\n`);
   }
   const dbMiB = statSync(db).size / 2 ** 20;
@@ -103,8 +104,8 @@ function main(): void {
 
 Generated scan: ${last!.lines.toLocaleString('en-US')} lines (${scanGiB.toFixed(2)} GiB), ${last!.directories.toLocaleString('en-US')} directories, directory lines after their files. Machine: ${cores} cores, shared with other jobs while measured (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end), so wall times understate the code; CPU seconds do not. \`threadmill fsscan import scan --db out.db -j N\`; "parse" is reading + parsing + aggregating in the workers + merging on the main thread; "whole" adds building the tree and writing the database (indexes included). fs-scans: about ${REFERENCE_LINES_PER_S.toLocaleString('en-US')} lines/s on 2 workers (its README; its Python cannot be installed here).
 
-| -j | whole s | whole lines/s | parse s | parse lines/s | CPU s (all threads) | lines per CPU-second | whole vs fs-scans | peak RSS MiB |
-|---|---|---|---|---|---|---|---|---|
+| -j | whole s | whole lines/s | parse s | parse lines/s | parse CPU s | parse lines per CPU-second | whole CPU s | whole lines per CPU-second | whole vs fs-scans (wall) | peak RSS MiB |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Database: ${dbMiB.toFixed(0)} MiB. Memory per directory (scan of ${w.directories.toLocaleString('en-US')} directories, ${w.lines.toLocaleString('en-US')} lines): the main thread's directory table holds ${w.table_bytes_per_directory} bytes per directory (typed-array columns sized by doubling, so up to 2× the live need); peak RSS ${w.peakRssMiB.toFixed(0)} MiB for the whole run including SQLite's page cache.`);

@@ -63,8 +63,15 @@ export interface FsscanImportSummary {
   /** Reading, parsing, aggregating and merging (the engine run). */
   parse_seconds: number;
   lines_per_second: number;
+  /** CPU time of the whole process (every thread): wall time on a busy machine says little. */
+  cpu_seconds: number;
+  parse_cpu_seconds: number;
   /** Bytes of the main thread's directory table per directory (memory scales with this). */
   table_bytes_per_directory: number;
+}
+
+function cpuSeconds(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1e6;
 }
 
 function resolveFacts(opts: FsscanImportOptions): { filesystem: string; scanDate: number | null } {
@@ -101,6 +108,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
   try {
     const table = new DirTable();
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     const taskOptions: AggregateOptions = { format, scanDate, unescapePercent: opts.unescapePercent ?? false };
     const stats = await runChunks<AggregateOptions, DirPartial>({
       inputs: opts.inputs, taskModule, taskOptions, threads: opts.threads, chunkSize: opts.chunkSize,
@@ -109,6 +117,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
         table.merge(c.payload);
       },
     });
+    const parseCpu = cpuSeconds(process.cpuUsage(cpu0));
     const runFormat = formatOfRun(table, opts.format ?? null);
     const tree = buildTree(table);
     const rejected = stats.errors;
@@ -118,7 +127,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
       db: opts.db, format: runFormat, filesystem, scan_date: scanDate === null ? null : new Date(scanDate * 1000).toISOString().slice(0, 10),
       lines, records: stats.records, messages: table.messages, rejected, files, directories: tree.order.length,
       created_directories: tree.created, roots: tree.order.filter((i) => table.depth[i] === tree.rootDepth).length,
-      threads: stats.threads, seconds: 0, parse_seconds: stats.seconds, lines_per_second: 0,
+      threads: stats.threads, seconds: 0, parse_seconds: stats.seconds, lines_per_second: 0, cpu_seconds: 0, parse_cpu_seconds: parseCpu,
       table_bytes_per_directory: table.count === 0 ? 0 : Math.round(table.bytesHeld() / table.count),
     };
     const tmp = tx.tempFor(opts.db);
@@ -130,6 +139,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
     if (opts.signal?.aborted) throw new ThreadmillError('INTERRUPTED', 'interrupted; no output was changed', { exitCode: 130 });
     if (!opts.transaction) tx.commit();
     summary.seconds = (performance.now() - started) / 1000;
+    summary.cpu_seconds = cpuSeconds(process.cpuUsage(cpu0));
     summary.lines_per_second = Math.round(lines / Math.max(summary.seconds, 1e-9));
     return summary;
   } catch (err) {
