@@ -54,7 +54,7 @@ function* records(buf: Uint8Array): Generator<{ begin: number; start: number; en
 }
 
 /** The records of a .pb.gz file, in order, a decompressed buffer at a time. */
-async function forEachRecord(path: string, each: (buf: Uint8Array, r: { begin: number; start: number; end: number }) => void, flush?: () => void): Promise<void> {
+async function forEachRecord(path: string, each: (buf: Uint8Array, r: { begin: number; start: number; end: number }) => void): Promise<void> {
   let carry: Uint8Array = new Uint8Array(0);
   const gunzip = pipeCb(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), () => {});
   for await (const data of gunzip as AsyncIterable<Buffer>) {
@@ -62,7 +62,6 @@ async function forEachRecord(path: string, each: (buf: Uint8Array, r: { begin: n
     const it = records(buf);
     let r = it.next();
     for (; !r.done; r = it.next()) each(buf, r.value);
-    flush?.();
     carry = buf.subarray(r.value);
   }
   if (carry.length > 0) throw new ThreadmillError('PB_CORRUPT', `${path}: truncated record at its end (${carry.length} bytes left over)`);
@@ -89,25 +88,34 @@ function appendFile(from: string, to: string): void {
 
 /** Appends the records of `from` not in `drop` (record numbers) to `to` as one new gzip member. */
 async function appendFiltered(from: string, to: string, drop: Set<number>, level: number): Promise<void> {
-  const gzip = createGzip({ level });
-  const done = pipeline(gzip, createWriteStream(to, { flags: 'a' }));
-  let k = 0;
-  let run: { buf: Uint8Array; begin: number; end: number } | null = null;
-  // Runs of kept records are written as one slice (copied: the next buffer reuses none of it).
-  const flush = (): void => {
-    if (run) gzip.write(Uint8Array.prototype.slice.call(run.buf, run.begin, run.end));
-    run = null;
-  };
-  await forEachRecord(from, (buf, r) => {
-    if (drop.has(k++)) flush();
-    else if (run && run.buf === buf && run.end === r.begin) run.end = r.end;
-    else {
-      flush();
-      run = { buf, begin: r.begin, end: r.end };
+  // A generator, so pipeline's backpressure holds inflating back while deflate (slower) catches up.
+  async function* kept(): AsyncGenerator<Uint8Array> {
+    let k = 0;
+    let carry: Uint8Array = new Uint8Array(0);
+    const gunzip = pipeCb(createReadStream(from, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), () => {});
+    for await (const data of gunzip as AsyncIterable<Buffer>) {
+      const buf = carry.length ? Buffer.concat([carry, data]) : data;
+      const runs: Uint8Array[] = [];
+      let runStart = -1;
+      let runEnd = -1;
+      const it = records(buf);
+      let r = it.next();
+      for (; !r.done; r = it.next()) {
+        if (drop.has(k++)) {
+          if (runStart >= 0) runs.push(buf.slice(runStart, runEnd));
+          runStart = -1;
+        } else {
+          if (runStart < 0) runStart = r.value.begin;
+          runEnd = r.value.end;
+        }
+      }
+      if (runStart >= 0) runs.push(buf.slice(runStart, runEnd));
+      carry = buf.subarray(r.value);
+      yield* runs;
     }
-  }, flush);
-  gzip.end();
-  await done;
+    if (carry.length > 0) throw new ThreadmillError('PB_CORRUPT', `${from}: truncated record at its end (${carry.length} bytes left over)`);
+  }
+  await pipeline(kept, createGzip({ level }), createWriteStream(to, { flags: 'a' }));
 }
 
 export interface NostrShardFlags extends RunFlags {
