@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { indexCode } from '../../../src/formats/code/index-run.js';
 import { callers, callees, blastRadius, search, show, cycles, stats, stronglyConnected, AmbiguousName } from '../../../src/formats/code/graph-queries.js';
 import { serveGraph } from '../../../src/formats/code/serve.js';
@@ -113,4 +113,26 @@ test('the CLI: table and --json answers, exit 1 with the list for an ambiguous n
   assert.equal(summary.files_parsed, 11);
   assert.equal(summary.skipped.language, 18);
   assert.ok(summary.resolution_by_language.python.rate > 0.5);
+});
+
+test('code serve (the command) answers /health on 127.0.0.1 and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, [cli, 'code', 'serve', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+    const r = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.equal(r.status, 200);
+    assert.equal(((await r.json()) as { ok: boolean }).ok, true);
+  } finally {
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  }
 });
