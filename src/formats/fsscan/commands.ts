@@ -1,5 +1,7 @@
 /** The `threadmill fsscan` command group: import, query, histogram. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
+import { registerFsscanMerge } from './shard.js';
 import { addRunOptions, action, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
@@ -25,13 +27,23 @@ function registerImport(fsscan: Command): void {
     .option('--filesystem <name>', 'scan_metadata.filesystem (from the file name YYYYMMDD_<server>_<fs>.list… otherwise)')
     .option('--scan-date <YYYY-MM-DD>', 'scan date for the access-age histogram (from the file name otherwise)')
     .option('--unescape-percent', 'decode %XX in paths (scans run with the policy ESCAPE \'%\' clause)')
-    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp()))
-    .action(action(async (scans: string[], flags: ImportFlags) => {
+    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp())
+    .option('--shard <I/N>', `${SHARD_HELP} (here --db names the part)`))
+    .action(action(async (scans: string[], flags: ImportFlags & ShardFlags) => {
+      const shard = shardOf(flags);
       if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs: scans, outputs: [flags.db] });
       const tx = new OutputTransaction();
       const errorLog = new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), onMore: moreErrorsNote(flags), echo: 20 });
       const progress = progressFor(flags, 'fsscan import');
       try {
+        if (shard) {
+          const { shardFsscan } = await import('./shard.js');
+          const r = await shardFsscan({ inputs: scans, db: flags.db, threads: flags.threads, format: flags.format, filesystem: flags.filesystem, scanDate: flags.scanDate, unescapePercent: flags.unescapePercent, chunkSize: flags.chunkSize, progress, errorLog, signal: interruptSignal(), warn: warner(flags) }, shard);
+          errorLog.close();
+          tx.commit();
+          if (!flags.quiet) process.stderr.write(`threadmill fsscan import: shard ${shard.index}/${shard.count} → ${r.part} (${r.records} records, ${r.rejected} rejected)\n`);
+          return;
+        }
         const { importScan } = await import('./import.js');
         const s = await importScan({ inputs: scans, db: flags.db, threads: flags.threads, format: flags.format, filesystem: flags.filesystem, scanDate: flags.scanDate, unescapePercent: flags.unescapePercent, chunkSize: flags.chunkSize, progress, errorLog, signal: interruptSignal(), warn: warner(flags), transaction: tx });
         progress.finish();
@@ -181,6 +193,7 @@ function registerHistogram(fsscan: Command): void {
 export function registerFsscanCommands(program: Command): void {
   const fsscan = program.command('fsscan').description('file-system scan logs (GPFS LIST, Lustre lfs find, GNU find) → SQLite, queries, histograms');
   registerImport(fsscan);
+  registerFsscanMerge(fsscan);
   registerQuery(fsscan);
   registerHistogram(fsscan);
 }

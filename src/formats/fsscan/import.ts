@@ -74,7 +74,7 @@ function cpuSeconds(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-function resolveFacts(opts: FsscanImportOptions): { filesystem: string; scanDate: number | null } {
+export function resolveFacts(opts: FsscanImportOptions): { filesystem: string; scanDate: number | null } {
   const first = opts.inputs[0] ?? '-';
   const filesystem = opts.filesystem ?? filesystemFromName(first);
   if (!filesystem) throw new ThreadmillError('FSSCAN_NO_FILESYSTEM', `cannot tell the file-system name from "${basename(first)}" (expected YYYYMMDD_<server>_<fs>.list… or ….lfs-scan); give --filesystem NAME`, { exitCode: 2 });
@@ -89,7 +89,7 @@ function resolveFacts(opts: FsscanImportOptions): { filesystem: string; scanDate
   return { filesystem, scanDate };
 }
 
-function formatOfRun(table: DirTable, forced: ScanFormat | null): ScanFormat | null {
+export function formatOfRun(table: DirTable, forced: ScanFormat | null): ScanFormat | null {
   const seen = SCAN_FORMATS.filter((_, k) => table.formats & (1 << k));
   if (seen.length > 1) throw new ThreadmillError('FSSCAN_MIXED_FORMATS', `the input mixes ${seen.join(' and ')} records; give --format to read one and reject the rest`);
   return forced ?? seen[0] ?? null;
