@@ -37,27 +37,56 @@ function fullPath(table: DirTable, i: number): string {
   return `/${parts.reverse().join('/')}`;
 }
 
+/** Rows per INSERT statement: one statement per row cost ~2× as much (1.33M directories, CPU time). */
+const ROWS_PER_STATEMENT = 50;
+
+/** INSERT of `rows` rows of `cols` columns. */
+function insertSql(table: string, cols: string[], rows: number): string {
+  const one = `(${cols.map(() => '?').join(', ')})`;
+  return `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${Array(rows).fill(one).join(', ')}`;
+}
+
 function writeRows(db: Database.Database, table: DirTable, tree: Tree): void {
-  const dirStmt = db.prepare('INSERT INTO directories (dir_id, parent_id, name, depth) VALUES (?, ?, ?, ?)');
-  const cols = Array.from({ length: SCOPE_MAX_DEPTH }, (_, k) => `anc_d${k + 1}`);
-  const statStmt = db.prepare(`INSERT INTO directory_stats (dir_id, file_count_nr, total_size_nr, dir_count_nr, max_atime_nr, file_count_r, total_size_r, dir_count_r, max_atime_r, owner_uid, owner_gid, ${cols.join(', ')}) VALUES (${Array(11 + SCOPE_MAX_DEPTH).fill('?').join(', ')})`);
+  const dirCols = ['dir_id', 'parent_id', 'name', 'depth'];
+  const statCols = ['dir_id', 'file_count_nr', 'total_size_nr', 'dir_count_nr', 'max_atime_nr', 'file_count_r', 'total_size_r', 'dir_count_r', 'max_atime_r', 'owner_uid', 'owner_gid', ...Array.from({ length: SCOPE_MAX_DEPTH }, (_, k) => `anc_d${k + 1}`)];
+  const dirMany = db.prepare(insertSql('directories', dirCols, ROWS_PER_STATEMENT));
+  const statMany = db.prepare(insertSql('directory_stats', statCols, ROWS_PER_STATEMENT));
+  const dirOne = db.prepare(insertSql('directories', dirCols, 1));
+  const statOne = db.prepare(insertSql('directory_stats', statCols, 1));
   const rootStmt = db.prepare('INSERT INTO threadmill_roots (dir_id, path) VALUES (?, ?)');
-  const anc: (number | null)[] = Array(SCOPE_MAX_DEPTH).fill(null);
   const n = tree.order.length;
+  let dirVals: unknown[] = [];
+  let statVals: unknown[] = [];
+  const row = (id: number): void => {
+    const i = tree.order[id]!;
+    const depth = table.depth[i]!;
+    const isRoot = depth === tree.rootDepth;
+    dirVals.push(id, isRoot ? null : tree.idOf[table.parent[i]!], utf8.decode(table.nameOf(i)), depth);
+    statVals.push(id, table.files[i], table.size[i], tree.dirsNr[id], atimeValue(table.atime[i]!), tree.filesR[id], tree.sizeR[id], tree.dirsR[id], atimeValue(tree.atimeR[id]!), ownerValue(tree.uidR[id]!), ownerValue(tree.gidR[id]!));
+    // anc_dk: the ancestor at level k counted from the root (level 1), self at its own level.
+    const at = statVals.length;
+    for (let k = 0; k < SCOPE_MAX_DEPTH; k++) statVals.push(null);
+    for (let g = i, d = depth; d >= tree.rootDepth; g = table.parent[g]!, d--) {
+      const level = d - tree.rootDepth + 1;
+      if (level <= SCOPE_MAX_DEPTH) statVals[at + level - 1] = tree.idOf[g]!;
+    }
+    if (isRoot) rootStmt.run(id, fullPath(table, i));
+  };
   const batch = db.transaction((from: number, to: number) => {
-    for (let id = from; id < to; id++) {
-      const i = tree.order[id]!;
-      const depth = table.depth[i]!;
-      const isRoot = depth === tree.rootDepth;
-      dirStmt.run(id, isRoot ? null : tree.idOf[table.parent[i]!], utf8.decode(table.nameOf(i)), depth);
-      // anc_dk: the ancestor at level k relative to the root (level 1), self at its own level.
-      anc.fill(null);
-      for (let g = i, d = depth; d >= tree.rootDepth; g = table.parent[g]!, d--) {
-        const level = d - tree.rootDepth + 1;
-        if (level <= SCOPE_MAX_DEPTH) anc[level - 1] = tree.idOf[g]!;
-      }
-      statStmt.run(id, table.files[i], table.size[i], tree.dirsNr[id], atimeValue(table.atime[i]!), tree.filesR[id], tree.sizeR[id], tree.dirsR[id], atimeValue(tree.atimeR[id]!), ownerValue(tree.uidR[id]!), ownerValue(tree.gidR[id]!), ...anc);
-      if (isRoot) rootStmt.run(id, fullPath(table, i));
+    let id = from;
+    for (; id + ROWS_PER_STATEMENT <= to; id += ROWS_PER_STATEMENT) {
+      for (let k = 0; k < ROWS_PER_STATEMENT; k++) row(id + k);
+      dirMany.run(dirVals);
+      statMany.run(statVals);
+      dirVals = [];
+      statVals = [];
+    }
+    for (; id < to; id++) {
+      row(id);
+      dirOne.run(dirVals);
+      statOne.run(statVals);
+      dirVals = [];
+      statVals = [];
     }
   });
   for (let from = 0; from < n; from += ROWS_PER_TRANSACTION) batch(from, Math.min(n, from + ROWS_PER_TRANSACTION));
