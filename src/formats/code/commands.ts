@@ -1,5 +1,8 @@
 /** The `threadmill code` command group: a folder of source code → a code graph, queries and a server. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
+import { defaultThreads } from '../../engine/run.js';
+import { registerCodeMerge } from './shard.js';
 import { action, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { openStore, type CodeStore } from '../../sinks/code-store.js';
 import { parseLanguages, type Language } from './languages.js';
@@ -64,9 +67,17 @@ function registerIndex(code: Command): void {
     .option('--db <store>', 'the graph: a SQLite path, sqlite:PATH or postgres://…', DEFAULT_DB)
     .option('--languages <list>', 'only these languages (python,javascript,typescript,tsx,rust,go,java,c,cpp)', languagesArg)
     .option('--include-code', 'store each entity\'s source text')
-    .option('--max-file-size <size>', 'skip larger files (e.g. 512k, 2M)', parseSize, DEFAULT_MAX_FILE_SIZE))
-    .action(action(async (dir: string, flags: IndexFlags) => {
+    .option('--max-file-size <size>', 'skip larger files (e.g. 512k, 2M)', parseSize, DEFAULT_MAX_FILE_SIZE)
+    .option('--shard <I/N>', `${SHARD_HELP} (here --db names the part)`))
+    .action(action(async (dir: string, flags: IndexFlags & ShardFlags) => {
       const progress = progressFor(flags, 'code index');
+      const shard = shardOf(flags);
+      if (shard) {
+        const { shardCode } = await import('./shard.js');
+        const r = await shardCode({ root: dir, threads: flags.threads ?? defaultThreads(), languages: flags.languages, includeCode: flags.includeCode, maxFileSize: flags.maxFileSize, progress, signal: interruptSignal() }, flags.db, shard);
+        if (!flags.quiet) process.stderr.write(`threadmill code index: shard ${shard.index}/${shard.count} → ${r.part} (${r.files} files)\n`);
+        return;
+      }
       const warn = warner(flags);
       let syntax = 0;
       const summary = await indexCode({
@@ -170,6 +181,7 @@ function registerServe(code: Command): void {
 export function registerCodeCommands(program: Command): void {
   const code = program.command('code').description('a folder of source code → a code graph with resolved calls (SQLite or PostgreSQL), queries, an HTTP server');
   registerIndex(code);
+  registerCodeMerge(code);
   registerQueries(code);
   registerServe(code);
 }

@@ -188,7 +188,7 @@ function rates(r: ResolutionStats): Pick<CodeIndexSummary, 'calls' | 'calls_reso
 }
 
 /** A digest of what decides the facts of a file: the queries and the extraction code's version. */
-function extractorVersion(): string {
+export function extractorVersion(): string {
   return createHash('sha256').update(EXTRACTOR_REVISION).update(JSON.stringify(QUERY_SOURCE)).digest('hex').slice(0, 16);
 }
 
