@@ -36,6 +36,7 @@ export class ModuleIndex {
   private readonly byBaseName = new Map<string, string[]>();
   private readonly pyDotted = new Map<string, string>();
   private readonly pySuffix = new Map<string, string[]>();
+  private readonly pyImportName = new Map<string, string[]>();
   private readonly rustMods = new Map<string, string>();
   private readonly rustFileMod = new Map<string, { crate: string; mod: string }>();
   private readonly pkgFiles = new Map<string, string[]>();
@@ -43,8 +44,8 @@ export class ModuleIndex {
   private readonly goModules = new Map<string, string | null>();
 
   constructor(readonly files: Map<string, FileInfo>, private readonly root: string) {
+    for (const f of files.values()) this.paths.add(f.path);
     for (const f of files.values()) {
-      this.paths.add(f.path);
       push(this.byBaseName, f.path.slice(f.path.lastIndexOf('/') + 1), f.path);
       if (f.family === 'py') this.addPython(f.path);
       else if (f.family === 'rust') this.addRust(f.path);
@@ -57,8 +58,21 @@ export class ModuleIndex {
     let mod = stripExt(path).replace(/\//g, '.');
     if (mod.endsWith('.__init__')) mod = mod.slice(0, -9);
     this.pyDotted.set(mod, path);
+    push(this.pyImportName, this.pythonImportName(path), path);
     const parts = mod.split('.');
     for (let i = 1; i < parts.length; i++) push(this.pySuffix, parts.slice(i).join('.'), path);
+  }
+
+  /**
+   * The name Python imports a file by: its path from the first folder above the top of its
+   * package chain (folders with `__init__.py`), e.g. `src/flask/app.py` → `flask.app`.
+   */
+  private pythonImportName(path: string): string {
+    const parts = stripExt(path).split('/');
+    if (parts[parts.length - 1] === '__init__') parts.pop();
+    let top = parts.length - 1;
+    while (top > 0 && this.paths.has(`${parts.slice(0, top).join('/')}/__init__.py`)) top--;
+    return parts.slice(top).join('.');
   }
 
   /** Python: the package a file's relative imports start from. */
@@ -121,6 +135,8 @@ export class ModuleIndex {
     }
     const exact = this.pyDotted.get(spec);
     if (exact) return [exact];
+    const named = this.pyImportName.get(spec) ?? [];
+    if (named.length > 0) return named.length === 1 ? named : [];
     const suffix = this.pySuffix.get(spec) ?? [];
     return suffix.length === 1 ? suffix : [];
   }

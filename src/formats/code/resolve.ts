@@ -103,7 +103,7 @@ export class Resolver {
   /** `q.f()` / `Q::f()`: q a module alias, a type, or (Rust) a crate path. */
   private qualifiedCall(qualifier: string, name: string, src: Ent): Ent[] {
     const mod = this.moduleFiles(qualifier, src.file);
-    if (mod) return this.inFiles(mod, name, CALLABLE);
+    if (mod) return this.exported(mod, name, CALLABLE);
     const types = this.typeNamed(qualifier, src);
     if (types.length !== 1) return [];
     const cls = this.byKey.get(types[0]!);
@@ -129,6 +129,23 @@ export class Resolver {
 
   filesDefining(files: string[], name: string): string[] {
     return files.filter((f) => this.fileLevel.get(f)?.has(name));
+  }
+
+  /**
+   * Definitions a module makes visible under `name`: its own, else what it imports under that
+   * name (re-exports: Python `from .app import Flask`, ES `export { f } from './x'` written as an
+   * import), followed a few steps.
+   */
+  private exported(files: string[], name: string, kinds: Set<string>, depth = 3): Ent[] {
+    const own = this.inFiles(files, name, kinds);
+    if (own.length > 0 || depth === 0) return own;
+    const out: Ent[] = [];
+    for (const f of files) {
+      for (const i of this.importsOf.get(f) ?? []) {
+        if (i.alias === name && i.name !== '' && i.name !== '*') out.push(...this.exported(this.modules.resolve(f, i.module), i.name, kinds, depth - 1));
+      }
+    }
+    return out;
   }
 
   private inFiles(files: string[], name: string, kinds: Set<string>): Ent[] {
@@ -164,7 +181,7 @@ export class Resolver {
       if (i.name === '*' && i.alias !== '') {
         globs.push(...this.inFiles(this.modules.resolve(file, i.module), name, kinds));
       } else if (i.alias === name && i.name !== '' && i.name !== '*') {
-        out.push(...this.inFiles(this.modules.resolve(file, i.module), i.name, kinds));
+        out.push(...this.exported(this.modules.resolve(file, i.module), i.name, kinds));
       }
     }
     return out.length > 0 ? out : globs;
@@ -197,7 +214,7 @@ export class Resolver {
     const q = splitQualified(text);
     if (!q) return this.lookupName(text, src, CLASS_KINDS).map((e) => e.key);
     const mod = this.moduleFiles(q.qualifier, src.file);
-    if (mod) return this.inFiles(mod, q.last, CLASS_KINDS).map((e) => e.key);
+    if (mod) return this.exported(mod, q.last, CLASS_KINDS).map((e) => e.key);
     const family = this.family(src.file);
     const qname = text.replace(/\.|::|->/g, sepOf(family));
     const hits = (this.byQname.get(`${family}|${qname}`) ?? []).filter((e) => CLASS_KINDS.has(e.kind));
