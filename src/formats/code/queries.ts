@@ -9,7 +9,8 @@
  *   @base.extends / @base.implements   a base type inside a class (or impl) definition
  *   @import               an import statement, read by imports.ts
  *   @package              Java/Go package name
- *   @bind + @var + @ctor  `x = C(...)` / `x = new C()`: a local whose class is known
+ *   @bind + @var + @ctor  a local or parameter whose class is known: declared (`p: &Point`,
+ *                          `Shape o`, `c *Context`) or constructed (`x = C(...)`, `new C()`)
  * One query per language runs once per file: every match comes back from native code in one
  * call, and extract.ts nests definitions by byte range instead of walking nodes from JS.
  */
@@ -57,6 +58,9 @@ const TYPESCRIPT = `${JS_COMMON}
 (extends_clause value: [(identifier) (member_expression)] @base.extends)
 (implements_clause [(type_identifier) (nested_type_identifier) (generic_type)] @base.implements)
 (extends_type_clause type: [(type_identifier) (nested_type_identifier) (generic_type)] @base.extends)
+(required_parameter pattern: (identifier) @var type: (type_annotation (type_identifier) @ctor)) @bind
+(optional_parameter pattern: (identifier) @var type: (type_annotation (type_identifier) @ctor)) @bind
+(variable_declarator name: (identifier) @var type: (type_annotation (type_identifier) @ctor)) @bind
 `;
 
 const RUST = `
@@ -77,6 +81,8 @@ const RUST = `
 (use_declaration) @import
 (let_declaration pattern: (identifier) @var value: (call_expression function: (scoped_identifier path: (_) @ctor name: (identifier) @_new (#eq? @_new "new")))) @bind
 (let_declaration pattern: (identifier) @var value: (struct_expression name: (_) @ctor)) @bind
+(let_declaration pattern: (identifier) @var type: [(type_identifier) @ctor (reference_type type: (type_identifier) @ctor)]) @bind
+(parameter pattern: (identifier) @var type: [(type_identifier) @ctor (reference_type type: (type_identifier) @ctor)]) @bind
 `;
 
 const GO = `
@@ -94,6 +100,8 @@ const GO = `
 (struct_type (field_declaration_list (field_declaration !name type: (pointer_type [(type_identifier) (qualified_type)] @base.extends))))
 (short_var_declaration left: (expression_list . (identifier) @var) right: (expression_list . (composite_literal type: (type_identifier) @ctor))) @bind
 (short_var_declaration left: (expression_list . (identifier) @var) right: (expression_list . (unary_expression operand: (composite_literal type: (type_identifier) @ctor)))) @bind
+(parameter_declaration name: (identifier) @var type: [(type_identifier) @ctor (qualified_type) @ctor (pointer_type [(type_identifier) (qualified_type)] @ctor)]) @bind
+(var_spec name: (identifier) @var type: [(type_identifier) @ctor (qualified_type) @ctor (pointer_type [(type_identifier) (qualified_type)] @ctor)]) @bind
 `;
 
 const JAVA = `
@@ -112,7 +120,8 @@ const JAVA = `
 (extends_interfaces (type_list (_) @base.extends))
 (import_declaration) @import
 (package_declaration (_) @package)
-(local_variable_declaration declarator: (variable_declarator name: (identifier) @var value: (object_creation_expression type: (type_identifier) @ctor))) @bind
+(local_variable_declaration type: (type_identifier) @ctor declarator: (variable_declarator name: (identifier) @var)) @bind
+(formal_parameter type: (type_identifier) @ctor name: (identifier) @var) @bind
 `;
 
 const C_COMMON = `
@@ -133,7 +142,8 @@ const CPP = `${C_COMMON}
 (alias_declaration name: (type_identifier) @name) @def.type_alias
 (base_class_clause [(type_identifier) (qualified_identifier) (template_type)] @base.extends)
 (new_expression type: (_) @callee) @new
-(declaration type: [(type_identifier) (qualified_identifier)] @ctor declarator: (init_declarator declarator: (identifier) @var value: (argument_list))) @bind
+(declaration type: [(type_identifier) (qualified_identifier)] @ctor declarator: [(identifier) @var (init_declarator declarator: (identifier) @var)]) @bind
+(parameter_declaration type: [(type_identifier) (qualified_identifier)] @ctor declarator: [(identifier) @var (reference_declarator (identifier) @var) (pointer_declarator declarator: (identifier) @var)]) @bind
 `;
 
 export const QUERY_SOURCE: Record<Language, string> = {
