@@ -14,7 +14,7 @@ const MAGIC = Buffer.from('ARROW1');
 const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 const COPY_BLOCK = 8 << 20;
 
-interface IpcMessage { kind: 'schema' | 'dictionary' | 'batch'; at: number; metadataLength: number; bodyLength: number; schema?: Schema }
+interface IpcMessage { kind: 'schema' | 'dictionary' | 'batch'; at: number; metadataLength: number; bodyLength: number; rows: number; schema?: Schema }
 
 function readAt(fd: number, len: number, pos: number): Buffer {
   const b = Buffer.alloc(len);
@@ -39,14 +39,32 @@ function messagesOf(fd: number, path: string): { messages: IpcMessage[]; file: b
     if (len === 0) return { messages, file };
     const m = Message.decode(readAt(fd, len, at + 8));
     const kind = m.isSchema() ? 'schema' : m.isRecordBatch() ? 'batch' : 'dictionary';
-    messages.push({ kind, at, metadataLength: 8 + len, bodyLength: Number(m.bodyLength), ...(m.isSchema() ? { schema: m.header() } : {}) });
+    const rows = m.isRecordBatch() ? Number(m.header().length) : 0;
+    messages.push({ kind, at, metadataLength: 8 + len, bodyLength: Number(m.bodyLength), rows, ...(m.isSchema() ? { schema: m.header() } : {}) });
     at += 8 + len + Number(m.bodyLength);
   }
   throw new Error(`${path}: Arrow IPC data without an end-of-stream marker (cut short?)`);
 }
 
-/** Appends the IPC files `inputs` (all file format or all stream format, one schema) into `output`. */
+/** True when some input holds a batch with rows; read before writing so empty parts can be left out. */
+function anyRows(inputs: readonly string[]): boolean {
+  return inputs.some((path) => {
+    const fd = openSync(path, 'r');
+    try {
+      return messagesOf(fd, path).messages.some((m) => m.rows > 0);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/**
+ * Appends the IPC files `inputs` (all file format or all stream format, one schema) into `output`.
+ * A shard with no records still writes a zero-row batch; one unsharded run writes none beside
+ * real rows, so zero-row batches are dropped unless every input is empty.
+ */
 export function appendIpc(inputs: readonly string[], output: string): { batches: number } {
+  const keepEmpty = !anyRows(inputs);
   const out = openSync(output, 'w');
   let pos = 0;
   const put = (b: Uint8Array): void => {
@@ -80,6 +98,7 @@ export function appendIpc(inputs: readonly string[], output: string): { batches:
           throw new Error(`${path}: its schema or dictionaries differ from those of ${inputs[0]}`);
         }
         for (const m of messages.slice(headEnd)) {
+          if (m.kind === 'batch' && m.rows === 0 && !keepEmpty) continue;
           if (m.kind !== 'batch') throw new Error(`${path}: a dictionary message after the first record batch (delta dictionaries are not merged)`);
           blocks.push(new FileBlock(m.metadataLength, m.bodyLength, pos));
           const total = m.metadataLength + m.bodyLength;

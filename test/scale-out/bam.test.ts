@@ -77,3 +77,14 @@ test('bam convert: merged IPC has the rows of the unsharded file in order; a mis
   const mixed = runCli(['bam', 'merge', all[0]!, all[1]!, join(dir, 'stats-3', '2'), '-o', join(dir, 'never.arrow')]);
   assert.ok(failedWith(mixed, 'PART_MISMATCH'), mixed.stderr);
 });
+
+test('bam convert: empty shards add no batch, so merging them gives the unsharded bytes', async () => {
+  const tiny = makeBam(join(dir, 'tiny-conv.bam'), 3);
+  const full = join(dir, 'tiny-full.arrow');
+  stdoutOf(['bam', 'convert', tiny, '-o', full, '-q']);
+  const parts = join(dir, 'tiny-conv');
+  await runShards(3, (s) => ['bam', 'convert', tiny, ...CHUNK, '-j', '1', '--shard', s, '-o', join(parts, '{I}.arrow')], 'JOB_COMPLETION_INDEX');
+  const merged = join(dir, 'tiny-merged.arrow');
+  stdoutOf(['bam', 'merge', ...partPaths(parts, 3, '.arrow'), '-o', merged, '-q']);
+  assert.ok(readFileSync(merged).equals(readFileSync(full)), 'merged bytes differ from the unsharded file');
+});
