@@ -3,7 +3,7 @@
  * NCAR's list_all layout, directory lines deferred past their files as inode order does), then
  * imports it with -j 1..cores and reports lines/s (whole run and parse+aggregate+merge alone), peak
  * RSS and database size, plus the main thread's bytes per directory on a scan of 1M directories.
- * fs-scans' own figure (≈12k lines/s on 2 workers, from its README) is quoted for scale: its Python
+ * fs-scans' figure (≈12k lines/s on 2 workers, as issue 9 reports it) is quoted for scale: its Python
  * cannot be installed here. Writes its section of docs/benchmarks.md.
  *
  *   node dist/bench/fsscan.js [--lines 10000000] [--dir-lines 1000000] [--regenerate 1] [--generate-only 1]
@@ -102,7 +102,7 @@ function main(): void {
   const scanGiB = statSync(scan).size / 2 ** 30;
   writeSection('fsscan', `## fsscan import (GPFS LIST → fs-scans' SQLite database)
 
-Generated scan: ${last!.lines.toLocaleString('en-US')} lines (${scanGiB.toFixed(2)} GiB), ${last!.directories.toLocaleString('en-US')} directories, directory lines after their files. Machine: ${cores} cores, shared with other jobs while measured (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end), so wall times understate the code; CPU seconds do not. \`threadmill fsscan import scan --db out.db -j N\`; "parse" is reading + parsing + aggregating in the workers + merging on the main thread; "whole" adds building the tree and writing the database (indexes included). fs-scans: about ${REFERENCE_LINES_PER_S.toLocaleString('en-US')} lines/s on 2 workers (its README; its Python cannot be installed here).
+Generated scan: ${last!.lines.toLocaleString('en-US')} lines (${scanGiB.toFixed(2)} GiB), ${last!.directories.toLocaleString('en-US')} directories, directory lines after their files. Machine: ${cores} cores, shared with other jobs while measured (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end), so wall times understate the code; CPU seconds do not. \`threadmill fsscan import scan --db out.db -j N\`; "parse" is reading + parsing + aggregating in the workers + merging on the main thread; "whole" adds building the tree and writing the database (indexes included). fs-scans: about ${REFERENCE_LINES_PER_S.toLocaleString('en-US')} lines/s on 2 workers (the figure in issue 9; its Python cannot be installed here to measure it on this scan).
 
 | -j | whole s | whole lines/s | parse s | parse lines/s | parse CPU s | parse lines per CPU-second | whole CPU s | whole lines per CPU-second | whole vs fs-scans (wall) | peak RSS MiB |
 |---|---|---|---|---|---|---|---|---|---|---|
