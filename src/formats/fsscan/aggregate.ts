@@ -266,8 +266,9 @@ export function aggregateChunk(bytes: Uint8Array, opts: AggregateOptions): { par
     if (kind === LINE_ERROR) { errors.push({ line: lines + (nl < b.length ? 0 : 1), offset: s, reason: r.reason, text: lossy.decode(b.subarray(s, Math.min(e, s + 1000))) }); s = next; continue; }
     const ps = r.pathStart, pe = r.pathEnd;
     const slash = lastSlash(b, ps, pe);
-    if (slash <= ps && !r.isDir) {
-      errors.push({ line: lines + (nl < b.length ? 0 : 1), offset: s, reason: 'a file directly in / (fs-scans has no row for /)', text: lossy.decode(b.subarray(s, Math.min(e, s + 1000))) });
+    if ((slash <= ps && !r.isDir) || pe - ps > 0xffff) {
+      const reason = pe - ps > 0xffff ? 'a path longer than 64 KiB' : 'a file directly in / (fs-scans has no row for /)';
+      errors.push({ line: lines + (nl < b.length ? 0 : 1), offset: s, reason, text: lossy.decode(b.subarray(s, Math.min(e, s + 1000))) });
       s = next;
       continue;
     }

@@ -73,7 +73,7 @@ export class DirTable {
     const id = this.count++;
     if (id === this.parent.length) this.growRows();
     const len = e - s;
-    if (len > 0xffff) throw new Error('a directory name longer than 65535 bytes');
+    // len < 64 KiB: aggregate.ts rejects longer paths.
     if (this.namesUsed + len > this.names.length) this.names = grow(this.names, Math.max(this.names.length * 2, this.namesUsed + len));
     this.names.set(keys.subarray(s, e), this.namesUsed);
     this.nameOff[id] = this.namesUsed;
