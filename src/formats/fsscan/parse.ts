@@ -117,6 +117,49 @@ function setPath(b: Uint8Array, r: Rec, sep: number, e: number): number {
   return LINE_RECORD;
 }
 
+/** `b[i..]` is ` key=` (after the value that ended at i). */
+function at(b: Uint8Array, i: number, k0: number, k1: number): boolean {
+  return b[i] === SP && b[i + 1] === k0 && (k1 === EQ ? b[i + 2] === EQ : b[i + 2] === k1 && b[i + 3] === EQ);
+}
+
+/**
+ * NCAR's SHOW layout in its fixed order, `s= a= u= g= m= p= ac= mt= cr= nl= -- ` (fs-scans' scans):
+ * read straight through without dispatching on each key (measured ~15% of a line). Returns the
+ * separator's position, or -1 when the line is laid out otherwise or needs a careful look (then
+ * the general loop reads it and words the error).
+ */
+function ncarLayout(b: Uint8Array, i: number, e: number, r: Rec): number {
+  if (b[i] !== KEY_S || b[i + 1] !== EQ) return -1;
+  const size = uint(b, i + 2, e);
+  if (!at(b, numEnd, KEY_A, EQ)) return -1;
+  const kib = uint(b, numEnd + 3, e);
+  if (!at(b, numEnd, KEY_U, EQ)) return -1;
+  const uid = uint(b, numEnd + 3, e);
+  if (!at(b, numEnd, KEY_G, EQ)) return -1;
+  const gid = uint(b, numEnd + 3, e);
+  if (!at(b, numEnd, 0x6d, EQ)) return -1; // m=
+  let j = numEnd + 3;
+  while (j < e && b[j] !== SP) j++;
+  if (!at(b, j, KEY_P, EQ) || j + 3 >= e || b[j + 3] === SP) return -1;
+  const isDir = b[j + 3] === 0x64;
+  j += 3;
+  while (j < e && b[j] !== SP) j++;
+  if (!at(b, j, 0x61, 0x63)) return -1; // ac=
+  const atime = gpfsTime(b, j + 4, e);
+  j += 4 + 19;
+  if (!at(b, j, 0x6d, 0x74) || !at(b, j + 23, 0x63, 0x72) || !at(b, j + 46, 0x6e, 0x6c)) return -1; // mt= cr= nl=
+  j += 50;
+  while (j < e && b[j] !== SP) j++;
+  if (!(b[j] === SP && isSeparator(b, j + 1))) return -1;
+  if (Number.isNaN(size + kib + uid + gid + atime) || size > MAX_SIZE || kib > MAX_SIZE / 1024) return -1;
+  r.uid = uid;
+  r.gid = gid;
+  r.isDir = isDir;
+  r.atime = atime;
+  r.alloc = kib === 0 && size <= 4096 ? size : kib * 1024;
+  return j + 1;
+}
+
 /** GPFS policy LIST line. Values follow `key=`; times are 19 bytes and contain a space. */
 export function parseGpfs(b: Uint8Array, s: number, e: number, r: Rec): number {
   r.format = 0;
@@ -130,6 +173,8 @@ export function parseGpfs(b: Uint8Array, s: number, e: number, r: Rec): number {
     if (Number.isNaN(uint(b, i, e)) || (numEnd < e && b[numEnd] !== SP)) return fail(r, 'expected inode, generation and snapshot id numbers');
     i = skipSpaces(b, numEnd, e);
   }
+  const fast = ncarLayout(b, i, e, r);
+  if (fast >= 0) return setPath(b, r, fast, e);
   let sep = -1;
   let have = 0; // bits: s a u g p ac
   let size = 0, kib = 0;
