@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { runChunks } from '../../engine/run.js';
-import { ThreadmillError } from '../../engine/errors.js';
+import { InterruptedError, ThreadmillError } from '../../engine/errors.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { lockFile } from '../../engine/lock.js';
 import { checkFileOutput } from '../../engine/output-target.js';
@@ -136,7 +136,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
       filesystem, scanDate,
       extra: { format: runFormat ?? '', lines, records: stats.records, messages: table.messages, rejected, created_directories: tree.created },
     });
-    if (opts.signal?.aborted) throw new ThreadmillError('INTERRUPTED', 'interrupted; no output was changed', { exitCode: 130 });
+    if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? 'abort'));
     if (!opts.transaction) tx.commit();
     summary.seconds = (performance.now() - started) / 1000;
     summary.cpu_seconds = cpuSeconds(process.cpuUsage(cpu0));
