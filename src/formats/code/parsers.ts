@@ -4,6 +4,8 @@
  * Grammars load on first use, so a Python-only tree never loads the C++ grammar.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type ParserType from 'tree-sitter';
 import type { Language } from './languages.js';
 import { QUERY_SOURCE } from './queries.js';
@@ -45,4 +47,23 @@ export function toolsFor(language: Language): LanguageTools {
  */
 export function parseText(tools: LanguageTools, text: string): ParserType.Tree {
   return tools.parser.parse(text, undefined, { bufferSize: text.length * 2 + 2 });
+}
+
+/**
+ * tree-sitter 0.21's Node binding has no tree.delete(): a tree's native memory (tens of bytes
+ * per node) goes only when V8 collects the JS tree and Node then runs its finalizer, and V8,
+ * which cannot see that memory, seldom collects a worker whose JS heap stays small. Measured on
+ * redis (723 files, 10.6 MB, one thread): RSS grew to 373 MB; with a full collection after each
+ * batch of ~1 MB of source it stays at 133 MB (and system time fell 0.95 → 0.33 s, fewer fresh
+ * pages), for ~15 ms per collection. The finalizers run on the next turn of the event loop.
+ */
+let collect: (() => void) | undefined;
+
+export function releaseTrees(): void {
+  if (!collect) {
+    // The documented V8 flag, set at run time; gc() appears in contexts created afterwards.
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc') as () => void;
+  }
+  collect();
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defineItemsTask } from '../../engine/many-inputs.js';
 import { refineLanguage, type Language } from './languages.js';
-import { toolsFor, parseText } from './parsers.js';
+import { toolsFor, parseText, releaseTrees } from './parsers.js';
 import { extractFacts } from './extract.js';
 import type { FileFacts } from './facts.js';
 import type Parser from 'tree-sitter';
@@ -76,7 +76,12 @@ export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts
 }
 
 export default defineItemsTask<CodeTaskOptions, FileItem, FileFacts[]>({
-  processBatch(items, options) {
-    return { value: items.map((item) => factsOfFile(item, options)), transfer: [] };
+  async processBatch(items, options) {
+    const value = items.map((item) => factsOfFile(item, options));
+    releaseTrees();
+    // The worker chains queued batches as microtasks; this turn of its event loop is what runs
+    // the finalizers that free the trees.
+    await new Promise((resolve) => setImmediate(resolve));
+    return { value, transfer: [] };
   },
 });
