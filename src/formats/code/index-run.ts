@@ -16,7 +16,7 @@ import { walkSources, type SkipReason } from './walk.js';
 import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
-import { writeFileFacts, removeFile } from './write.js';
+import { FactsWriter, removeFile } from './write.js';
 import { resolveGraph, type ResolutionStats } from './resolve.js';
 import { QUERY_SOURCE } from './queries.js';
 
@@ -122,6 +122,7 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
   let parsed = 0, unchanged = 0, parseErrors = 0, bytesParsed = 0;
   const syntaxErrors: SyntaxErrorAt[] = [];
   const taskOptions: CodeTaskOptions = { maxFileSize: parts.maxFileSize, includeCode: parts.includeCode };
+  const writer = new FactsWriter(store);
   if (items.length > 0) {
     await runManyInputs<CodeTaskOptions, FileItem, FileFacts[]>({
       taskModule: new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
@@ -133,7 +134,11 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
         for (const facts of batch) {
           bytes += facts.bytes;
           if (facts.status === 'unchanged') { unchanged++; continue; }
-          if (previous.has(facts.path)) await removeFile(store, facts.path);
+          if (previous.has(facts.path)) {
+            // Rows gathered so far go in first, so ids follow the same order as file by file.
+            await writer.flush();
+            await removeFile(store, facts.path);
+          }
           if (facts.status === 'indexed') {
             parsed++;
             bytesParsed += facts.bytes;
@@ -144,13 +149,14 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
               if (syntaxErrors.length < SYNTAX_ERRORS_KEPT) syntaxErrors.push(at);
               parts.onSyntaxError?.(at);
             }
-            await writeFileFacts(store, facts);
+            writer.add(facts);
           } else {
             if (previous.has(facts.path)) removed++;
             skipped[facts.status] = (skipped[facts.status] ?? 0) + 1;
             skipRows.push([facts.path, facts.language, facts.bytes, 0, null, 'skipped', facts.status, null, 0]);
           }
         }
+        await writer.flush();
         parts.progress?.advance(bytes, batch.length);
       },
     });

@@ -25,7 +25,7 @@ import { walkSources, type Skip } from './walk.js';
 import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
-import { writeFileFacts } from './write.js';
+import { FactsWriter } from './write.js';
 import { resolveGraph } from './resolve.js';
 import { DEFAULT_MAX_FILE_SIZE, extractorVersion } from './index-run.js';
 
@@ -80,15 +80,19 @@ export async function mergeCode(parts: Part[], db: string): Promise<{ db: string
   try {
     await store.begin();
     const skipRows: unknown[][] = (parts[0]!.manifest.data?.skipped as Skip[]).map((s) => [s.path, null, s.bytes, 0, null, 'skipped', s.reason, null, 0]);
+    const writer = new FactsWriter(store);
     for (const p of parts) {
       for (const line of readFileSync(join(p.path, FACTS_FILE), 'utf8').split('\n')) {
         if (!line) continue;
         const facts = JSON.parse(line) as FileFacts;
         files++;
-        if (facts.status === 'indexed') await writeFileFacts(store, facts);
-        else skipRows.push([facts.path, facts.language, facts.bytes, 0, null, 'skipped', facts.status, null, 0]);
+        if (facts.status === 'indexed') {
+          writer.add(facts);
+          if (files % 256 === 0) await writer.flush();
+        } else skipRows.push([facts.path, facts.language, facts.bytes, 0, null, 'skipped', facts.status, null, 0]);
       }
     }
+    await writer.flush();
     await store.insertMany('files', FILE_COLUMNS, skipRows);
     for (const sql of indexStatements()) await store.execute(sql);
     const resolution = await resolveGraph(store, root);

@@ -12,29 +12,60 @@ export function moduleKey(language: string, path: string, lines: number): string
   return `${language}:module:${path}:${path}:1-${Math.max(1, lines)}`;
 }
 
-export async function writeFileFacts(store: CodeStore, f: FileFacts): Promise<void> {
-  await store.insertMany('files', FILE_COLUMNS, [[f.path, f.language, f.bytes, f.lines, f.sha256, 'indexed', null, f.pkg || null, f.parseErrors]]);
-  const modKey = moduleKey(f.language, f.path, f.lines);
-  const base = f.path.slice(f.path.lastIndexOf('/') + 1);
-  const moduleName = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
-  const entityRows: unknown[][] = [[modKey, moduleName, f.path, 'module', f.language, f.path, 1, Math.max(1, f.lines), null, null, null]];
-  const keys: string[] = [];
-  const used = new Set<string>([modKey]);
-  for (const [name, qualified, kind, start, end, signature, parent, code] of f.entities) {
-    let key = `${f.language}:${kind}:${qualified}:${f.path}:${start}-${end}`;
-    for (let n = 2; used.has(key); n++) key = `${f.language}:${kind}:${qualified}:${f.path}:${start}-${end}#${n}`;
-    used.add(key);
-    keys.push(key);
-    entityRows.push([key, name, qualified, kind, f.language, f.path, start, end, signature, parent < 0 ? modKey : keys[parent]!, code]);
+/**
+ * Rows of many files gathered per table and written with one insertMany per table: a batch of
+ * ~300 files is 4 calls instead of ~1,200 (PostgreSQL: 4 round trips instead of 1,200). Rows
+ * keep the files' order, so edge ids are the ones a file-by-file write gives.
+ */
+export class FactsWriter {
+  private files: unknown[][] = [];
+  private entities: unknown[][] = [];
+  private edges: unknown[][] = [];
+  private imports: unknown[][] = [];
+
+  constructor(private readonly store: CodeStore) {}
+
+  add(f: FileFacts): void {
+    this.files.push([f.path, f.language, f.bytes, f.lines, f.sha256, 'indexed', null, f.pkg || null, f.parseErrors]);
+    const modKey = moduleKey(f.language, f.path, f.lines);
+    const base = f.path.slice(f.path.lastIndexOf('/') + 1);
+    const moduleName = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+    this.entities.push([modKey, moduleName, f.path, 'module', f.language, f.path, 1, Math.max(1, f.lines), null, null, null]);
+    const keys: string[] = [];
+    const used = new Set<string>([modKey]);
+    for (const [name, qualified, kind, start, end, signature, parent, code] of f.entities) {
+      let key = `${f.language}:${kind}:${qualified}:${f.path}:${start}-${end}`;
+      for (let n = 2; used.has(key); n++) key = `${f.language}:${kind}:${qualified}:${f.path}:${start}-${end}#${n}`;
+      used.add(key);
+      keys.push(key);
+      this.entities.push([key, name, qualified, kind, f.language, f.path, start, end, signature, parent < 0 ? modKey : keys[parent]!, code]);
+    }
+    for (const [src, kind, line, name, receiver] of f.refs) {
+      const srcKey = src < 0 ? modKey : keys[src]!;
+      if (kind === 'new') this.edges.push([srcKey, null, 'calls', f.path, line, name, receiver ? `#new:${receiver}` : '#new', 0]);
+      else this.edges.push([srcKey, null, kind, f.path, line, name, receiver, 0]);
+    }
+    for (const [line, module, name, alias] of f.imports) this.imports.push([f.path, line, module, name, alias]);
   }
-  await store.insertMany('entities', ENTITY_COLUMNS, entityRows);
-  const edgeRows: unknown[][] = f.refs.map(([src, kind, line, name, receiver]) => {
-    const srcKey = src < 0 ? modKey : keys[src]!;
-    if (kind === 'new') return [srcKey, null, 'calls', f.path, line, name, receiver ? `#new:${receiver}` : '#new', 0];
-    return [srcKey, null, kind, f.path, line, name, receiver, 0];
-  });
-  await store.insertMany('edges', EDGE_COLUMNS, edgeRows);
-  await store.insertMany('imports', IMPORT_COLUMNS, f.imports.map(([line, module, name, alias]) => [f.path, line, module, name, alias]));
+
+  /** Writes what was added since the last flush (call before deleting rows, and at the end). */
+  async flush(): Promise<void> {
+    const { files, entities, edges, imports } = this;
+    this.files = [];
+    this.entities = [];
+    this.edges = [];
+    this.imports = [];
+    if (files.length > 0) await this.store.insertMany('files', FILE_COLUMNS, files);
+    if (entities.length > 0) await this.store.insertMany('entities', ENTITY_COLUMNS, entities);
+    if (edges.length > 0) await this.store.insertMany('edges', EDGE_COLUMNS, edges);
+    if (imports.length > 0) await this.store.insertMany('imports', IMPORT_COLUMNS, imports);
+  }
+}
+
+export async function writeFileFacts(store: CodeStore, f: FileFacts): Promise<void> {
+  const writer = new FactsWriter(store);
+  writer.add(f);
+  await writer.flush();
 }
 
 /** Everything a file contributed; edges from other files into it are unresolved by resolveGraph. */
