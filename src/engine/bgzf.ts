@@ -235,28 +235,40 @@ export function endsWithEof(buf: Uint8Array): boolean {
 }
 
 /**
- * Compressed offset of the block holding decompressed byte `uoffset` of a BGZF file, found by
- * walking block headers and ISIZE trailers (two small reads per block, no inflating). Used on the
+ * The blocks of a BGZF file from its start, as compressed offset, size and ISIZE, found from block
+ * headers and ISIZE trailers alone (two small reads per block, no inflating). Stops before the
+ * first block that is malformed or cut short.
+ */
+export function* bgzfBlocks(fd: number): Generator<{ pos: number; size: number; isize: number }> {
+  const fileSize = fstatSync(fd).size;
+  const head = new Uint8Array(FIXED_HEADER + 64);
+  const isize = new Uint8Array(4);
+  for (let pos = 0; pos < fileSize;) {
+    const n = readSync(fd, head, 0, head.length, pos);
+    const size = blockSizeAt(head.subarray(0, n), 0);
+    if (size < 0 || pos + size > fileSize) return;
+    readSync(fd, isize, 0, 4, pos + size - 4);
+    yield { pos, size, isize: readU32(isize, 0) };
+    pos += size;
+  }
+}
+
+/**
+ * Compressed offset of the block holding decompressed byte `uoffset` of a BGZF file. Used on the
  * error path to name the block a bad record sits in; -1 when the offset lies past the data.
  */
 export function locateBlock(path: string, uoffset: number): number {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const head = new Uint8Array(FIXED_HEADER + 64);
-    const isize = new Uint8Array(4);
-    let pos = 0;
     let u = 0;
-    while (pos < size) {
-      const n = readSync(fd, head, 0, head.length, pos);
-      const bsize = blockSizeAt(head.subarray(0, n), 0);
-      if (bsize < 0 || pos + bsize > size) return pos;
-      readSync(fd, isize, 0, 4, pos + bsize - 4);
-      u += readU32(isize, 0);
-      if (u > uoffset) return pos;
-      pos += bsize;
+    let end = 0;
+    for (const b of bgzfBlocks(fd)) {
+      u += b.isize;
+      if (u > uoffset) return b.pos;
+      end = b.pos + b.size;
     }
-    return -1;
+    // A malformed or cut block right after the last good one holds the offset.
+    return end < fstatSync(fd).size ? end : -1;
   } finally {
     closeSync(fd);
   }

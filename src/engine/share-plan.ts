@@ -10,8 +10,8 @@
  *   docs/scale-out.md says to recompress with bgzip.
  * - stdin and pipes cannot be read by N processes: a usage error.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { blockSizeAt } from './bgzf.js';
+import { closeSync, openSync } from 'node:fs';
+import { bgzfBlocks } from './bgzf.js';
 import { ThreadmillError } from './errors.js';
 import { lastRecordStart, planRanges, streamData, type InputInfo, type PlannedJob } from './source.js';
 import { shareRanges, type ByteRange, type Shard } from './shard.js';
@@ -185,21 +185,14 @@ async function decompressedSize(info: InputInfo): Promise<number> {
   return n;
 }
 
-/** Sum of the ISIZE of the BGZF blocks before compressed offset `pos` (two small reads a block). */
+/** Sum of the ISIZE of the BGZF blocks before compressed offset `pos` (no inflating). */
 export function decompressedOffsetOfBlock(path: string, pos: number): number {
   const fd = openSync(path, 'r');
   try {
-    const head = new Uint8Array(18);
-    const isize = new Uint8Array(4);
-    let at = 0;
     let total = 0;
-    while (at < pos) {
-      const n = readSync(fd, head, 0, head.length, at);
-      const size = blockSizeAt(head.subarray(0, n), 0);
-      if (size < 0) break;
-      readSync(fd, isize, 0, 4, at + size - 4);
-      total += (isize[0]! | (isize[1]! << 8) | (isize[2]! << 16) | (isize[3]! << 24)) >>> 0;
-      at += size;
+    for (const b of bgzfBlocks(fd)) {
+      if (b.pos >= pos) break;
+      total += b.isize;
     }
     return total;
   } finally {
