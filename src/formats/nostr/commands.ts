@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, nonNegativeInt, checkRejects, type RunFlags } from '../../cli/common.js';
 import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
 import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
-import { registerNostrMerge, shardNostr } from './merge.js';
+import { registerNostrMerge, shardNostr, type NostrConvertFlags } from './merge.js';
 import { readPbGz, eventToJson } from './pb-reader.js';
 import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
 import { rebuildIndex } from './index-rebuild.js';
@@ -15,14 +15,6 @@ import { recoverDirectory } from '../../engine/atomic.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
 
-interface ConvertFlags extends RunFlags {
-  outputDir: string;
-  compressionLevel: number;
-  validateEventIds: boolean;
-  validateSignatures: boolean;
-  filterKinds: boolean;
-  chunkSize?: number;
-}
 
 /**
  * Proton Beam spells these `--validate-signatures false`; we also accept `--no-validate-signatures`.
@@ -68,7 +60,7 @@ function registerConvert(nostr: Command): void {
     .option('--no-filter-kinds', 'accept kinds above 65535')
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp())
     .option('--shard <I/N>', SHARD_HELP))
-    .action(action(async (inputs: string[], flags: ConvertFlags & ShardFlags) => {
+    .action(action(async (inputs: string[], flags: NostrConvertFlags & ShardFlags) => {
       const shard = shardOf(flags);
       if (shard) return shardNostr(inputs, flags, shard);
       if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin (-) can be given only once');

@@ -118,7 +118,8 @@ async function appendFiltered(from: string, to: string, drop: Set<number>, level
   await pipeline(kept, createGzip({ level }), createWriteStream(to, { flags: 'a' }));
 }
 
-export interface NostrShardFlags extends RunFlags {
+/** The flags of `nostr convert`, which a shard run takes as they are. */
+export interface NostrConvertFlags extends RunFlags {
   outputDir: string;
   compressionLevel: number;
   validateEventIds: boolean;
@@ -128,7 +129,7 @@ export interface NostrShardFlags extends RunFlags {
 }
 
 /** `nostr convert --shard`: the shard's share converted into a fresh part directory (-o). */
-export async function shardNostr(inputs: string[], flags: NostrShardFlags, shard: Shard): Promise<void> {
+export async function shardNostr(inputs: string[], flags: NostrConvertFlags, shard: Shard): Promise<void> {
   if (inputs.includes('-')) throw new ThreadmillError('SHARD_UNSEEKABLE', '--shard: stdin cannot be read by several shards; give files', { exitCode: 2 });
   const path = partPathOf(flags.outputDir, shard);
   const progress = progressFor(flags, `nostr convert (shard ${shard.index}/${shard.count})`);
