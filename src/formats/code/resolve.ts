@@ -303,15 +303,18 @@ function add2(map: Map<string, Ent[]>, key: string, e: Ent): void {
 
 /** Resolves every edge of the graph again and rebuilds the import edges. */
 export async function resolveGraph(store: CodeStore, root: string): Promise<ResolutionStats> {
-  const entities = (await store.query<{ key: string; name: string; qualified_name: string; kind: string; language: string; file: string; parent_key: string | null }>(
-    'SELECT key, name, qualified_name, kind, language, file, parent_key FROM entities ORDER BY key')).map((r) => ({ key: r.key, name: r.name, qname: r.qualified_name, kind: r.kind, language: r.language, file: r.file, parent: r.parent_key }));
+  // Rows are used as they come, renamed in SQL: a second object per row (90,000 on redis) cost
+  // more in garbage collection than the lookups themselves.
+  const entities = await store.query<Ent>('SELECT key, name, qualified_name AS qname, kind, language, file, parent_key AS parent FROM entities ORDER BY key');
   const files = new Map<string, FileInfo>();
   for (const r of await store.query<{ path: string; language: string; package: string | null }>("SELECT path, language, package FROM files WHERE status = 'indexed' ORDER BY path")) {
     files.set(r.path, { path: r.path, language: r.language, family: familyOf(r.language), pkg: r.package });
   }
-  const imports = (await store.query<Import>('SELECT file, line, module, name, alias FROM imports ORDER BY file, line, module, name, alias')).map((i) => ({ ...i, line: Number(i.line) }));
-  const refs = (await store.query<Ref & { dst_name: string }>("SELECT id, src, kind, file, dst_name, receiver, dst, resolved FROM edges WHERE kind <> 'imports' ORDER BY id"))
-    .map((r) => ({ ...r, id: Number(r.id), name: r.dst_name, resolved: Number(r.resolved) }));
+  // PostgreSQL returns BIGINT as a string; SQLite already gives numbers.
+  const imports = await store.query<Import>('SELECT file, line, module, name, alias FROM imports ORDER BY file, line, module, name, alias');
+  if (store.dialect !== 'sqlite') for (const i of imports) i.line = Number(i.line);
+  const refs = await store.query<Ref>("SELECT id, src, kind, file, dst_name AS name, receiver, dst, resolved FROM edges WHERE kind <> 'imports' ORDER BY id");
+  if (store.dialect !== 'sqlite') for (const r of refs) { r.id = Number(r.id); r.resolved = Number(r.resolved); }
   const resolver = new Resolver(entities, files, imports, root);
   const updates: [number, string | null, number][] = [];
   const decide = (ref: Ref): string | null => {
