@@ -8,7 +8,8 @@ import { resolve as resolvePath } from 'node:path';
 import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
-import { runManyInputs } from '../../engine/many-inputs.js';
+import { runManyInputs, startItemsPool } from '../../engine/many-inputs.js';
+import type { WorkerPool } from '../../engine/pool.js';
 import type { Progress } from '../../engine/progress.js';
 import { defaultThreads } from '../../engine/run.js';
 import { openStore, indexStatements, CODE_SCHEMA_VERSION, FILE_COLUMNS, type CodeStore } from '../../sinks/code-store.js';
@@ -75,24 +76,31 @@ export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummar
   if (!isDir) throw new ThreadmillError('NOT_A_DIRECTORY', `not a folder: ${opts.root} (code index reads a folder of source files)`, { exitCode: 2 });
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const includeCode = opts.includeCode ?? false;
-  const walk = walkSources(root, { maxFileSize, languages: opts.languages });
   const threads = opts.threads ?? defaultThreads();
-  const store = await openStore(opts.db, 'write');
+  // Workers start before the walk: their start-up overlaps it.
+  const pool = startItemsPool<CodeTaskOptions>(TASK_MODULE, { maxFileSize, includeCode }, threads);
+  let store: CodeStore | undefined;
   try {
+    const walk = walkSources(root, { maxFileSize, languages: opts.languages });
+    store = await openStore(opts.db, 'write');
     await store.begin();
-    const summary = await indexInto(store, root, walk, { threads, includeCode, maxFileSize, signal: opts.signal, progress: opts.progress, onSyntaxError: opts.onSyntaxError });
+    const summary = await indexInto(store, root, walk, { threads, pool, includeCode, maxFileSize, signal: opts.signal, progress: opts.progress, onSyntaxError: opts.onSyntaxError });
     // A signal during resolution or the last writes still rolls the whole run back.
     if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? 'SIGINT'));
     await store.commit();
     const seconds = (performance.now() - started) / 1000;
     return { ...summary, db: store.location, seconds: round(seconds), files_per_second: Math.round((summary.files_parsed + summary.files_unchanged) / Math.max(seconds, 1e-3)) };
   } catch (err) {
-    await store.rollback().catch(() => undefined);
+    await store?.rollback().catch(() => undefined);
     throw err;
+  } finally {
+    await pool.close();
   }
 }
 
-interface RunParts { threads: number; includeCode: boolean; maxFileSize: number; signal?: AbortSignal; progress?: Progress; onSyntaxError?(e: SyntaxErrorAt): void }
+const TASK_MODULE = new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+interface RunParts { threads: number; pool: WorkerPool; includeCode: boolean; maxFileSize: number; signal?: AbortSignal; progress?: Progress; onSyntaxError?(e: SyntaxErrorAt): void }
 
 const SYNTAX_ERRORS_KEPT = 20;
 
@@ -125,7 +133,7 @@ async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof
   const writer = new FactsWriter(store);
   if (items.length > 0) {
     await runManyInputs<CodeTaskOptions, FileItem, FileFacts[]>({
-      taskModule: new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+      taskModule: TASK_MODULE, pool: parts.pool,
       taskOptions, items, threads: parts.threads, signal: parts.signal,
       // At least ~4 batches per thread, so a small tree still spreads over every worker.
       batchWeight: Math.max(16 << 10, Math.min(1 << 20, Math.ceil(totalWeight / (parts.threads * 4)))),
