@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { daysFromCivil } from './time.js';
+import { daysFromCivil } from '../../engine/civil-date.js';
 
 /** `20260111_csfs1_asp.list.list_all.log` → `asp`; `20260204_desc1_gdex.lfs-scan` → `gdex`. */
 export function filesystemFromName(name: string): string | null {

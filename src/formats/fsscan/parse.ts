@@ -9,7 +9,8 @@
  * - lustre: `0xSEQ:0xOID:0xVER s= b= u= g= p= type= perm= a= m= c= -- /path` (lfs find --printf)
  * - find:   `%y s=%s b=%b u=%U g=%G a=%A@ -- %p` (GNU find -printf)
  */
-import { daysFromCivil, localNaive } from './time.js';
+import { daysFromCivil } from '../../engine/civil-date.js';
+import { localNaive } from './time.js';
 
 export type ScanFormat = 'gpfs' | 'lustre' | 'find';
 export const SCAN_FORMATS: readonly ScanFormat[] = ['gpfs', 'lustre', 'find'];

@@ -5,16 +5,7 @@
  * Lustre and find print epoch seconds, which fs-scans turns into local naive times with
  * `datetime.fromtimestamp` — {@link localNaive} does the same with the process's time zone.
  */
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+import { civilFromDays, daysFromCivil } from '../../engine/civil-date.js';
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
@@ -24,15 +15,7 @@ function pad2(n: number): string {
 export function naiveText(sec: number): string {
   const days = Math.floor(sec / 86400);
   const rem = sec - days * 86400;
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const { year: y, month: m, day: d } = civilFromDays(days);
   const hh = Math.floor(rem / 3600);
   const mm = Math.floor((rem % 3600) / 60);
   const ss = rem % 60;
