@@ -117,13 +117,3 @@ export const CREATE_INDEXES: readonly string[] = [
   'CREATE INDEX IF NOT EXISTS ix_stats_group_files    ON directory_stats(owner_gid, file_count_r)',
   ...Array.from({ length: SCOPE_INDEX_MAX_DEPTH - SCOPE_INDEX_MIN_DEPTH + 1 }, (_, k) => `CREATE INDEX IF NOT EXISTS ix_stats_anc_d${k + SCOPE_INDEX_MIN_DEPTH} ON directory_stats(anc_d${k + SCOPE_INDEX_MIN_DEPTH})`),
 ];
-
-/** pass3: per-owner and per-group summaries over the (recursive) single owner of each directory. */
-export const SUMMARY_SQL: readonly string[] = [
-  `INSERT INTO owner_summary (owner_uid, total_size, total_files, directory_count)
-   SELECT owner_uid, SUM(total_size_nr), SUM(file_count_nr), COUNT(*) FROM directory_stats
-   WHERE owner_uid IS NOT NULL AND owner_uid >= 0 GROUP BY owner_uid`,
-  `INSERT INTO group_summary (owner_gid, total_size, total_files, directory_count)
-   SELECT owner_gid, SUM(total_size_nr), SUM(file_count_nr), COUNT(*) FROM directory_stats
-   WHERE owner_gid IS NOT NULL AND owner_gid >= 0 GROUP BY owner_gid`,
-];
