@@ -71,13 +71,14 @@ export function planBatches<I extends WeightedItem>(items: I[], batchWeight: num
 }
 
 /**
- * A pool whose workers start loading the task module now (each gets an empty batch), so that a
- * caller can overlap the workers' start-up (~0.3 s: the thread, the task's imports) with its own
- * work, e.g. walking a directory tree, before it knows the items.
+ * A pool whose first `warm` workers start loading the task module now (each gets an empty
+ * batch), so that a caller can overlap their start-up (~0.3 s: the thread, the task's imports)
+ * with its own work, e.g. walking a directory tree, before it knows the items.
  */
-export function startItemsPool<O>(taskModule: URL, taskOptions: O, threads: number): WorkerPool {
+export function startItemsPool<O>(taskModule: URL, taskOptions: O, threads: number, warm = threads): WorkerPool {
   const pool = new WorkerPool(taskModule, taskOptions, threads);
-  for (let i = 0; i < threads; i++) pool.call(ITEMS_CALL, []).catch(() => undefined);
+  // Each call goes to a new worker while every started one is busy; the rest start on demand.
+  for (let i = 0; i < Math.min(warm, threads); i++) pool.call(ITEMS_CALL, []).catch(() => undefined);
   return pool;
 }
 

@@ -77,8 +77,9 @@ export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummar
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const includeCode = opts.includeCode ?? false;
   const threads = opts.threads ?? defaultThreads();
-  // Workers start before the walk: their start-up overlaps it.
-  const pool = startItemsPool<CodeTaskOptions>(TASK_MODULE, { maxFileSize, includeCode }, threads);
+  // Workers start before the walk: their start-up overlaps it. Only a few: the tree may turn out
+  // to be three files; more start when batches need them.
+  const pool = startItemsPool<CodeTaskOptions>(TASK_MODULE, { maxFileSize, includeCode }, threads, 2);
   let store: CodeStore | undefined;
   try {
     const walk = walkSources(root, { maxFileSize, languages: opts.languages });
