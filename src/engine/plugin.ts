@@ -29,6 +29,14 @@ export interface Framing {
    * (issue 8: a 300 Mbp FASTQ read was killed at 120 s). Must never say true wrongly.
    */
   noRecordStartIn?(buf: Uint8Array, from: number, to: number): boolean;
+  /**
+   * Optional, for formats whose records carry their own length (BAM): where the record that starts
+   * at the known record start `start` ends, i.e. the next record start; -1 when it runs past the end
+   * of `buf`, 0 when its length is impossible. `atInputStart` says `start` is the input's first byte
+   * (the header, for formats that have one). A stream is then cut where a sequential reader walking
+   * from the input's start arrives, never at bytes inside a record that merely look like records.
+   */
+  recordEnd?(buf: Uint8Array, start: number, atInputStart: boolean): number;
 }
 
 /** Where a chunk's bytes sit. Offsets, lines and records in results are relative to the chunk. */

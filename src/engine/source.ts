@@ -126,6 +126,28 @@ export function lastRecordStart(buf: Uint8Array, framing: Framing): number {
   }
 }
 
+/** Where a sequential walk over a stream stands: the next known record start in the carried bytes. */
+interface StreamWalk { at: number; atInputStart: boolean }
+
+/**
+ * Where to cut a stream block of a format with {@link Framing.recordEnd}: the last record start a
+ * sequential reader reaches, walking on from where the previous look stopped (so a block that
+ * grows is walked once, O(n) in all). A record with an impossible length stops the walk: the block
+ * is cut before it, so the worker that gets it reports it; at the block's very start the cut falls
+ * back to the content search.
+ */
+function walkedCut(buf: Uint8Array, framing: Framing & { recordEnd: NonNullable<Framing['recordEnd']> }, walk: StreamWalk): number {
+  let p = walk.at;
+  for (;;) {
+    const end = framing.recordEnd(buf, p, walk.atInputStart && p === 0);
+    if (end <= 0) {
+      walk.at = p;
+      return end === 0 && p === 0 ? lastRecordStart(buf, framing) : p;
+    }
+    p = end;
+  }
+}
+
 /** Raw bytes of a stream input: its first pieces joined until the compression can be told, then the rest as read. */
 async function* rawPieces(info: InputInfo, counter: { raw: number }): AsyncGenerator<Buffer> {
   const source: AsyncIterable<Buffer> = info.kind === 'stdin' ? process.stdin : createReadStream(info.name, { highWaterMark: 1 << 20 });
@@ -244,13 +266,18 @@ export async function* planStream(info: InputInfo, inputIndex: number, chunkSize
   const max = maxChunkBytes();
   let emitted = 0;
   let tryAt = Math.min(chunkSize, max + 1);
+  const walk: StreamWalk = { at: 0, atInputStart: true };
+  const cutOf = (buf: Uint8Array): number => {
+    if (chunkSize > max) return 0;
+    return framing.recordEnd ? walkedCut(buf, framing as Parameters<typeof walkedCut>[1], walk) : lastRecordStart(buf, framing);
+  };
   for await (const data of streamData(info, counter, bgzf)) {
     parts.push(data);
     length += data.length;
     if (length < tryAt) continue;
     const buf = Buffer.concat(parts, length);
     // A chunk size past the limit asks for the whole input as one chunk: never cut it.
-    const cut = chunkSize > max ? 0 : lastRecordStart(buf, framing);
+    const cut = cutOf(buf);
     if (cut === 0) {
       if (length > max) throw chunkSize > max ? chunkTooLarge(info.name, max) : recordTooLarge(info.name, emitted, max);
       parts = [buf];
@@ -258,6 +285,8 @@ export async function* planStream(info: InputInfo, inputIndex: number, chunkSize
       continue;
     }
     tryAt = chunkSize;
+    walk.at = 0;
+    walk.atInputStart = false;
     yield emit(buf.subarray(0, cut));
     emitted += cut;
     parts = [buf.subarray(cut)];

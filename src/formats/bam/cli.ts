@@ -23,10 +23,11 @@ interface ConvertFlags extends RunFlags {
   compression?: CompressionChoice;
 }
 
-function runBase(input: string, flags: RunFlags & { allowTruncated?: boolean }, label: string) {
+function runBase(input: string, flags: RunFlags & { allowTruncated?: boolean; chunkSize?: number }, label: string) {
   return {
     input,
     threads: flags.threads,
+    chunkSize: flags.chunkSize,
     progress: progressFor(flags, label),
     warn: warner(flags),
     allowTruncated: flags.allowTruncated ?? false,
@@ -52,7 +53,7 @@ export function registerBamCommands(program: Command): void {
     .option('--allow-truncated', 'keep the records before a truncated end instead of failing'))
     .action(action(async (input: string, flags: ConvertFlags & ShardFlags & { chunkSize?: number }) => {
       const shard = shardOf(flags);
-      if (shard) return shardBamConvert({ ...runBase(input, flags, 'bam convert'), chunkSize: flags.chunkSize }, flags, shard, flags.quiet);
+      if (shard) return shardBamConvert(runBase(input, flags, 'bam convert'), flags, shard, flags.quiet);
       checkRejects(flags, [input], [flags.output]);
       const base = runBase(input, flags, 'bam convert');
       // Loaded here: `bam stats` and `bam header` need neither it nor apache-arrow.
@@ -78,7 +79,7 @@ export function registerBamCommands(program: Command): void {
     .option('--allow-truncated', 'count the records before a truncated end instead of failing'))
     .action(action(async (input: string, flags: RunFlags & ShardFlags & { allowTruncated?: boolean; output?: string; chunkSize?: number }) => {
       const shard = shardOf(flags);
-      if (shard) return shardBamStats({ ...runBase(input, flags, 'bam stats'), chunkSize: flags.chunkSize }, flags.output, shard, flags.quiet);
+      if (shard) return shardBamStats(runBase(input, flags, 'bam stats'), flags.output, shard, flags.quiet);
       checkRejects(flags, [input], [], true);
       const base = runBase(input, flags, 'bam stats');
       // Rejected records are skipped (not counted) and listed like convert's; the list is atomic.

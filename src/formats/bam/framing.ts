@@ -145,6 +145,14 @@ export const bamFraming: Framing = {
    * than the range proves it from its own bytes and yields an empty chunk, instead of scanning to
    * the end of that record (which every such worker did: quadratic in the record's length).
    */
+  recordEnd(buf, start, atInputStart) {
+    if (!atInputStart) {
+      const len = recordLength(buf, start);
+      return len <= 0 ? len : start + len;
+    }
+    const h = headerLength(buf);
+    return h > 0 ? h : -1;
+  },
   noRecordStartIn(buf, from, to) {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (let p = from; p < to; p++) if (checkRecord(buf, dv, p) !== INVALID) return false;

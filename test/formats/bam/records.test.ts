@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { convertBam } from '../../../src/formats/bam/convert.js';
 import { statsBam } from '../../../src/formats/bam/pipeline.js';
@@ -65,6 +67,26 @@ test('records inside one long record never start a chunk: every chunk size reads
     outs.push(readFileSync(out));
   }
   assert.ok(outs[0]!.equals(outs[1]!) && outs[0]!.equals(outs[2]!), 'same bytes for every -j and chunk size');
+});
+
+test('on stdin too, a stream is cut only where a sequential reader arrives: the fake chain never starts a block', async () => {
+  const dir = tempDir();
+  const { path, names } = fakeChainBam(dir);
+  const fromFile = join(dir, 'file.arrow');
+  await convertBam({ input: path, output: fromFile, threads: 2, chunkSize: 65536 });
+  const entry = fileURLToPath(new URL('./cli-entry.js', import.meta.url));
+  for (const chunkSize of ['65536', String(65536 + 5003)]) {
+    const out = join(dir, `stdin-${chunkSize}.arrow`);
+    const fd = openSync(path, 'r');
+    try {
+      const r = spawnSync(process.execPath, [entry, 'bam', 'convert', '-', '-o', out, '-j', '2', '-q', '--chunk-size', chunkSize], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    } finally {
+      closeSync(fd);
+    }
+    assert.deepEqual(Array.from(readArrow(out).getChild('qname')!, String), names, `stdin, chunk size ${chunkSize}`);
+    assert.ok(readFileSync(out).equals(readFileSync(fromFile)), `stdin, chunk size ${chunkSize}: bytes differ from the file's`);
+  }
 });
 
 test('one record far larger than a chunk converts in linear time', async () => {
