@@ -14,6 +14,7 @@
  */
 import { close, fstat, open, writev } from 'node:fs';
 import { openOutputSync, STDOUT_PATH } from '../engine/atomic.js';
+import { IPC_EOS as EOS, IPC_MAGIC as MAGIC, joined, padded } from './ipc-bytes.js';
 import { MetadataVersion, Vector, type Data, type RecordBatch, type Schema } from 'apache-arrow';
 import { BodyCompression, BufferRegion, DictionaryBatch, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { CompressionType } from 'apache-arrow/fb/compression-type';
@@ -37,11 +38,9 @@ export type IpcBatch = PieceBatch | CompressedBatch;
 export interface PieceDictionary { id: number; values: Vector | Data }
 
 const ZEROS = new Uint8Array(8);
-const MAGIC = new Uint8Array([0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]); // "ARROW1"
 
 const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 /** Arrow pads every buffer and message to 8 bytes. */
-const padded = (n: number): number => (n + 7) & ~7;
 export const pieceBuffer = (...pieces: ArrayBufferView[]): PieceBuffer => {
   const bytes = pieces.map(asBytes);
   return { pieces: bytes, byteLength: bytes.reduce((n, p) => n + p.byteLength, 0) };
@@ -128,19 +127,6 @@ export function dictionaryMessage(d: PieceDictionary): EncodedMessage {
 
 export function schemaMessage(schema: Schema): EncodedMessage {
   return encapsulate(Message.from(schema), []);
-}
-
-const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
-
-function joined(parts: Uint8Array[]): Uint8Array {
-  // Its own buffer (never Buffer's shared pool), so it can be moved to another thread.
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 /** The start of an IPC stream: the schema and dictionary messages, in one buffer. */

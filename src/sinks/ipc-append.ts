@@ -9,9 +9,9 @@ import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { MetadataVersion, type Schema } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
+import { IPC_EOS as EOS, IPC_MAGIC } from './ipc-bytes.js';
 
-const MAGIC = Buffer.from('ARROW1');
-const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+const MAGIC = Buffer.from(IPC_MAGIC);
 const COPY_BLOCK = 8 << 20;
 
 interface IpcMessage { kind: 'schema' | 'dictionary' | 'batch'; at: number; metadataLength: number; bodyLength: number; rows: number; schema?: Schema }

@@ -11,6 +11,7 @@
  */
 import type { CallResult } from '../engine/plugin.js';
 import { ThreadmillError } from '../engine/errors.js';
+import { joined, padded } from './ipc-bytes.js';
 import type { IpcCodec } from './arrow-pieces.js';
 import type { CompressedBody, IpcCompressArg } from './ipc-compression-call.js';
 
@@ -46,17 +47,9 @@ function encoderFor(codec: IpcCodec): Promise<Encode> {
   return e;
 }
 
-const padded = (n: number): number => (n + 7) & ~7;
-
+/** The pieces of one buffer as one contiguous array (no copy when there is one piece). */
 function contiguous(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return pieces.length === 1 ? pieces[0]! : joined(pieces);
 }
 
 /** One batch's buffers → its compressed body, laid out as ArrowIpcFileWriter reads it (arrow-pieces.ts). */
