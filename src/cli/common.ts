@@ -163,6 +163,15 @@ export function usage(message: string): never {
   throw new UsageError(message);
 }
 
+/**
+ * A run's end summary, the same way for every command: with --json one JSON object on stdout (for
+ * scripts), otherwise `title` and a table on stderr unless --quiet. Rows are built only when shown.
+ */
+export function printSummary(flags: Pick<RunFlags, 'json' | 'quiet'>, summary: unknown, title: string, rows: () => [string, string | number][]): void {
+  if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else if (!flags.quiet) process.stderr.write(`${title}\n${formatTable(rows())}\n`);
+}
+
 /** Right-aligned two-column table for summaries on stderr. */
 export function formatTable(rows: [string, string | number][]): string {
   const w = Math.max(...rows.map(([k]) => k.length));

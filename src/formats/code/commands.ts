@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
 import { defaultThreads } from '../../engine/run.js';
 import { registerCodeMerge } from './shard.js';
-import { action, formatTable, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { action, formatTable, printSummary, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { openStore, type CodeStore } from '../../sinks/code-store.js';
 import { parseLanguages, type Language } from './languages.js';
 import { indexCode, DEFAULT_MAX_FILE_SIZE, type CodeIndexSummary } from './index-run.js';
@@ -33,19 +33,13 @@ function languagesArg(v: string): Language[] {
 }
 
 function printIndexSummary(s: CodeIndexSummary, flags: RunFlags): void {
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(s)}\n`);
-    return;
-  }
-  if (flags.quiet) return;
-  const rows: [string, string | number][] = [
+  printSummary(flags, s, `threadmill code index: ${s.db}`, () => [
     ['files parsed', s.files_parsed], ['files unchanged', s.files_unchanged], ['files removed', s.files_removed],
     ...Object.entries(s.skipped).map(([k, n]): [string, number] => [`skipped ${k.replace('_', ' ')}`, n ?? 0]),
     ['files with syntax errors', s.parse_errors], ['entities', s.entities], ['edges', s.edges],
     ['calls resolved', `${s.calls_resolved.toLocaleString('en-US')} of ${s.calls.toLocaleString('en-US')} (${(s.resolution_rate * 100).toFixed(1)}%)`],
     ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['files/s', s.files_per_second],
-  ];
-  process.stderr.write(`threadmill code index: ${s.db}\n${formatTable(rows)}\n`);
+  ]);
 }
 
 /** -j, --progress, --quiet, --json, --debug (no --rejects/--max-errors: a file with syntax errors is indexed, and named). */

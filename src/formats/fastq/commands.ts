@@ -1,6 +1,6 @@
 /** The `threadmill fastq` command group: stats, convert. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addRunOptions, action, checkRejects, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { addRunOptions, action, checkRejects, printSummary, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { runFastq } from './pipeline.js';
@@ -94,11 +94,7 @@ function registerConvert(fastq: Command): void {
         progress.finish();
         errorLog.close();
         tx.commit();
-        if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-        else if (!flags.quiet) {
-          const rows: [string, string | number][] = [['records read', s.records_in], ['written', s.written], ['rejected', s.rejected], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['records/s', s.records_per_second]];
-          process.stderr.write(`threadmill fastq convert: ${s.output}\n${formatTable(rows)}\n`);
-        }
+        printSummary(flags, s, `threadmill fastq convert: ${s.output}`, () => [['records read', s.records_in], ['written', s.written], ['rejected', s.rejected], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['records/s', s.records_per_second]]);
       } catch (err) {
         errorLog.close();
         tx.abort();

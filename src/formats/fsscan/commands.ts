@@ -2,7 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerFsscanMerge } from './shard.js';
-import { addRunOptions, action, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { addRunOptions, action, printSummary, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { checkFileOutput } from '../../engine/output-target.js';
@@ -49,11 +49,7 @@ function registerImport(fsscan: Command): void {
         progress.finish();
         errorLog.close();
         tx.commit();
-        if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-        else if (!flags.quiet) {
-          const rows: [string, string | number][] = [['format', s.format ?? '-'], ['filesystem', s.filesystem], ['scan date', s.scan_date ?? '-'], ['lines', s.lines], ['messages skipped', s.messages], ['rejected', s.rejected], ['files', s.files], ['directories', s.directories], ['created (no line of their own)', s.created_directories], ['roots', s.roots], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['lines/s', s.lines_per_second]];
-          process.stderr.write(`threadmill fsscan import: ${s.db}\n${formatTable(rows)}\n`);
-        }
+        printSummary(flags, s, `threadmill fsscan import: ${s.db}`, () => [['format', s.format ?? '-'], ['filesystem', s.filesystem], ['scan date', s.scan_date ?? '-'], ['lines', s.lines], ['messages skipped', s.messages], ['rejected', s.rejected], ['files', s.files], ['directories', s.directories], ['created (no line of their own)', s.created_directories], ['roots', s.roots], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['lines/s', s.lines_per_second]]);
       } catch (err) {
         errorLog.close();
         tx.abort();

@@ -2,7 +2,7 @@
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, nonNegativeInt, checkRejects, type RunFlags } from '../../cli/common.js';
+import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, printSummary, nonNegativeInt, checkRejects, type RunFlags } from '../../cli/common.js';
 import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
 import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerNostrMerge, shardNostr, type NostrConvertFlags } from './merge.js';
@@ -34,17 +34,11 @@ function checkIds(ids: readonly string[]): void {
 }
 
 function printConvertSummary(s: ConvertSummary, flags: RunFlags): void {
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(s)}\n`);
-    return;
-  }
-  if (flags.quiet) return;
-  const rows: [string, string | number][] = [
+  printSummary(flags, s, 'threadmill nostr convert: done', () => [
     ['lines read', s.lines_read], ['valid', s.valid], ['written', s.written], ['duplicates', s.duplicates],
     ...REJECT_CATEGORIES.map((c): [string, number] => [`rejected ${c.replace('_', ' ')}`, s.rejected[c]]),
     ['day files written', s.files_written], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['events/s', s.events_per_second],
-  ];
-  process.stderr.write(`threadmill nostr convert: done\n${formatTable(rows)}\n`);
+  ]);
 }
 
 function registerConvert(nostr: Command): void {
