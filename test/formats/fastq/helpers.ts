@@ -2,6 +2,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { rng } from '../../helpers/random.js';
+
+export { rng };
 
 /** ../shared/corpora/fastq beside the checkout (tests compile to dist/test/formats/fastq/). */
 export const corpusDir = fileURLToPath(new URL('../../../../../shared/corpora/fastq/', import.meta.url));
@@ -12,17 +15,6 @@ export function haveTool(name: string): boolean {
   return spawnSync(name, ['version'], { stdio: 'ignore' }).error === undefined;
 }
 
-/** A tiny deterministic PRNG (mulberry32), so fixtures are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Synthetic FASTQ built to stress framing: many quality lines start with `@` (and `+`), read lengths

@@ -4,17 +4,8 @@
  * code under test's per-directory partials and bottom-up roll-up.
  */
 import Database from 'better-sqlite3';
+import { rng } from '../../helpers/random.js';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface GenFile { path: Buffer; isDir: boolean; s: number; a: number; uid: number; gid: number; atime: string }
 
