@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** The `threadmill` command: one sub-command group per format. Data on stdout, messages on stderr. */
 import { Command, CommanderError } from 'commander';
+import { startCpuReport } from './engine/thread-cpu.js';
+
+startCpuReport();
 
 const program = new Command('threadmill')
   .description('turn very large record files into useful outputs using every core')

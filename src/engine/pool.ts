@@ -3,6 +3,7 @@
  * worker is busy, so a 10 KB input never pays for 16 thread start-ups (~30 ms each here).
  */
 import { Worker } from 'node:worker_threads';
+import { sampleThreads } from './thread-cpu.js';
 import { ThreadmillError, fromErrorShape } from './errors.js';
 import type { ChunkResult } from './plugin.js';
 import type { Job, FromWorker, ToWorker, ChunkPlacement } from './protocol.js';
@@ -101,6 +102,7 @@ export class WorkerPool {
 
   /** Stops every worker; jobs and calls still pending reject with POOL_CLOSED (never hang). */
   async close(): Promise<void> {
+    sampleThreads();
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     for (const s of this.slots) this.failSlot(s, new ThreadmillError('POOL_CLOSED', 'worker pool closed before the work finished'));

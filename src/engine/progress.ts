@@ -15,12 +15,16 @@ export interface ProgressSnapshot {
   bytesPerSecond: number;
   recordsPerSecond: number;
   etaSeconds: number | null;
+  /** What the run is doing now, when it is past reading (e.g. an end-of-run step); '' while reading. */
+  phase: string;
 }
 
 export interface Progress {
   advance(bytes: number, records: number): void;
   setTotal(bytes: number | null): void;
   finish(): void;
+  /** Names the step under way (DESIGN: a serial end-of-run step is shown in the progress output). */
+  phase?(name: string): void;
 }
 
 export class ProgressModel implements Progress {
@@ -28,6 +32,7 @@ export class ProgressModel implements Progress {
   private records = 0;
   private total: number | null = null;
   private readonly started = performance.now();
+  private current = '';
 
   constructor(private readonly render: (s: ProgressSnapshot, final: boolean) => void = () => {}) {}
 
@@ -45,11 +50,16 @@ export class ProgressModel implements Progress {
     this.render(this.snapshot(), true);
   }
 
+  phase(name: string): void {
+    this.current = name;
+    this.render(this.snapshot(), false);
+  }
+
   snapshot(): ProgressSnapshot {
     const seconds = (performance.now() - this.started) / 1000;
     const bps = seconds > 0 ? this.bytesDone / seconds : 0;
     const eta = this.total !== null && bps > 0 ? Math.max(0, (this.total - this.bytesDone) / bps) : null;
-    return { bytesDone: this.bytesDone, bytesTotal: this.total, records: this.records, seconds, bytesPerSecond: bps, recordsPerSecond: seconds > 0 ? this.records / seconds : 0, etaSeconds: eta };
+    return { bytesDone: this.bytesDone, bytesTotal: this.total, records: this.records, seconds, bytesPerSecond: bps, recordsPerSecond: seconds > 0 ? this.records / seconds : 0, etaSeconds: eta, phase: this.current };
   }
 }
 
@@ -72,14 +82,14 @@ function jsonRenderer(stream: NodeJS.WritableStream): (s: ProgressSnapshot, fina
 
 function barRenderer(label: string): (s: ProgressSnapshot, final: boolean) => void {
   const bar = new cliProgress.SingleBar({
-    format: `${label} {bar} {percentage}% | {done} | {records} records | {rate} | ETA {eta_formatted}`,
+    format: `${label} {bar} {percentage}% | {done} | {records} records | {rate} | ETA {eta_formatted}{phase}`,
     stream: process.stderr,
     hideCursor: false,
     clearOnComplete: false,
   }, cliProgress.Presets.shades_classic);
   let started = false;
   return throttled(100, (s, final) => {
-    const payload = { done: formatBytes(s.bytesDone), records: s.records.toLocaleString('en-US'), rate: `${formatBytes(s.bytesPerSecond)}/s` };
+    const payload = { done: formatBytes(s.bytesDone), records: s.records.toLocaleString('en-US'), rate: `${formatBytes(s.bytesPerSecond)}/s`, phase: s.phase ? ` | ${s.phase}` : '' };
     const total = s.bytesTotal ?? Math.max(s.bytesDone, 1);
     if (!started) {
       bar.start(total, s.bytesDone, payload);

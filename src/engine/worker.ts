@@ -7,6 +7,7 @@ import { RangeReader, closeAllFiles } from './range-reader.js';
 import { readBgzfChunk } from './bgzf-chunk.js';
 import { toErrorShape } from './errors.js';
 import { maxChunkBytes, recordTooLarge } from './limits.js';
+import { nameThisThread } from './thread-cpu.js';
 import type { FormatTask, Framing, ChunkContext } from './plugin.js';
 import type { ToWorker, FromWorker, Job, FileJob, ChunkPlacement } from './protocol.js';
 
@@ -86,6 +87,7 @@ async function runCall(call: { id: number; name: string; arg: unknown }): Promis
 }
 
 async function init(taskModule: string, opts: unknown): Promise<void> {
+  nameThisThread('worker');
   const mod = (await import(taskModule)) as { default: FormatTask<unknown, unknown> };
   task = mod.default;
   options = opts;
