@@ -3,7 +3,7 @@
     {
       "target_name": "threadmill_native",
       "sources": ["native/deflate.c"],
-      "libraries": ["-ldeflate"],
+      "libraries": ["-ldeflate", "-lz"],
       "cflags": ["-O2", "-Wall"]
     }
   ]

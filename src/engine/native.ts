@@ -9,7 +9,13 @@ import { createRequire } from 'node:module';
 export interface NativeDeflate {
   /** Inflates raw deflate data into `dst`: bytes written, -1 for bad data, -2 when `dst` is too small. */
   inflateRaw(src: Uint8Array, dst: Uint8Array): number;
-  crc32(data: Uint8Array): number;
+  /** CRC-32 of data, continuing from `crc` (0 to start). */
+  crc32(data: Uint8Array, crc?: number): number;
+  /**
+   * Raw deflate of data (libdeflate, levels 0-12) ending in a sync flush, so outputs concatenate into
+   * one deflate stream; absent from a native module built before it existed.
+   */
+  deflateSyncFlush?(data: Uint8Array, level: number): Uint8Array;
 }
 
 function load(): NativeDeflate | null {

@@ -156,7 +156,7 @@ export class ParquetMerger {
 /**
  * Main-thread side: hands each batch to a worker (as Arrow IPC, transferred) and appends the
  * encoded pieces in batch order. At most `maxInFlight` encodings are pending; write() waits for
- * the oldest past that, which holds back the reader (backpressure), as DayFiles.settle does.
+ * the oldest past that, which holds back the reader (backpressure), as nostr convert's writer queue does.
  */
 export class ParquetPieceWriter {
   private readonly merger: ParquetMerger;

@@ -14,6 +14,11 @@ import { verifyIndex, printVerifyReport } from './index-verify.js';
 import { recoverDirectory } from '../../engine/atomic.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
+import { defaultMemoryLimit, parseMemorySize } from '../../engine/memory-budget.js';
+
+function formatMemory(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)}G`;
+}
 
 
 /**
@@ -52,7 +57,10 @@ function registerConvert(nostr: Command): void {
     .option('--validate-signatures [bool]', 'check the BIP-340 signature', bool, true)
     .option('--no-validate-signatures', 'skip signature checks')
     .option('--no-filter-kinds', 'accept kinds above 65535')
+    .option('--memory-limit <size>', `peak memory of the run, e.g. 2G; past it events spill to disk beside the output (default: a quarter of RAM, at least 1G, here ${formatMemory(defaultMemoryLimit())})`, (v) => parseMemorySize(v))
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp())
+    // Tests: the bytes left for data after fixed costs, so tiny inputs take the spill paths.
+    .addOption(new Option('--data-budget <bytes>', 'bytes for growing structures').argParser(Number).hideHelp())
     .option('--shard <I/N>', SHARD_HELP))
     .action(action(async (inputs: string[], flags: NostrConvertFlags & ShardFlags) => {
       const shard = shardOf(flags);
@@ -61,7 +69,7 @@ function registerConvert(nostr: Command): void {
       checkRejects(flags, inputs);
       const progress = progressFor(flags, 'nostr convert');
       const summary = await convertNostr({
-        inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize,
+        inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize, memoryLimit: flags.memoryLimit, dataBudget: flags.dataBudget,
         compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds,
         rejectsPath: flags.rejects, maxErrors: flags.maxErrors, progress, signal: interruptSignal(),
         onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags), warn: warner(flags),

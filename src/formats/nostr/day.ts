@@ -18,3 +18,8 @@ export function dayKey(createdAt: number): string {
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
+
+/** Name of the file a day number (days since 1970-01-01 UTC) is written to. */
+export function dayFileName(dayNumber: number): string {
+  return `${dayKey(dayNumber * SECONDS_PER_DAY)}.pb.gz`;
+}

@@ -16,7 +16,7 @@ import { openIndexReadOnly } from './index-db.js';
 import { dayFilesIn } from './index-rebuild.js';
 import { rowsPerFile } from './index-repair.js';
 import { readPbGz } from './pb-reader.js';
-import { DayFiles } from './day-files.js';
+import { dayFileName } from './day.js';
 import { isHex64 } from './hex.js';
 import type { NostrEvent } from './event.js';
 
@@ -138,7 +138,7 @@ function checkEvent(ev: NostrEvent, file: string, rowOf: RowOf, seen: IdSet, fou
     found.add({ problem: 'duplicate_event', file, id: ev.id, detail: 'this id was already met in the day files' });
     return false;
   }
-  const day = DayFiles.fileName(Math.floor(ev.created_at / 86400));
+  const day = dayFileName(Math.floor(ev.created_at / 86400));
   if (day !== file) found.add({ problem: 'wrong_day', file, id: ev.id, detail: `created_at ${ev.created_at} belongs in ${day}` });
   const row = rowOf(ev.id);
   if (!row) {

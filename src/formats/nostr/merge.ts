@@ -126,6 +126,9 @@ export interface NostrConvertFlags extends RunFlags {
   validateSignatures: boolean;
   filterKinds: boolean;
   chunkSize?: number;
+  /** Not an output option: a part's bytes do not depend on it, so the manifest leaves it out. */
+  memoryLimit?: number;
+  dataBudget?: number;
 }
 
 /** `nostr convert --shard`: the shard's share converted into a fresh part directory (-o). */
@@ -137,7 +140,7 @@ export async function shardNostr(inputs: string[], flags: NostrConvertFlags, sha
   let summary: ConvertSummary | null = null;
   await writePart(path, makeManifest({ format: 'nostr', command: 'convert', options, inputs, shard }), async (dir) => {
     summary = await convertNostr({
-      inputs, outDir: dir, threads: flags.threads, chunkSize: flags.chunkSize, shard,
+      inputs, outDir: dir, threads: flags.threads, chunkSize: flags.chunkSize, memoryLimit: flags.memoryLimit, shard,
       compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds,
       rejectsPath: flags.rejects === undefined ? undefined : expandPartPath(flags.rejects, shard), maxErrors: flags.maxErrors, progress, signal: interruptSignal(),
       onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags), warn: warner(flags),

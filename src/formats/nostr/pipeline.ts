@@ -1,9 +1,17 @@
 /**
  * `threadmill nostr convert`: JSON lines → per-day `.pb.gz` files + `index.db`, deduplicated by
- * event id within the run and against what DIR already holds. The engine parses and validates in
- * the workers; this file only merges: the id set, the day files, the index writer thread.
+ * event id within the run and against what DIR already holds, in memory bounded by
+ * `--memory-limit` whatever the number of events (docs/decisions/0010-nostr-convert-at-scale.md).
+ *
+ * While reading, workers parse and validate, and group each chunk's events by day and its index
+ * rows by the id's first byte; the main thread only files those groups into two partitioned spills
+ * (src/engine/partition-spill.ts), which stay in memory up to the budget and go to disk past it.
+ * At the end every day is deduplicated and written by a worker, many days at once (two copies of
+ * an event always share a day), while the index writer thread appends the rows, sorted by id in
+ * workers, to index.db.
  */
 import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { runChunks, defaultThreads } from '../../engine/run.js';
 import { OutputTransaction, recoverDirectory } from '../../engine/atomic.js';
@@ -11,16 +19,24 @@ import { lockDirectory } from '../../engine/lock.js';
 import { checkDirectoryOutput, checkFileOutput } from '../../engine/output-target.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
+import { PartitionSpill } from '../../engine/partition-spill.js';
+import { faultPoint } from '../../engine/fault-points.js';
+import { releaseShared } from '../../engine/shared-pool.js';
+import { dataBudget, defaultMemoryLimit } from '../../engine/memory-budget.js';
+import type { EngineHandle } from '../../engine/run-types.js';
 import type { Progress } from '../../engine/progress.js';
 import type { LocatedError } from '../../engine/run-types.js';
-import { IdSet } from './id-set.js';
-import { DayFiles, type DayBudgets } from './day-files.js';
-import { forEachIndexedId, indexPath } from './index-db.js';
+import { indexPath } from './index-db.js';
 import { rebuildIndex, dayFilesIn } from './index-rebuild.js';
 import { repairIndexDrift, describeDrift } from './index-repair.js';
+import { dayFileName } from './day.js';
+import { ROW_BYTES } from './spill-records.js';
+import { MAX_ROWS_PER_SORT, type SortedRows } from './index-rows.js';
+import type { FinalizeDayArg, FinalizeDayResult } from './day-finalize.js';
 import type { ConvertPayload, NostrTaskOptions } from './task.js';
-import type { FromIndexWriter, IndexBatch, IndexWriterData, ToIndexWriter } from './index-writer.js';
+import type { FromIndexWriter, IndexWriterData, ToIndexWriter } from './index-writer.js';
 import type { RejectCategory } from './event.js';
+import type { Grouped } from './spill-records.js';
 
 export interface ConvertOptions {
   inputs: string[];
@@ -39,8 +55,13 @@ export interface ConvertOptions {
   /** Called once when rejections past the first five arrive. */
   onMoreRecordErrors?: () => void;
   warn?: (message: string) => void;
-  /** Memory budgets of the day files (tests shrink them to exercise early flushes and compaction). */
-  dayBudgets?: DayBudgets;
+  /** Peak RSS the run may reach, in bytes (`--memory-limit`; default: defaultMemoryLimit()). */
+  memoryLimit?: number;
+  /**
+   * Bytes for the structures that grow with the input, instead of what memoryLimit leaves for them:
+   * tests set a few KiB so every spill and multi-pass branch runs on small inputs.
+   */
+  dataBudget?: number;
   /** Only this share of the inputs (`--shard`, src/engine/shard.ts); the summary says what it covered. */
   shard?: import('../../engine/shard.js').Shard;
 }
@@ -58,21 +79,22 @@ export interface ConvertSummary {
   seconds: number;
   events_per_second: number;
   threads: number;
+  /** Bytes that went to spill files because the data did not fit the memory budget (0: all in memory). */
+  spilled_bytes: number;
   /** With `shard`: what the run covered of each input. */
   share?: import('../../engine/share-plan.js').ShareCoverage[];
 }
 
 /**
- * The index writer thread, with a promise for its end. Batches are acknowledged, and the reader
- * waits when too many are queued: where SQLite is slower than parsing (many threads), memory stays
- * bounded instead of queueing the whole input in the writer's inbox.
+ * The index writer thread, with a promise for its end. Sorted row batches are acknowledged and the
+ * sender waits while two are queued, so memory stays bounded where SQLite is the slower side.
  */
 class IndexWriterThread {
   private readonly worker: Worker;
   private readonly done: Promise<number>;
   private queued = 0;
   private wake: (() => void) | null = null;
-  constructor(data: IndexWriterData) {
+  constructor(data: IndexWriterData, onIndexing: () => void) {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     this.worker = new Worker(new URL(`./index-writer${ext}`, import.meta.url), { workerData: data });
     this.done = new Promise<number>((resolve, reject) => {
@@ -80,23 +102,21 @@ class IndexWriterThread {
         if (m.type === 'ack') {
           this.queued--;
           this.wake?.();
-        } else if (m.type === 'done') resolve(m.rows);
+        } else if (m.type === 'indexing') onIndexing();
+        else if (m.type === 'done') resolve(m.rows);
         else reject(new ThreadmillError(m.code === 'SQLITE_FULL' ? 'DISK_FULL' : 'INDEX_WRITE_FAILED', `writing ${data.path}: ${m.message}`));
       });
       this.worker.on('error', (e) => reject(new ThreadmillError('INDEX_WRITE_FAILED', `index writer crashed: ${e.message}`)));
     });
     this.done.catch(() => {});
   }
-  send(batch: IndexBatch): void {
-    const transfer = [batch.keep, batch.ids, batch.pubkeys, batch.kinds, batch.createdAt].map((a) => a.buffer as ArrayBuffer);
-    this.worker.postMessage({ type: 'batch', batch } satisfies ToIndexWriter, transfer);
-    this.queued++;
-  }
-  async settle(limit: number): Promise<void> {
-    while (this.queued > limit) {
+  async send(sorted: SortedRows): Promise<void> {
+    while (this.queued >= 2) {
       await Promise.race([new Promise<void>((r) => { this.wake = r; }), this.done]);
       this.wake = null;
     }
+    this.worker.postMessage({ type: 'rows', rows: sorted.rows, count: sorted.count } satisfies ToIndexWriter, [sorted.rows.buffer as ArrayBuffer]);
+    this.queued++;
   }
   async finish(): Promise<number> {
     this.worker.postMessage({ type: 'finish' } satisfies ToIndexWriter);
@@ -130,6 +150,13 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
   }
 }
 
+/** Shares of the data budget: the two spills while reading, the end-of-run calls after. */
+const DAY_SPILL_SHARE = 0.45;
+const ROW_SPILL_SHARE = 0.15;
+const FINALIZE_SHARE = 0.4;
+/** Bytes a row sort holds per row: the gathered rows, the sorted copy, its key and order. */
+const SORT_BYTES_PER_ROW = 2 * ROW_BYTES + 12;
+
 async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   const started = performance.now();
   recoverDirectory(o.outDir);
@@ -139,64 +166,137 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   }
   const drift = await repairIndexDrift(o.outDir, indexedAtNow());
   if (drift) o.warn?.(`${describeDrift(o.outDir, drift)}: repaired the index first, so those events are converted again when the input holds them`);
-  const seen = new IdSet();
-  forEachIndexedId(o.outDir, (id) => seen.add(id));
   const tx = new OutputTransaction();
-  // Renamed last: index.db never names a day file that is not in place yet.
-  const indexTmp = tx.tempFor(indexPath(o.outDir), { last: true });
-  if (existsSync(indexPath(o.outDir))) copyFileSync(indexPath(o.outDir), indexTmp);
+  const threads = o.threads ?? defaultThreads();
+  const budget = o.dataBudget ?? dataBudget(o.memoryLimit ?? defaultMemoryLimit(), threads);
+  const spillPath = (): string => tx.tempFor(join(o.outDir, 'convert.spill'));
+  const days = new PartitionSpill(budget * DAY_SPILL_SHARE, spillPath);
+  const rows = new PartitionSpill(budget * ROW_SPILL_SHARE, spillPath);
   const errorLog = new ErrorLog({ maxErrors: o.maxErrors, rejectsPath: o.rejectsPath ? tx.tempFor(o.rejectsPath) : undefined, onError: o.onRecordError, onMore: o.onMoreRecordErrors, echo: 5 });
-  const index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow() });
   const taskOptions: NostrTaskOptions = {
     validateIds: o.validateIds ?? true, validateSignatures: o.validateSignatures ?? true, filterKinds: o.filterKinds ?? true, compressionLevel: o.compressionLevel ?? 6,
   };
-  const threads = o.threads ?? undefined;
-  const days = new DayFiles(o.outDir, tx, 2 * (threads ?? defaultThreads()), o.dayBudgets);
   let linesRead = 0;
   let valid = 0;
-  let written = 0;
+  let end: { written: number; files: number } = { written: 0, files: 0 };
+  let index: IndexWriterThread | null = null;
   try {
     const stats = await runChunks<NostrTaskOptions, ConvertPayload>({
       inputs: o.inputs, taskModule: new URL('./task.js', import.meta.url), taskOptions, threads, chunkSize: o.chunkSize,
       errorLog, progress: o.progress, signal: o.signal, warn: o.warn, shard: o.shard,
-      async onChunk(chunk, engine) {
+      async onChunk(chunk) {
         const p = chunk.payload;
-        const keep = new Uint8Array(p.count);
-        const proto = days.share(p.proto);
-        for (let i = 0; i < p.count; i++) {
-          if (!seen.add(p.ids, i * 32)) continue;
-          keep[i] = 1;
-          written++;
-          days.add(engine, Math.floor(p.createdAt[i]! / 86400), proto, i === 0 ? 0 : p.ends[i - 1]!, p.ends[i]!);
-        }
-        days.afterChunk(proto);
-        index.send({ n: p.count, keep, ids: p.ids, pubkeys: p.pubkeys, kinds: p.kinds, createdAt: p.createdAt });
         linesRead += p.linesRead;
         valid += p.count;
-        await days.settle();
-        await index.settle(16);
+        if (p.count === 0) return;
+        file(days, p.days, p.dayGroups);
+        file(rows, p.rows, p.rowGroups);
+        if (days.overBudget) await spillWithFault(days);
+        if (rows.overBudget) await spillWithFault(rows);
       },
       async onEnd(engine) {
-        await days.finish(engine);
+        const indexTmp = tx.tempFor(indexPath(o.outDir), { last: true });
+        if (existsSync(indexPath(o.outDir))) copyFileSync(indexPath(o.outDir), indexTmp);
+        o.progress?.phase?.('writing day files and index.db');
+        index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow() }, () => o.progress?.phase?.('index.db: building its four secondary indexes (one thread)'));
+        const finishing = new Finisher(engine, o, tx, budget * FINALIZE_SHARE, threads);
+        end = await finishing.run(days, rows, index);
+        await index.finish();
       },
     });
-    await index.finish();
     errorLog.close();
     if (o.signal?.aborted) throw new InterruptedError(String(o.signal.reason ?? 'abort'));
+    const spilled = days.spilledBytes + rows.spilledBytes;
+    await Promise.all([days.removeFiles(), rows.removeFiles()]);
     tx.commit(o.outDir);
     const rejected = Object.fromEntries(REJECT_CATEGORIES.map((c) => [c, errorLog.count(c)])) as Record<RejectCategory, number>;
     const seconds = (performance.now() - started) / 1000;
     return {
-      lines_read: linesRead, valid, written, duplicates: valid - written, rejected, rejected_total: errorLog.total,
-      files_written: days.filesWritten, seconds, events_per_second: seconds > 0 ? Math.round(stats.records / seconds) : 0, threads: stats.threads,
+      lines_read: linesRead, valid, written: end.written, duplicates: valid - end.written, rejected, rejected_total: errorLog.total,
+      files_written: end.files, seconds, events_per_second: seconds > 0 ? Math.round(stats.records / seconds) : 0, threads: stats.threads,
+      spilled_bytes: spilled,
       ...(stats.share ? { share: stats.share } : {}),
     };
   } catch (err) {
     errorLog.close();
-    await index.stop();
-    await days.quiesce();
+    await (index as IndexWriterThread | null)?.stop();
     tx.abort();
     throw err;
   }
 }
 
+async function spillWithFault(spill: PartitionSpill): Promise<void> {
+  await spill.spill();
+  faultPoint('spill');
+}
+
+/** Files a chunk's groups into a spill; the shared buffer is released when the last group leaves. */
+function file(spill: PartitionSpill, bytes: Uint8Array, g: Grouped): void {
+  const held = spill.hold(bytes, () => releaseShared(bytes));
+  for (let k = 0; k < g.keys.length; k++) spill.add(g.keys[k]!, held, k === 0 ? 0 : g.ends[k - 1]!, g.ends[k]!, g.counts[k]!);
+  spill.seal(held);
+}
+
+/**
+ * The end of a convert on the worker pool: every day deduplicated and written (finalizeDay, up to
+ * one call per worker at a time), and every row bucket sorted (sortRows) and handed to the index
+ * writer in id order. Sorts get a worker of their own when there are two or more, so the serial
+ * writer is never left waiting behind a long day.
+ */
+class Finisher {
+  private readonly perCall: number;
+  constructor(private readonly engine: EngineHandle, private readonly o: ConvertOptions, private readonly tx: OutputTransaction, budget: number, private readonly threads: number) {
+    this.perCall = Math.max(1, Math.floor(budget / Math.max(1, threads)));
+  }
+
+  async run(days: PartitionSpill, rows: PartitionSpill, index: IndexWriterThread): Promise<{ written: number; files: number }> {
+    const [written] = await Promise.all([this.writeDays(days, Math.max(1, this.threads - 1)), this.sortRows(rows, index)]);
+    return written;
+  }
+
+  private async writeDays(days: PartitionSpill, concurrency: number): Promise<{ written: number; files: number }> {
+    const oldIndex = existsSync(indexPath(this.o.outDir)) ? indexPath(this.o.outDir) : null;
+    let written = 0;
+    let files = 0;
+    await forEachLimited(days.keys(), concurrency, async (day) => {
+      const name = dayFileName(day);
+      const final = join(this.o.outDir, name);
+      const arg: FinalizeDayArg = {
+        day, pieces: days.pieces(day), events: days.count(day), tmpPath: this.tx.tempFor(final), existingPath: existsSync(final) ? final : null,
+        oldIndex, budget: this.perCall, level: this.o.compressionLevel ?? 6,
+      };
+      const r = await this.engine.call<FinalizeDayResult>('finalizeDay', arg);
+      days.release(day);
+      faultPoint('day');
+      written += r.written;
+      if (r.written > 0) files++;
+    });
+    return { written, files };
+  }
+
+  private async sortRows(rows: PartitionSpill, index: IndexWriterThread): Promise<void> {
+    const perSort = Math.min(MAX_ROWS_PER_SORT, Math.max(1, Math.floor(this.perCall / SORT_BYTES_PER_ROW)));
+    for (const bucket of rows.keys()) {
+      const n = rows.count(bucket);
+      const calls = Math.ceil(n / perSort);
+      const pieces = rows.pieces(bucket);
+      for (let c = 0; c < calls; c++) {
+        // Ranges of the id's next two bytes, so each call takes ~n/calls rows of the bucket.
+        const lo = Math.floor((c * 65536) / calls);
+        const hi = Math.floor(((c + 1) * 65536) / calls);
+        const sorted = await this.engine.call<SortedRows>('sortRows', { pieces, lo, hi, expected: Math.ceil((n / calls) * 1.25) + 16 });
+        await index.send(sorted);
+      }
+      rows.release(bucket);
+    }
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; the first failure rejects. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}

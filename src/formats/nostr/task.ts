@@ -1,17 +1,19 @@
 /**
  * The nostr task module, loaded by every engine worker: checks each JSON line of its chunk and
- * encodes the valid events as length-delimited ProtoEvents. The chunk's result is a handful of
- * typed arrays (ids, pubkeys, kinds, created_at, record ends, protobuf bytes) moved to the main
- * thread, which only deduplicates ids and appends bytes; it never sees an event object.
+ * encodes the valid events as length-delimited ProtoEvents. The chunk's result is two shared
+ * buffers already grouped for the main thread (spill-records.ts): the events by day, and their
+ * index rows by the id's first byte. The main thread only files whole groups; it never sees an
+ * event. The side calls finish a convert: a day's deduplication and file, a bucket's sorted rows.
  */
-import { deflateRawSync, constants, crc32 } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
 import { defineTask, lineFraming, type RecordError } from '../../engine/plugin.js';
 import { checkLine, type ValidationOptions } from './event.js';
 import { createVerifier, withVerdictCache, type Verifier } from './verify.js';
 import { ByteSink, writeDelimitedEvent } from './proto.js';
-import type { SegmentParts, CompressedSegment } from './day-files.js';
 import { SharedOutputPool } from '../../engine/shared-pool.js';
+import { groupByDay, groupRows, type Grouped } from './spill-records.js';
+import { finalizeDay, type FinalizeDayArg, type FinalizeDayResult } from './day-finalize.js';
+import { sortRows, type SortRowsArg, type SortedRows } from './index-rows.js';
 import { firstInvalidUtf8 } from './utf8.js';
 
 export interface NostrTaskOptions extends ValidationOptions { compressionLevel: number }
@@ -21,13 +23,12 @@ export interface ConvertPayload {
   count: number;
   /** Lines in the chunk, blank ones and a last unterminated one included. */
   linesRead: number;
-  ids: Uint8Array;
-  pubkeys: Uint8Array;
-  kinds: Int32Array;
-  createdAt: Float64Array;
-  /** End offset in `proto` of each event's length-delimited record. */
-  ends: Uint32Array;
-  proto: Uint8Array;
+  /** Day records grouped by day (shared memory; empty when count is 0). */
+  days: Uint8Array;
+  dayGroups: Grouped;
+  /** Index rows grouped by the id's first byte (shared memory). */
+  rows: Uint8Array;
+  rowGroups: Grouped;
 }
 
 let verifier: Verifier | null = null;
@@ -77,26 +78,21 @@ class Columns {
     this.ends = copy(this.ends, (k) => new Uint32Array(k), n);
   }
 
-  /** Trimmed copies with their own buffers, ready to transfer. */
+  /** The chunk's events grouped by day and its index rows by bucket, in shared memory. */
   finish(linesRead: number): ConvertPayload {
-    const n = this.count;
-    return {
-      count: n, linesRead,
-      ids: this.ids.slice(0, n * 32), pubkeys: this.pubkeys.slice(0, n * 32),
-      kinds: this.kinds.slice(0, n), createdAt: this.createdAt.slice(0, n), ends: this.ends.slice(0, n),
-      proto: shared(this.proto.bytes()),
-    };
+    const cols = { count: this.count, ids: this.ids, pubkeys: this.pubkeys, kinds: this.kinds, createdAt: this.createdAt, ends: this.ends, proto: this.proto.bytes() };
+    if (this.count === 0) {
+      const none = (): Grouped => ({ keys: new Float64Array(0), ends: new Uint32Array(0), counts: new Uint32Array(0) });
+      return { count: 0, linesRead, days: new Uint8Array(0), dayGroups: none(), rows: new Uint8Array(0), rowGroups: none() };
+    }
+    const days = groupByDay(cols, (n) => outputs.take(n));
+    const rows = groupRows(cols, (n) => outputs.take(n));
+    return { count: this.count, linesRead, days: days.bytes, dayGroups: days.groups, rows: rows.bytes, rowGroups: rows.groups };
   }
 }
 
+/** Recycled shared memory, so a group's bytes can travel on to other workers without copies. */
 const outputs = new SharedOutputPool();
-
-/** A copy in (recycled) shared memory, so day segments can point into it from any thread. */
-function shared(bytes: Uint8Array): Uint8Array {
-  const out = outputs.take(bytes.length);
-  out.set(bytes);
-  return out;
-}
 
 /**
  * A UTF-8 byte order mark at the start of a line is skipped: it is how some editors and Windows
@@ -163,22 +159,18 @@ export default defineTask<NostrTaskOptions, ConvertPayload>({
       start = stop + 1;
     }
     const payload = cols.finish(line);
-    // proto is shared memory (not transferred): the main thread hands slices of it to other workers.
-    const transfer = [payload.ids, payload.pubkeys, payload.kinds, payload.createdAt, payload.ends].map((a) => a.buffer as ArrayBuffer);
-    return { payload, transfer, records, lines: newlines, errors };
+    // The groups' bytes are shared memory (not transferred): the main thread hands them on to other workers.
+    const g = [payload.dayGroups, payload.rowGroups].flatMap((x) => [x.keys.buffer, x.ends.buffer, x.counts.buffer] as ArrayBuffer[]);
+    return { payload, transfer: g, records, lines: newlines, errors };
   },
 
   calls: {
-    /**
-     * One segment of a day file as raw deflate ending in a sync flush, so segments compressed in
-     * parallel concatenate into a single valid deflate stream (pigz's method).
-     */
-    deflateSegment(arg: SegmentParts, options) {
-      const data = arg.parts.length === 1 ? arg.parts[0]! : Buffer.concat(arg.parts);
-      const out = deflateRawSync(data, { level: options.compressionLevel, finishFlush: constants.Z_SYNC_FLUSH });
-      const own = new Uint8Array(out.length);
-      own.set(out);
-      return { value: { deflated: own, crc: crc32(data), length: data.length } satisfies CompressedSegment, transfer: [own.buffer] };
+    finalizeDay(arg: FinalizeDayArg) {
+      return { value: finalizeDay(arg) satisfies FinalizeDayResult, transfer: [] };
+    },
+    sortRows(arg: SortRowsArg & { expected: number }) {
+      const sorted = sortRows(arg, arg.expected);
+      return { value: sorted satisfies SortedRows, transfer: [sorted.rows.buffer as ArrayBuffer] };
     },
   },
 });

@@ -82,16 +82,16 @@ test('-j 1 and -j 4 give byte-identical output directories; events keep input or
   assert.deepEqual(order, expected);
 });
 
-test('memory budgets: compaction keeps the bytes; early flushes keep the events', async () => {
+test('a tiny memory budget spills and deduplicates in several passes, with the bytes of the in-memory run', async () => {
   const ref = freshDir();
-  await convert([plain], ref, { chunkSize: 1 << 16 });
-  const compacted = freshDir();
-  await convert([plain], compacted, { chunkSize: 1 << 16, dayBudgets: { pending: 96 << 20, retained: 1 } });
-  assert.deepEqual(snapshot(compacted), snapshot(ref));
-  const early = freshDir();
-  const s = await convert([plain], early, { chunkSize: 1 << 16, dayBudgets: { pending: 4096, retained: 1 << 16 } });
+  const inMemory = await convert([plain], ref, { chunkSize: 1 << 16 });
+  assert.equal(inMemory.spilled_bytes, 0);
+  const spilled = freshDir();
+  const s = await convert([plain], spilled, { chunkSize: 1 << 16, dataBudget: 4096 });
+  assert.ok(s.spilled_bytes > 0, 'the tiny budget spilled');
   assert.equal(s.written, 600);
-  assert.deepEqual((await decodeDir(early)).sort(byId), [...events].sort(byId));
+  assert.deepEqual(snapshot(spilled), snapshot(ref));
+  assert.deepEqual((await decodeDir(spilled)).sort(byId), [...events].sort(byId));
 });
 
 test('stdin and .gz give the same bytes as the plain file', async () => {
@@ -196,7 +196,7 @@ test('a run that fails while segments are being compressed rejects promptly and 
   const dir = freshDir();
   const many = file('fail-late.jsonl', `${toJsonl(events)}${'not json\n'.repeat(5)}`);
   const started = Date.now();
-  await assert.rejects(convert([many], dir, { maxErrors: 2, chunkSize: 1 << 16, dayBudgets: { pending: 4096, retained: 1 << 20 } }), { code: 'TOO_MANY_ERRORS' });
+  await assert.rejects(convert([many], dir, { maxErrors: 2, chunkSize: 1 << 16, dataBudget: 4096 }), { code: 'TOO_MANY_ERRORS' });
   assert.ok(Date.now() - started < 20_000);
   // No temporaries, and not even the directory: the failed run created it and leaves none behind.
   assert.equal(existsSync(dir), false);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { makeEvents, toJsonl } from './fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tm-nostr-int-'));
@@ -30,11 +30,12 @@ function convertSync(dir: string, input: string): void {
  * run has written temporaries into DIR (so it is mid-way), then sends `signal`.
  */
 async function interruptedConvert(dir: string, signal: NodeJS.Signals): Promise<number | null> {
-  const child = spawn(process.execPath, [cli, 'nostr', 'convert', '-', '-o', dir, '-q', '-j', '2', '--chunk-size', '65536'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  // A tiny data budget: the run spills while reading, so it has temporaries in DIR mid-way.
+  const child = spawn(process.execPath, [cli, 'nostr', 'convert', '-', '-o', dir, '-q', '-j', '2', '--chunk-size', '65536', '--data-budget', '4096'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + (sig === 'SIGKILL' ? 9 : 2) : null))));
   child.stdin.write(partB.slice(0, Math.floor(partB.length * 0.8)));
   const deadline = Date.now() + 20_000;
-  while (!readdirSync(dir).some((n) => n.includes('.pb.gz.threadmill-tmp-'))) {
+  while (!readdirSync(dir).some((n) => n.includes('.threadmill-tmp-'))) {
     if (Date.now() > deadline) throw new Error('the run never started writing');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -63,6 +64,22 @@ test('SIGINT and SIGKILL mid-run leave DIR as before; a rerun gives the bytes of
   convertSync(dir, partB);
   assert.deepEqual(snapshot(dir, true), snapshot(reference, true), 'the rerun cleaned up and produced the uninterrupted bytes');
   assert.ok(existsSync(join(dir, 'index.db')));
+});
+
+test('kill -9 while spilling or while writing the days leaves DIR as before; a rerun gives the uninterrupted bytes', () => {
+  const reference = join(root, 'reference-faults');
+  convertSync(reference, partA);
+  convertSync(reference, partB);
+  for (const fault of ['kill-at-spill:2', 'kill-at-day:3']) {
+    const dir = join(root, `fault-${fault}`);
+    convertSync(dir, partA);
+    const before = snapshot(dir, false);
+    const r = spawnSync(process.execPath, [cli, 'nostr', 'convert', '-', '-o', dir, '-q', '-j', '2', '--chunk-size', '65536', '--data-budget', '4096'], { input: partB, env: { ...env, THREADMILL_FAULT: fault } });
+    assert.equal(r.signal, 'SIGKILL', `${fault}: the fault point was reached`);
+    assert.deepEqual(snapshot(dir, false), before, `${fault}: every visible file is as before`);
+    convertSync(dir, partB);
+    assert.deepEqual(snapshot(dir, true), snapshot(reference, true), `${fault}: the rerun cleaned up and produced the uninterrupted bytes`);
+  }
 });
 
 test('a crash between renames is rolled forward from the journal by the next run', async () => {
