@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 
 const r = spawnSync('node-gyp', ['rebuild'], { stdio: ['ignore', 'ignore', 'pipe'], shell: true, encoding: 'utf8' });
 if (r.status === 0) {
-  console.error('threadmill: built the native inflate (libdeflate)');
+  console.error('threadmill: built the native deflate/inflate (libdeflate)');
 } else {
   const why = (r.stderr ?? '').split('\n').find((l) => /error|not found/i.test(l)) ?? `node-gyp exited with ${r.status}`;
-  console.error(`threadmill: native inflate not built (${why.trim()}); BGZF input is inflated with node:zlib instead. Install a C compiler and libdeflate-dev, then run npm run build:native.`);
+  console.error(`threadmill: native deflate/inflate not built (${why.trim()}); node:zlib is used instead (slower, same results). Install a C compiler, libdeflate-dev and zlib1g-dev, then run npm run build:native.`);
 }

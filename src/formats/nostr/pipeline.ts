@@ -81,6 +81,8 @@ export interface ConvertSummary {
   threads: number;
   /** Bytes that went to spill files because the data did not fit the memory budget (0: all in memory). */
   spilled_bytes: number;
+  /** The most passes one day's deduplication took (1: its ids fit the budget at once). */
+  dedup_passes: number;
   /** With `shard`: what the run covered of each input. */
   share?: import('../../engine/share-plan.js').ShareCoverage[];
 }
@@ -178,7 +180,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   };
   let linesRead = 0;
   let valid = 0;
-  let end: { written: number; files: number } = { written: 0, files: 0 };
+  let end: DaysWritten = { written: 0, files: 0, passes: 0 };
   let index: IndexWriterThread | null = null;
   try {
     const stats = await runChunks<NostrTaskOptions, ConvertPayload>({
@@ -214,7 +216,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
     return {
       lines_read: linesRead, valid, written: end.written, duplicates: valid - end.written, rejected, rejected_total: errorLog.total,
       files_written: end.files, seconds, events_per_second: seconds > 0 ? Math.round(stats.records / seconds) : 0, threads: stats.threads,
-      spilled_bytes: spilled,
+      spilled_bytes: spilled, dedup_passes: end.passes,
       ...(stats.share ? { share: stats.share } : {}),
     };
   } catch (err) {
@@ -237,6 +239,8 @@ function file(spill: PartitionSpill, bytes: Uint8Array, g: Grouped): void {
   spill.seal(held);
 }
 
+interface DaysWritten { written: number; files: number; passes: number }
+
 /**
  * The end of a convert on the worker pool: every day deduplicated and written (finalizeDay, up to
  * one call per worker at a time), and every row bucket sorted (sortRows) and handed to the index
@@ -249,15 +253,16 @@ class Finisher {
     this.perCall = Math.max(1, Math.floor(budget / Math.max(1, threads)));
   }
 
-  async run(days: PartitionSpill, rows: PartitionSpill, index: IndexWriterThread): Promise<{ written: number; files: number }> {
+  async run(days: PartitionSpill, rows: PartitionSpill, index: IndexWriterThread): Promise<DaysWritten> {
     const [written] = await Promise.all([this.writeDays(days, Math.max(1, this.threads - 1)), this.sortRows(rows, index)]);
     return written;
   }
 
-  private async writeDays(days: PartitionSpill, concurrency: number): Promise<{ written: number; files: number }> {
+  private async writeDays(days: PartitionSpill, concurrency: number): Promise<DaysWritten> {
     const oldIndex = existsSync(indexPath(this.o.outDir)) ? indexPath(this.o.outDir) : null;
     let written = 0;
     let files = 0;
+    let passes = 0;
     await forEachLimited(days.keys(), concurrency, async (day) => {
       const name = dayFileName(day);
       const final = join(this.o.outDir, name);
@@ -269,9 +274,10 @@ class Finisher {
       days.release(day);
       faultPoint('day');
       written += r.written;
+      passes = Math.max(passes, r.passes);
       if (r.written > 0) files++;
     });
-    return { written, files };
+    return { written, files, passes };
   }
 
   private async sortRows(rows: PartitionSpill, index: IndexWriterThread): Promise<void> {
