@@ -13,10 +13,15 @@
  *   (even when the shell redirected them to a file): written through directly. Nothing can be renamed there, so a failed run may leave part of its bytes
  *   in the pipe; the reader sees the non-zero exit status instead.
  * Validate paths before a run with output-target.ts; this module only writes.
+ *
+ * A temporary's name says who owns it: `.<name>.threadmill-tmp-<pid>-<n>@<host token>`, and its
+ * mtime is kept fresh by a heartbeat while the run lives (owner.ts). Other runs, on this host or
+ * another one sharing the file system, remove it only when that owner is provably gone.
  */
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, existsSync, fsyncSync, openSync, closeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ThreadmillError } from './errors.js';
+import { hostToken, ownerGone, startHeartbeat, stopHeartbeat } from './owner.js';
 
 const TMP_MARK = '.threadmill-tmp-';
 const JOURNAL_PREFIX = '.threadmill-journal-';
@@ -59,8 +64,9 @@ export class OutputTransaction {
       this.recovered.add(dir);
       recoverDirectory(dir);
     }
-    const tmp = join(dir, `.${basename(target.path)}${TMP_MARK}${process.pid}-${++counter}`);
+    const tmp = join(dir, `.${basename(target.path)}${TMP_MARK}${process.pid}-${++counter}@${hostToken}`);
     this.renames.push({ tmp, final: target.path, last: options.last ?? false });
+    startHeartbeat(tmp);
     return tmp;
   }
 
@@ -71,7 +77,7 @@ export class OutputTransaction {
     const list = ordered.filter((r) => existsSync(r.tmp)).map(({ tmp, final }) => ({ tmp, final }));
     let journal: string | null = null;
     if (list.length > 1 && journalDir) {
-      journal = join(journalDir, `${JOURNAL_PREFIX}${process.pid}-${Date.now()}.json`);
+      journal = join(journalDir, `${JOURNAL_PREFIX}${process.pid}-${Date.now()}@${hostToken}.json`);
       writeDurably(journal, JSON.stringify(list));
     }
     for (const r of list) {
@@ -80,6 +86,11 @@ export class OutputTransaction {
       renameUnlessDone(r.tmp, r.final, journal !== null);
     }
     if (journal) rmSync(journal, { force: true });
+    this.finish();
+  }
+
+  private finish(): void {
+    for (const r of this.renames) stopHeartbeat(r.tmp);
     this.done = true;
     live.delete(this);
   }
@@ -89,8 +100,7 @@ export class OutputTransaction {
     if (this.done) return;
     for (const r of this.renames) rmSync(r.tmp, { force: true, recursive: true });
     for (const c of this.createdDirs.reverse()) removeEmptyDirs(c.dir, c.first);
-    this.done = true;
-    live.delete(this);
+    this.finish();
   }
 }
 
@@ -192,16 +202,7 @@ function writeDurably(path: string, text: string): void {
   }
 }
 
-/** True when `pid` is a live process on this host (EPERM: alive, owned by another user). */
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive } from './owner.js';
 
 /** Removes `dir` and its parents up to `first` (what mkdir -p made), each only while empty. */
 export function removeEmptyDirs(dir: string, first: string | undefined): void {
@@ -232,8 +233,7 @@ export function recoverDirectory(dir: string): { rolledForward: number; removed:
   for (const name of readdirSync(dir)) {
     const at = name.indexOf(TMP_MARK);
     if (at < 0) continue;
-    const pid = Number(name.slice(at + TMP_MARK.length).split('-')[0]);
-    if (pidAlive(pid)) continue;
+    if (!ownerGone(temporaryOwner(name.slice(at + TMP_MARK.length)), join(dir, name))) continue;
     try {
       rmSync(join(dir, name), { force: true, recursive: true });
       removed++;
@@ -268,6 +268,12 @@ function rollForward(journal: string): number {
     throw new ThreadmillError('OUTPUT_RECOVERY_FAILED', `${dirname(journal)} has an unfinished commit (${basename(journal)}) that could not be finished: ${(err as Error).message}; run any threadmill command on it with write access`, { cause: err });
   }
   return n;
+}
+
+/** `<pid>-<n>@<token>[-old]` (or `<pid>-<n>` from before tokens) → the owner. */
+function temporaryOwner(tail: string): { token: string | null; pid: number } {
+  const m = /^(\d+)-\d+(?:@([0-9a-f]{12}))?/.exec(tail);
+  return { pid: m ? Number(m[1]) : 0, token: m?.[2] ?? null };
 }
 
 /** True for names that belong to an unfinished run (readers skip them). */

@@ -4,26 +4,30 @@
  * (two `nostr convert` runs into one directory lost ~40% of the events, issue 8), so the second
  * one must fail at once, naming the holder.
  *
- * A lock is a small file created with O_EXCL (atomic on every local file system): inside the
- * directory for a directory, beside the file for a database. It holds the owner's pid, host,
- * start time and command line. A lock whose pid is dead on this host is stale (kill -9, power
- * loss) and is taken over; a lock from another host cannot be checked and is treated as held.
- * Node has no flock(2); a pid file is what we can make atomic with the standard library. A lock
- * that names this process but is not in `held` was left by an earlier process with the same pid
- * (pid reuse in containers), so it is stale too.
+ * A lock is a small file created whole under a unique name and then hard-linked to the lock's
+ * name: link(2) fails with EEXIST when the name exists, atomically on local file systems, NFSv3+
+ * and Lustre (O_EXCL create is atomic there too, but a reader could see the file still empty).
+ * Inside the directory for a directory, beside the file for a database. It holds the owner's host
+ * token (owner.ts: host name, boot id, pid namespace), pid, run id, host name, start time and
+ * command line, and a heartbeat keeps its mtime fresh while the owner lives. It is taken over only
+ * when its owner is provably gone (owner.ts): same host token and the pid dead, or the heartbeat
+ * older than the lease. A lock of this host that names this pid but another run id was left by an
+ * earlier process with the same pid (pid reuse in containers), so it is stale too.
+ * Node has no flock(2), and flock over NFS is not reliable anyway.
  */
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ThreadmillError } from './errors.js';
-import { pidAlive, removeEmptyDirs } from './atomic.js';
+import { removeEmptyDirs } from './atomic.js';
+import { hostToken, leaseMs, ownerGone, runId, startHeartbeat, stopHeartbeat } from './owner.js';
 
 /** Name of the lock file inside a locked directory. Readers of the directory skip it. */
 export const DIRECTORY_LOCK_NAME = '.threadmill-lock';
 const FILE_LOCK_SUFFIX = '.threadmill-lock';
 
 /** What a lock file holds. */
-export interface LockOwner { pid: number; host: string; started: string; command: string }
+export interface LockOwner { pid: number; host: string; started: string; command: string; token: string | null; run: string }
 
 /** A held lock. release() is idempotent and also runs at process exit. */
 export interface OutputLock {
@@ -76,9 +80,11 @@ export function lockHolder(lockPath: string): LockOwner | null {
 const held = new Set<string>();
 let exitHookInstalled = false;
 let staleCounter = 0;
+/** Stands for the token of a pre-token lock written on another host: judged by its heartbeat only. */
+const OTHER_HOST = 'other-host';
 
 function acquire(target: string, lockPath: string, firstCreated: string | undefined): OutputLock {
-  const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  const me: LockOwner = { pid: process.pid, host: hostname(), token: hostToken, run: runId, started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
   // Two rounds: the second follows the removal of a stale lock; a third would mean a race with
   // another process taking over the same stale lock, which then holds it.
   for (let round = 0; round < 3; round++) {
@@ -86,15 +92,24 @@ function acquire(target: string, lockPath: string, firstCreated: string | undefi
     const text = readText(lockPath);
     if (text === null) continue; // released between our create and read: try again
     const owner = parseOwner(text);
-    if (owner && (owner.host !== me.host || held.has(lockPath) || (owner.pid !== process.pid && pidAlive(owner.pid)))) throw lockedError(target, owner);
+    if (owner && !lockStale(owner, lockPath)) throw lockedError(target, owner);
     removeStale(lockPath, text);
   }
   throw lockedError(target, lockHolder(lockPath));
 }
 
+/** A lock whose owner is provably gone (owner.ts), or an earlier run of this host with our pid. */
+function lockStale(owner: LockOwner, lockPath: string): boolean {
+  if (held.has(lockPath)) return false;
+  // Locks written before host tokens: judged by host name and pid, as they were then.
+  const token = owner.token ?? (owner.host === hostname() ? null : OTHER_HOST);
+  if ((token === hostToken || token === null) && owner.pid === process.pid) return owner.run !== runId;
+  return ownerGone({ token, pid: owner.pid }, lockPath);
+}
+
 /** Creates the lock file with its whole content at once (link fails if the name exists), so no reader sees it empty. */
 function tryCreate(lockPath: string, text: string): boolean {
-  const tmp = `${lockPath}.new-${process.pid}-${++staleCounter}`;
+  const tmp = `${lockPath}.new-${process.pid}-${++staleCounter}@${hostToken}-${runId}`;
   try {
     writeFileSync(tmp, text, { mode: 0o644 });
     linkSync(tmp, lockPath);
@@ -112,7 +127,7 @@ function tryCreate(lockPath: string, text: string): boolean {
  * stale file between our read and now, so move it aside first and look at what we moved.
  */
 function removeStale(lockPath: string, staleText: string): void {
-  const aside = `${lockPath}.stale-${process.pid}-${++staleCounter}`;
+  const aside = `${lockPath}.stale-${process.pid}-${++staleCounter}@${hostToken}-${runId}`;
   try {
     renameSync(lockPath, aside);
   } catch (err) {
@@ -132,6 +147,7 @@ function removeStale(lockPath: string, staleText: string): void {
 
 function heldLock(target: string, lockPath: string, firstCreated: string | undefined): OutputLock {
   held.add(lockPath);
+  startHeartbeat(lockPath);
   installExitHook();
   let released = false;
   return {
@@ -141,6 +157,7 @@ function heldLock(target: string, lockPath: string, firstCreated: string | undef
       if (released) return;
       released = true;
       held.delete(lockPath);
+      stopHeartbeat(lockPath);
       rmSync(lockPath, { force: true });
       removeEmptyDirs(target, firstCreated);
     },
@@ -157,17 +174,22 @@ function installExitHook(): void {
 }
 
 function lockedError(target: string, owner: LockOwner | null): ThreadmillError {
+  const here = owner !== null && (owner.token === hostToken || (owner.token === null && owner.host === hostname()));
   const who = owner
-    ? `pid ${owner.pid}${owner.host === hostname() ? '' : ` on host ${owner.host}`}, since ${owner.started}${owner.command ? `: ${owner.command}` : ''}`
+    ? `pid ${owner.pid}${here ? '' : ` on host ${owner.host}`}, since ${owner.started}${owner.command ? `: ${owner.command}` : ''}`
     : 'a process that left an unreadable lock file';
-  return new ThreadmillError('OUTPUT_LOCKED', `${target} is being written by another threadmill run (${who}); wait for it to finish, or stop it`);
+  const lease = here ? '' : ` (if that host is gone, the lock is taken over ${leaseMs() / 1000} s after its last heartbeat)`;
+  return new ThreadmillError('OUTPUT_LOCKED', `${target} is being written by another threadmill run (${who}); wait for it to finish, or stop it${lease}`);
 }
 
 function parseOwner(text: string): LockOwner | null {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid !== 'number' || !Number.isSafeInteger(o.pid) || o.pid <= 0) return null;
-    return { pid: o.pid, host: String(o.host ?? ''), started: String(o.started ?? ''), command: String(o.command ?? '') };
+    return {
+      pid: o.pid, host: String(o.host ?? ''), started: String(o.started ?? ''), command: String(o.command ?? ''),
+      token: typeof o.token === 'string' ? o.token : null, run: String(o.run ?? ''),
+    };
   } catch {
     return null; // a half-written lock of a process killed inside tryCreate: stale
   }
