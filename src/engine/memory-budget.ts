@@ -3,16 +3,17 @@
  * that grow with the input (id sets, spill buffers) once the fixed costs are paid. DESIGN: "memory
  * is bounded by a budget, never by the number of records".
  *
- * The fixed costs were measured here (nostr convert, 2 cores, `/usr/bin/time -v`): a run that holds
- * almost nothing peaks at ~95 MiB with one worker and ~40 MiB more per further worker (its V8 heap,
- * its share of the chunk window and scratch buffers); those figures are the baseline below.
+ * The fixed costs were measured here (nostr convert of 1M events with a data budget of 64 KiB, so
+ * everything spills; GNU time's peak RSS): 311 MB with one worker, 393 MB with two — V8 heaps,
+ * the chunk window, scratch buffers and SQLite's, whatever the input size. The constants below
+ * round those up. A limit below what the asked threads need runs fewer threads (fitThreads).
  */
 import { totalmem } from 'node:os';
 import { UsageError } from './errors.js';
 
 const MiB = 1 << 20;
-const BASE_BYTES = 96 * MiB;
-const PER_THREAD_BYTES = 48 * MiB;
+const BASE_BYTES = 240 * MiB;
+const PER_THREAD_BYTES = 88 * MiB;
 /** The smallest data budget: below it the run still works (everything spills), it is only slow. */
 const MIN_DATA_BYTES = 8 * MiB;
 
@@ -34,4 +35,15 @@ export function parseMemorySize(text: string, option = '--memory-limit'): number
 /** What is left of `limit` for data after the process and its `threads` workers are paid for. */
 export function dataBudget(limit: number, threads: number): number {
   return Math.max(MIN_DATA_BYTES, limit - BASE_BYTES - PER_THREAD_BYTES * threads);
+}
+
+/** The most threads (≤ `wanted`, ≥ 1) whose fixed cost leaves MIN_DATA_BYTES of `limit` for data. */
+export function fitThreads(limit: number, wanted: number): number {
+  const fit = Math.floor((limit - BASE_BYTES - MIN_DATA_BYTES) / PER_THREAD_BYTES);
+  return Math.max(1, Math.min(wanted, fit));
+}
+
+/** The smallest limit one thread can keep. */
+export function minimumMemoryLimit(): number {
+  return BASE_BYTES + PER_THREAD_BYTES + MIN_DATA_BYTES;
 }

@@ -41,6 +41,11 @@ export class SharedOutputPool {
     if (this.entries.length > this.keep) this.entries.shift();
     return new Uint8Array(sab, HEADER, length);
   }
+
+  /** Forgets every buffer (a phase that made them is over): the ones still in use go when their users drop them. */
+  clear(): void {
+    this.entries.length = 0;
+  }
 }
 
 /**

@@ -14,10 +14,23 @@ import { verifyIndex, printVerifyReport } from './index-verify.js';
 import { recoverDirectory } from '../../engine/atomic.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
-import { defaultMemoryLimit, parseMemorySize } from '../../engine/memory-budget.js';
+import { defaultMemoryLimit, minimumMemoryLimit, parseMemorySize } from '../../engine/memory-budget.js';
 
 function formatMemory(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)}G`;
+}
+
+/** `--memory-limit`: a size, at least what one thread needs; a usage error (exit 2) otherwise. */
+function memoryLimit(v: string): number {
+  let bytes: number;
+  try {
+    bytes = parseMemorySize(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  const least = minimumMemoryLimit();
+  if (bytes < least) throw new InvalidArgumentError(`${v} is below the ${Math.ceil(least / 2 ** 20)}M one thread needs (its V8 heaps, chunk window and SQLite)`);
+  return bytes;
 }
 
 
@@ -57,7 +70,7 @@ function registerConvert(nostr: Command): void {
     .option('--validate-signatures [bool]', 'check the BIP-340 signature', bool, true)
     .option('--no-validate-signatures', 'skip signature checks')
     .option('--no-filter-kinds', 'accept kinds above 65535')
-    .option('--memory-limit <size>', `peak memory of the run, e.g. 2G; past it events spill to disk beside the output (default: a quarter of RAM, at least 1G, here ${formatMemory(defaultMemoryLimit())})`, (v) => parseMemorySize(v))
+    .option('--memory-limit <size>', `peak memory of the run, e.g. 2G; past it events spill to disk beside the output (default: a quarter of RAM, at least 1G, here ${formatMemory(defaultMemoryLimit())})`, memoryLimit)
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp())
     // Tests: the bytes left for data after fixed costs, so tiny inputs take the spill paths.
     .addOption(new Option('--data-budget <bytes>', 'bytes for growing structures').argParser(Number).hideHelp())

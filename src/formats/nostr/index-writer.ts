@@ -19,21 +19,25 @@ import { nameThisThread } from '../../engine/thread-cpu.js';
 
 export type ToIndexWriter = { type: 'rows'; rows: Uint8Array; count: number } | { type: 'finish' };
 export type FromIndexWriter = { type: 'ack' } | { type: 'indexing' } | { type: 'done'; rows: number } | { type: 'failed'; message: string; code: string };
-export interface IndexWriterData { path: string; indexedAt: number }
+export interface IndexWriterData { path: string; indexedAt: number; cacheBytes: number }
 
 /** Rows per transaction: large, so commits (and their page writes) are rare. */
 const TRANSACTION_ROWS = 200_000;
 
 nameThisThread('index');
 const port = parentPort!;
-const { path, indexedAt } = workerData as IndexWriterData;
+const { path, indexedAt, cacheBytes } = workerData as IndexWriterData;
 
 const db = new Database(path);
+// 16 KiB pages (a new file only; a copied index keeps its own): sorted inserts of 950k rows took
+// 1.8-2.3 µs per row against 2.8-3.0 with 4 KiB pages here, the secondary indexes about the same.
+db.pragma('page_size = 16384');
 // A temporary copy that is renamed into place only when complete: no journal needed for safety.
 db.pragma('journal_mode = OFF');
 db.pragma('synchronous = OFF');
-// 64 MiB: a 256 MiB cache gained little on inserts and added ~190 MB of RSS on a 600 MB input.
-db.pragma('cache_size = -65536');
+// At most 64 MiB (a 256 MiB cache gained little on inserts and added ~190 MB of RSS on a 600 MB
+// input), less under a small --memory-limit; the secondary indexes' sorter is bounded by it too.
+db.pragma(`cache_size = -${Math.max(2048, Math.floor(cacheBytes / 1024))}`);
 db.exec(SCHEMA);
 const insert = db.prepare('INSERT OR IGNORE INTO events (id, kind, pubkey, created_at, file_path, indexed_at) VALUES (?, ?, ?, ?, ?, ?)');
 let rows = 0;

@@ -22,7 +22,7 @@ import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
 import { PartitionSpill } from '../../engine/partition-spill.js';
 import { faultPoint } from '../../engine/fault-points.js';
 import { releaseShared } from '../../engine/shared-pool.js';
-import { dataBudget, defaultMemoryLimit } from '../../engine/memory-budget.js';
+import { dataBudget, defaultMemoryLimit, fitThreads } from '../../engine/memory-budget.js';
 import type { EngineHandle } from '../../engine/run-types.js';
 import type { Progress } from '../../engine/progress.js';
 import type { LocatedError } from '../../engine/run-types.js';
@@ -156,6 +156,8 @@ export async function convertNostr(o: ConvertOptions): Promise<ConvertSummary> {
 const DAY_SPILL_SHARE = 0.45;
 const ROW_SPILL_SHARE = 0.15;
 const FINALIZE_SHARE = 0.4;
+/** index.db's page cache (its secondary-index sorter uses as much again), at most 64 MiB. */
+const INDEX_CACHE_SHARE = 0.1;
 /** Bytes a row sort holds per row: the gathered rows, the sorted copy, its key and order. */
 const SORT_BYTES_PER_ROW = 2 * ROW_BYTES + 12;
 
@@ -169,8 +171,10 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   const drift = await repairIndexDrift(o.outDir, indexedAtNow());
   if (drift) o.warn?.(`${describeDrift(o.outDir, drift)}: repaired the index first, so those events are converted again when the input holds them`);
   const tx = new OutputTransaction();
-  const threads = o.threads ?? defaultThreads();
-  const budget = o.dataBudget ?? dataBudget(o.memoryLimit ?? defaultMemoryLimit(), threads);
+  const limit = o.memoryLimit ?? defaultMemoryLimit();
+  const threads = fitThreads(limit, o.threads ?? defaultThreads());
+  if (threads < (o.threads ?? defaultThreads()) && o.dataBudget === undefined) o.warn?.(`--memory-limit ${(limit / 2 ** 20).toFixed(0)}M leaves room for ${threads} thread${threads > 1 ? 's' : ''}, not ${o.threads ?? defaultThreads()}: running ${threads}`);
+  const budget = o.dataBudget ?? dataBudget(limit, threads);
   const spillPath = (): string => tx.tempFor(join(o.outDir, 'convert.spill'));
   const days = new PartitionSpill(budget * DAY_SPILL_SHARE, spillPath);
   const rows = new PartitionSpill(budget * ROW_SPILL_SHARE, spillPath);
@@ -200,7 +204,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
         const indexTmp = tx.tempFor(indexPath(o.outDir), { last: true });
         if (existsSync(indexPath(o.outDir))) copyFileSync(indexPath(o.outDir), indexTmp);
         o.progress?.phase?.('writing day files and index.db');
-        index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow() }, () => o.progress?.phase?.('index.db: building its four secondary indexes (one thread)'));
+        index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow(), cacheBytes: Math.min(64 << 20, budget * INDEX_CACHE_SHARE) }, () => o.progress?.phase?.('index.db: building its four secondary indexes (one thread)'));
         const finishing = new Finisher(engine, o, tx, budget * FINALIZE_SHARE, threads);
         end = await finishing.run(days, rows, index);
         await index.finish();
@@ -244,8 +248,8 @@ interface DaysWritten { written: number; files: number; passes: number }
 /**
  * The end of a convert on the worker pool: every day deduplicated and written (finalizeDay, up to
  * one call per worker at a time), and every row bucket sorted (sortRows) and handed to the index
- * writer in id order. Sorts get a worker of their own when there are two or more, so the serial
- * writer is never left waiting behind a long day.
+ * writer in id order. A sort queues behind at most one day per worker (a day is ~1/365 of a year's
+ * events), and the writer keeps two sorted buckets ahead, so it is rarely left waiting.
  */
 class Finisher {
   private readonly perCall: number;
@@ -254,7 +258,7 @@ class Finisher {
   }
 
   async run(days: PartitionSpill, rows: PartitionSpill, index: IndexWriterThread): Promise<DaysWritten> {
-    const [written] = await Promise.all([this.writeDays(days, Math.max(1, this.threads - 1)), this.sortRows(rows, index)]);
+    const [written] = await Promise.all([this.writeDays(days, this.threads), this.sortRows(rows, index)]);
     return written;
   }
 
