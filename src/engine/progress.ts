@@ -66,10 +66,13 @@ export class ProgressModel implements Progress {
 /** Renders at most every `everyMs` (and always at the end) so a fast run is not slowed by output. */
 function throttled(everyMs: number, draw: (s: ProgressSnapshot, final: boolean) => void): (s: ProgressSnapshot, final: boolean) => void {
   let last = -Infinity;
+  let lastPhase = '';
   return (s, final) => {
     const now = performance.now();
-    if (!final && now - last < everyMs) return;
+    // A new phase is always shown: an end-of-run step can start within the throttle window.
+    if (!final && now - last < everyMs && s.phase === lastPhase) return;
     last = now;
+    lastPhase = s.phase;
     draw(s, final);
   };
 }
