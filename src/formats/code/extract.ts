@@ -11,8 +11,8 @@ import { parseImport } from './imports.js';
 
 type Node = ParserType.SyntaxNode;
 
-interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string }
-interface Item { start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node }; bind?: { name: string; ctor: string }; imp?: Node }
+interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string; aliasOf?: string }
+interface Item { start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node }; bind?: { name: string; ctor: string }; imp?: Node; local?: string }
 
 export interface Extracted { entities: EntityRow[]; refs: RefRow[]; imports: ImportRow[]; pkg: string }
 
@@ -58,6 +58,7 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
       return v && ctor ? { start: n.startIndex, end: n.endIndex, order: 1, bind: { name: v.text, ctor: ctor.text } } : null;
     }
     if (c.name === 'import') return { start: n.startIndex, end: n.endIndex, order: 1, imp: n };
+    if (c.name === 'local') return { start: n.startIndex, end: n.endIndex, order: 1, local: n.text };
     if (c.name === 'package') return 'package';
   }
   return null;
@@ -74,9 +75,51 @@ function defOf(language: Language, kindName: string, node: Node, captures: Parse
     kind = t === 'struct_type' ? 'struct' : t === 'interface_type' ? 'interface' : 'type_alias';
   }
   if (kind === 'constant' && language === 'python' && !/^[A-Z][A-Z0-9_]*$/.test(name)) return null;
+  let aliasOf: string | undefined;
+  if (kind === 'constant' && isJs(language)) {
+    // `const f = () => …` is a function (its own pattern); `const x = …` anything else a constant,
+    // and `const f = g` an alias of whatever `g` is.
+    if (node.parent?.firstChild?.type !== 'const') return null;
+    const value = capture(captures, 'value');
+    if (!value || FUNCTION_VALUES.has(value.type)) return null;
+    // `const m = require('./m')` is an import (imports.ts), not a definition.
+    if (value.type === 'call_expression' && value.childForFieldName('function')?.text === 'require') return null;
+    if (value.type === 'identifier') aliasOf = value.text;
+  }
   if (kind === 'namespace' || kind === 'module') name = name.replace(/\s+/g, '');
   const owner = capture(captures, 'owner')?.text;
-  return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text };
+  return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text, aliasOf };
+}
+
+const FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'function', 'generator_function']);
+
+function isJs(language: Language): boolean {
+  return language === 'javascript' || language === 'typescript' || language === 'tsx';
+}
+
+/**
+ * JS/TS: node types a definition may sit in and still be named in its enclosing scope. Anything
+ * else between it and the enclosing definition (a call's arguments, an object literal, a callback)
+ * makes it visible only inside that expression: `createApp({ render() {} })` binds no `render`.
+ */
+const JS_SCOPE_TRANSPARENT = new Set(['program', 'export_statement', 'lexical_declaration', 'variable_declaration', 'variable_declarator',
+  'class_body', 'class_declaration', 'abstract_class_declaration', 'class', 'statement_block', 'expression_statement', 'assignment_expression',
+  'if_statement', 'else_clause', 'internal_module', 'module', 'ambient_declaration', 'interface_body', 'interface_declaration', 'object_type',
+  'try_statement', 'catch_clause', 'finally_clause', 'member_expression', 'decorator', 'public_field_definition']);
+
+/** True when a JS/TS definition is reachable by name only from inside an anonymous expression. */
+function inAnonymousScope(node: Node, owner: Open | undefined): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (owner && p.startIndex === owner.start && p.endIndex === owner.end) return false;
+    if (FUNCTION_VALUES.has(p.type) || p.type === 'object') {
+      // The function or object that is the enclosing definition's own value (`const f = () => {…}`).
+      const up = p.parent;
+      if (owner && up && up.startIndex === owner.start && up.endIndex === owner.end) return false;
+      return true;
+    }
+    if (!JS_SCOPE_TRANSPARENT.has(p.type)) return true;
+  }
+  return false;
 }
 
 /** C/C++ function definitions: the name sits under pointer/reference declarators. */
@@ -96,7 +139,10 @@ function stripGenerics(s: string): string {
   return (lt > 0 ? s.slice(0, lt) : s).trim();
 }
 
-interface Open { end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string> }
+interface Open { start: number; end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string>; locals?: Set<string> }
+
+/** Where a definition's local names live: functions and methods (not classes or modules). */
+const SCOPE_KINDS: ReadonlySet<EntityKind> = new Set(['function', 'method']);
 
 function sweep(language: Language, text: string, items: Item[], includeCode: boolean, pkg: string): Extracted {
   const sep = memberSeparator(language);
@@ -111,13 +157,18 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
     const src = top ? top.index : -1;
     if (it.def) {
       const d = it.def;
-      const row = entityRow(language, sep, d, top, text, includeCode, namespaces);
+      const hidden = isJs(language) && inAnonymousScope(d.node, top);
+      const row = entityRow(language, sep, d, top, text, includeCode, namespaces, hidden);
       if (d.kind === 'namespace') namespaces.add(d.name);
       entities.push(row);
-      stack.push({ end: it.end, index: entities.length - 1, qualified: row[1], kind: row[2], recvName: d.recvName ?? enclosingRecv(stack) });
+      stack.push({ start: it.start, end: it.end, index: entities.length - 1, qualified: row[1], kind: row[2], recvName: d.recvName ?? enclosingRecv(stack) });
+      if (d.aliasOf) refs.push([entities.length - 1, 'aliases', d.node.startPosition.row + 1, d.aliasOf.slice(0, MAX_NAME), localReceiver(stack, d.aliasOf, 1)]);
     } else if (it.ref) {
       const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);
-      if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, r.receiver]);
+      if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, r.receiver === '' && r.kind === 'calls' ? localReceiver(stack, r.name, 0) : r.receiver]);
+    } else if (it.local !== undefined) {
+      // Not the name a definition itself binds (`const f = () => …` is f's own declarator).
+      if (top && SCOPE_KINDS.has(top.kind) && it.start !== top.start) (top.locals ??= new Set()).add(it.local);
     } else if (it.base) {
       const name = stripGenerics(it.base.node.text.replace(/\s+/g, ''));
       if (name) refs.push([src, it.base.kind, it.base.node.startPosition.row + 1, name.slice(0, MAX_NAME), '']);
@@ -133,12 +184,26 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
   return { entities, refs, imports, pkg };
 }
 
+/**
+ * A bare name bound as a local or parameter of an enclosing function shadows every outer
+ * definition: `local:N`, N scopes up from the reference's source (resolve.ts then looks only at
+ * functions defined in that scope).
+ * `skip` open definitions are left out (an alias's own scope).
+ */
+function localReceiver(stack: Open[], name: string, skip: number): string {
+  for (let i = stack.length - 1 - skip; i >= 0; i--) if (stack[i]!.locals?.has(name)) return `local:${stack.length - 1 - skip - i}`;
+  return '';
+}
+
 function enclosingRecv(stack: Open[]): string | undefined {
   for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.recvName) return stack[i]!.recvName;
   return undefined;
 }
 
-function entityRow(language: Language, sep: string, d: Def, parent: Open | undefined, text: string, includeCode: boolean, namespaces: Set<string>): EntityRow {
+/** Marks a definition visible only inside an anonymous expression (see inAnonymousScope). */
+export const ANONYMOUS_SCOPE = '<anonymous>';
+
+function entityRow(language: Language, sep: string, d: Def, parent: Open | undefined, text: string, includeCode: boolean, namespaces: Set<string>, hidden: boolean): EntityRow {
   let kind = d.kind;
   let qualified: string;
   if (d.owner !== undefined && language === 'go') {
@@ -150,7 +215,8 @@ function entityRow(language: Language, sep: string, d: Def, parent: Open | undef
     kind = namespaces.has(ownerLast) || ownerLast === 'std' ? 'function' : 'method';
     qualified = parent ? `${parent.qualified}${sep}${d.qualifiedName}` : d.qualifiedName;
   } else {
-    qualified = parent ? `${parent.qualified}${sep}${d.name}` : d.name;
+    const own = hidden ? `${ANONYMOUS_SCOPE}${sep}${d.name}` : d.name;
+    qualified = parent ? `${parent.qualified}${sep}${own}` : own;
     if (kind === 'function' && parent && CLASS_LIKE.has(parent.kind)) kind = 'method';
   }
   const n = d.node;

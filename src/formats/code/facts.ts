@@ -5,13 +5,14 @@
  */
 import type { Language } from './languages.js';
 
-export type EntityKind = 'function' | 'method' | 'class' | 'struct' | 'enum' | 'trait' | 'interface' | 'impl' | 'module' | 'namespace' | 'type_alias' | 'constant' | 'macro';
+export type EntityKind = 'function' | 'method' | 'class' | 'struct' | 'enum' | 'trait' | 'interface' | 'impl' | 'module' | 'namespace' | 'type_alias' | 'constant' | 'macro' | 'field';
 
 /** [name, qualified_name, kind, start_line, end_line, signature, parent index (-1: the file's module), code or null] */
 export type EntityRow = [string, string, EntityKind, number, number, string, number, string | null];
 
 /** How a reference was written; resolve.ts decides what it points at. */
-export type RefKind = 'calls' | 'new' | 'extends' | 'implements';
+/** `aliases`: a constant bound to a plain name (`export const h = createVNode`). */
+export type RefKind = 'calls' | 'new' | 'extends' | 'implements' | 'aliases';
 
 /**
  * [source entity index (-1: the file's module), kind, line, name as written, receiver]

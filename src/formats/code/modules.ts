@@ -35,8 +35,9 @@ export class ModuleIndex {
   private readonly paths = new Set<string>();
   private readonly byBaseName = new Map<string, string[]>();
   private readonly pyDotted = new Map<string, string>();
-  private readonly pySuffix = new Map<string, string[]>();
   private readonly pyImportName = new Map<string, string[]>();
+  /** Python: the folder a file is imported from (the sys.path entry it needs), and whether it is in a package. */
+  private readonly pyRoot = new Map<string, { root: string; packaged: boolean }>();
   private readonly rustMods = new Map<string, string>();
   private readonly rustFileMod = new Map<string, { crate: string; mod: string }>();
   private readonly pkgFiles = new Map<string, string[]>();
@@ -58,9 +59,11 @@ export class ModuleIndex {
     let mod = stripExt(path).replace(/\//g, '.');
     if (mod.endsWith('.__init__')) mod = mod.slice(0, -9);
     this.pyDotted.set(mod, path);
-    push(this.pyImportName, this.pythonImportName(path), path);
-    const parts = mod.split('.');
-    for (let i = 1; i < parts.length; i++) push(this.pySuffix, parts.slice(i).join('.'), path);
+    const name = this.pythonImportName(path);
+    push(this.pyImportName, name, path);
+    const depth = name.split('.').length - (path.endsWith('__init__.py') ? 0 : 1);
+    const dirs = posix.dirname(path).split('/');
+    this.pyRoot.set(path, { root: dirs.slice(0, dirs.length - depth).join('/'), packaged: name.includes('.') || path.endsWith('__init__.py') });
   }
 
   /**
@@ -133,12 +136,23 @@ export class ModuleIndex {
       const hit = this.pyDotted.get(parts.join('.'));
       return hit ? [hit] : [];
     }
+    // An absolute import names a module by its import name: `import logging` inside package
+    // `flask` is the standard library, never flask/logging.py (Python 3 has no implicit relative
+    // imports). A lone script counts only beside the importer (same sys.path entry); a package
+    // module counts from anywhere in the tree (the project installs or puts it on the path).
+    const here = this.pyRoot.get(from);
     const exact = this.pyDotted.get(spec);
-    if (exact) return [exact];
-    const named = this.pyImportName.get(spec) ?? [];
-    if (named.length > 0) return named.length === 1 ? named : [];
-    const suffix = this.pySuffix.get(spec) ?? [];
-    return suffix.length === 1 ? suffix : [];
+    const named = new Set([...(this.pyImportName.get(spec) ?? []), ...(exact ? [exact] : [])]);
+    const hits = [...named].filter((p) => {
+      const r = this.pyRoot.get(p);
+      return r !== undefined && (r.packaged || r.root === here?.root);
+    });
+    return hits.length === 1 ? hits : [];
+  }
+
+  /** Python: `from pkg import name` where `name` is a submodule of pkg (`from . import views`). */
+  pythonSubmodule(from: string, module: string, name: string): string[] {
+    return this.resolvePython(from, module.endsWith('.') ? `${module}${name}` : `${module}.${name}`);
   }
 
   private resolveJs(from: string, spec: string): string[] {

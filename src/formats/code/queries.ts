@@ -8,6 +8,8 @@
  *   @new + @callee        a constructor call (`new C()`)
  *   @base.extends / @base.implements   a base type inside a class (or impl) definition
  *   @import               an import statement, read by imports.ts
+ *   @local                a name bound inside a function (parameter, local variable): shadows outer names
+ *   @value                JS/TS: the value of a top-level `const` (@def.constant)
  *   @package              Java/Go package name
  *   @bind + @var + @ctor  a local or parameter whose class is known: declared (`p: &Point`,
  *                          `Shape o`, `c *Context`) or constructed (`x = C(...)`, `new C()`)
@@ -25,6 +27,16 @@ const PYTHON = `
 (import_statement) @import
 (import_from_statement) @import
 (assignment left: (identifier) @var right: (call function: [(identifier) (attribute)] @ctor)) @bind
+(parameters (identifier) @local)
+(parameters (default_parameter name: (identifier) @local))
+(parameters (typed_parameter (identifier) @local))
+(parameters (typed_default_parameter name: (identifier) @local))
+(lambda_parameters (identifier) @local)
+(assignment left: (identifier) @local)
+(assignment left: (pattern_list (identifier) @local))
+(for_statement left: (identifier) @local)
+(for_statement left: (pattern_list (identifier) @local))
+(as_pattern alias: (as_pattern_target (identifier) @local))
 `;
 
 const JS_COMMON = `
@@ -40,11 +52,23 @@ const JS_COMMON = `
 (import_statement) @import
 (variable_declarator value: (call_expression function: (identifier) @_req (#eq? @_req "require"))) @import
 (variable_declarator name: (identifier) @var value: (new_expression constructor: [(identifier) (member_expression)] @ctor)) @bind
+(program (lexical_declaration (variable_declarator name: (identifier) @name value: (_) @value) @def.constant))
+(program (export_statement declaration: (lexical_declaration (variable_declarator name: (identifier) @name value: (_) @value) @def.constant)))
+(variable_declarator name: (identifier) @local)
+(variable_declarator name: (object_pattern (shorthand_property_identifier_pattern) @local))
+(variable_declarator name: (object_pattern (pair_pattern value: (identifier) @local)))
+(variable_declarator name: (array_pattern (identifier) @local))
+(arrow_function parameter: (identifier) @local)
+(catch_clause parameter: (identifier) @local)
+(for_in_statement left: (identifier) @local)
 `;
 
 const JAVASCRIPT = `${JS_COMMON}
 (class_declaration name: (identifier) @name) @def.class
 (class_heritage [(identifier) (member_expression)] @base.extends)
+(formal_parameters (identifier) @local)
+(formal_parameters (assignment_pattern left: (identifier) @local))
+(formal_parameters (object_pattern (shorthand_property_identifier_pattern) @local))
 `;
 
 const TYPESCRIPT = `${JS_COMMON}
@@ -55,6 +79,11 @@ const TYPESCRIPT = `${JS_COMMON}
 (enum_declaration name: (identifier) @name) @def.enum
 (internal_module name: (identifier) @name) @def.namespace
 (abstract_method_signature name: (_) @name) @def.function
+(interface_body (method_signature name: (_) @name) @def.function)
+(object_type (method_signature name: (_) @name) @def.function)
+(required_parameter pattern: (identifier) @local)
+(optional_parameter pattern: (identifier) @local)
+(required_parameter pattern: (object_pattern (shorthand_property_identifier_pattern) @local))
 (extends_clause value: [(identifier) (member_expression)] @base.extends)
 (implements_clause [(type_identifier) (nested_type_identifier) (generic_type)] @base.implements)
 (extends_type_clause type: [(type_identifier) (nested_type_identifier) (generic_type)] @base.extends)
@@ -77,7 +106,11 @@ const RUST = `
 (const_item name: (identifier) @name) @def.constant
 (static_item name: (identifier) @name) @def.constant
 (macro_definition name: (identifier) @name) @def.macro
+(associated_type name: (type_identifier) @name) @def.type_alias
 (call_expression function: (_) @callee) @call
+(let_declaration pattern: (identifier) @local)
+(parameter pattern: (identifier) @local)
+(closure_parameters (identifier) @local)
 (use_declaration) @import
 (let_declaration pattern: (identifier) @var value: (call_expression function: (scoped_identifier path: (_) @ctor name: (identifier) @_new (#eq? @_new "new")))) @bind
 (let_declaration pattern: (identifier) @var value: (struct_expression name: (_) @ctor)) @bind
@@ -93,7 +126,12 @@ const GO = `
 (type_spec name: (type_identifier) @name type: (_) @typeval) @def.type
 (type_alias name: (type_identifier) @name) @def.type_alias
 (const_spec name: (identifier) @name) @def.constant
+(field_declaration_list (field_declaration name: (field_identifier) @name @def.field))
 (call_expression function: (_) @callee) @call
+(short_var_declaration left: (expression_list (identifier) @local))
+(parameter_declaration name: (identifier) @local)
+(var_spec name: (identifier) @local)
+(range_clause left: (expression_list (identifier) @local))
 (import_spec) @import
 (package_clause (package_identifier) @package)
 (struct_type (field_declaration_list (field_declaration !name type: [(type_identifier) (qualified_type)] @base.extends)))

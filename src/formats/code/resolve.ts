@@ -17,7 +17,11 @@ interface Import { file: string; line: number; module: string; name: string; ali
 export interface ResolutionStats { byLanguage: Record<string, { calls: number; resolved: number }> }
 
 const CLASS_KINDS = new Set(['class', 'struct', 'interface', 'trait', 'enum', 'type_alias']);
-const CALLABLE = new Set(['function', 'method', 'class', 'struct', 'macro']);
+const CALLABLE = new Set(['function', 'method', 'class', 'struct', 'macro', 'constant']);
+/** Definitions whose nested definitions are local to them (a bare name there means the nested one). */
+const SCOPES = new Set(['function', 'method']);
+/** JS/TS definitions reachable only inside an anonymous expression (see extract.ts). */
+const ANONYMOUS = '<anonymous>';
 const CONTAINER = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enum']);
 /** Languages where a bare name inside a class may mean a member (implicit `this`). */
 const IMPLICIT_THIS = new Set(['java', 'cpp']);
@@ -44,8 +48,9 @@ export class Resolver {
     for (const e of entities) this.byKey.set(e.key, e);
     for (const e of entities) {
       if (e.kind === 'module') continue;
-      if (this.isFileLevel(e)) add(this.fileLevel, e.file, e.name, e);
-      if (e.parent) add(this.children, e.parent, e.name, e);
+      const hidden = e.qname.includes(ANONYMOUS);
+      if (!hidden && this.isFileLevel(e)) add(this.fileLevel, e.file, e.name, e);
+      if (e.parent && !hidden) add(this.children, e.parent, e.name, e);
       add2(this.byQname, `${familyOf(e.language)}|${e.qname}`, e);
     }
     for (const i of imports) {
@@ -81,6 +86,7 @@ export class Resolver {
     if (ref.kind === 'extends' || ref.kind === 'implements') return one(this.typeNamed(ref.name, src));
     const r = ref.receiver;
     if (r === '') return one(this.lookupName(ref.name, src, CALLABLE));
+    if (r.startsWith('local:')) return one(this.localDefinition(ref.name, src, Number(r.slice(6))));
     if (r === '#new') return one(this.typeNamed(ref.name, src));
     if (r.startsWith('#new:')) return one(this.typeNamed(`${r.slice(5)}${sepOf(this.family(src.file))}${ref.name}`, src));
     if (r === 'self' || r === 'Self') {
@@ -120,11 +126,17 @@ export class Resolver {
     if (b.name === '') return nonEmpty(this.modules.resolve(file, b.module));
     if (family === 'rust' || family === 'py') {
       // `use crate::geom;` / `from pkg import mod`: the imported name may be a module itself.
-      const sub = family === 'rust' ? `${b.module}::${b.name}` : `${b.module}.${b.name}`;
-      const files = this.modules.resolve(file, sub);
+      const files = family === 'rust' ? this.modules.resolve(file, `${b.module}::${b.name}`) : this.modules.pythonSubmodule(file, b.module, b.name);
       if (files.length === 1 && this.inFiles(this.modules.resolve(file, b.module), b.name, CLASS_KINDS).length === 0) return files;
     }
     return null;
+  }
+
+  /** Python: the submodule `from m import name` imports, when name is a module and m defines no such name. */
+  pythonSubmodule(file: string, module: string, name: string): string[] | null {
+    const files = this.modules.pythonSubmodule(file, module, name);
+    if (files.length !== 1) return null;
+    return this.inFiles(this.modules.resolve(file, module), name, CALLABLE).length === 0 ? files : null;
   }
 
   filesDefining(files: string[], name: string): string[] {
@@ -154,11 +166,23 @@ export class Resolver {
     return out;
   }
 
+  /** A name bound as a local `up` scopes above `src`: only a definition nested in that scope is certain. */
+  private localDefinition(name: string, src: Ent, up: number): Ent[] {
+    let scope: Ent | undefined = src;
+    for (let i = 0; i < up && scope; i++) scope = scope.parent ? this.byKey.get(scope.parent) : undefined;
+    return scope ? (this.children.get(scope.key)?.get(name) ?? []).filter((e) => CALLABLE.has(e.kind)) : [];
+  }
+
   /** A bare name, scope by scope; the first scope with candidates decides. */
   lookupName(name: string, src: Ent, kinds: Set<string>): Ent[] {
     const file = src.file;
     const info = this.files.get(file);
     if (!info) return [];
+    // Definitions nested in the enclosing functions (innermost first) shadow everything outside.
+    for (let p: Ent | undefined = src; p && SCOPES.has(p.kind); p = p.parent ? this.byKey.get(p.parent) : undefined) {
+      const nested = (this.children.get(p.key)?.get(name) ?? []).filter((e) => kinds.has(e.kind));
+      if (nested.length > 0) return nested;
+    }
     if (IMPLICIT_THIS.has(info.language)) {
       for (let cls = this.enclosingType(src); cls; cls = cls.parent ? this.enclosingType(this.byKey.get(cls.parent)!) : null) {
         const hits = this.member(cls, name, new Set()).filter((e) => kinds.has(e.kind));
@@ -330,6 +354,7 @@ export async function resolveGraph(store: CodeStore, root: string): Promise<Reso
   }
   const stats: ResolutionStats = { byLanguage: {} };
   for (const ref of refs) {
+    if (ref.kind === 'aliases') decide(ref);
     if (ref.kind !== 'calls') continue;
     const dst = decide(ref);
     const lang = files.get(ref.file)?.language ?? 'unknown';
@@ -349,17 +374,19 @@ async function rebuildImportEdges(store: CodeStore, resolver: Resolver, imports:
   const rows: unknown[][] = [];
   const seen = new Set<string>();
   for (const i of imports) {
-    const id = `${i.file}\n${i.module}`;
+    // `from . import views`: the import is of the submodule views, not of the package.
+    const sub = resolver.files.get(i.file)?.family === 'py' && i.name !== '' && i.name !== '*' ? resolver.pythonSubmodule(i.file, i.module, i.name) : null;
+    const id = `${i.file}\n${sub ? `${i.module}\n${i.name}` : i.module}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const src = moduleOf.get(i.file);
     if (!src) continue;
     // A Go import names a package (a folder of files): the edge goes to its first file's module.
-    let targets = resolver.modules.resolve(i.file, i.module).sort();
+    let targets = sub ?? resolver.modules.resolve(i.file, i.module).sort();
     // A Java import names a class of a package: the file that defines it.
     if (resolver.files.get(i.file)?.family === 'java' && i.name !== '*') targets = resolver.filesDefining(targets, i.name);
     const dst = targets.length === 1 || (targets.length > 1 && resolver.files.get(i.file)?.family === 'go') ? moduleOf.get(targets[0]!) ?? null : null;
-    rows.push([src, dst, 'imports', i.file, i.line, i.module, '', dst ? 1 : 0]);
+    rows.push([src, dst, 'imports', i.file, i.line, sub ? `${i.module}${i.module.endsWith('.') ? '' : '.'}${i.name}` : i.module, '', dst ? 1 : 0]);
   }
   await store.insertMany('edges', EDGE_COLUMNS, rows);
 }

@@ -75,7 +75,7 @@ test('javascript: require, ES imports, new, this, arrow functions bound to const
 
 test('typescript and tsx: interfaces, abstract classes, implements, enums, type aliases', () => {
   assert.deepEqual(entitiesOf(db1, 'ts/model.ts').slice(1), [
-    ['interface', 'Named'], ['class', 'Animal'], ['method', 'Animal.name'], ['method', 'Animal.speak'], ['class', 'Dog'],
+    ['interface', 'Named'], ['method', 'Named.name'], ['class', 'Animal'], ['method', 'Animal.name'], ['method', 'Animal.speak'], ['class', 'Dog'],
     ['method', 'Dog.name'], ['type_alias', 'Id'], ['enum', 'Color'], ['function', 'makeDog'],
   ]);
   assert.equal(edge('implements', 'ts/model.ts', 'Animal', 'Named').to, 'Named');
@@ -103,7 +103,7 @@ test('rust: impl methods as Type::f, use paths, Type::f calls, trait impls, unre
 
 test('go: methods named Type.Method, same-package calls, imported packages through go.mod, embedding', () => {
   assert.deepEqual(entitiesOf(db1, 'go/server/server.go').slice(1), [
-    ['interface', 'Handler'], ['struct', 'Base'], ['method', 'Base.Log'], ['struct', 'Server'], ['function', 'NewServer'], ['method', 'Server.Start'],
+    ['interface', 'Handler'], ['struct', 'Base'], ['method', 'Base.Log'], ['struct', 'Server'], ['field', 'Server.port'], ['function', 'NewServer'], ['method', 'Server.Start'],
   ]);
   assert.equal(resolved('go/server/server.go', 20, 'Log'), 'Base.Log');
   assert.equal(resolved('go/server/server.go', 21, 'listen'), 'listen');

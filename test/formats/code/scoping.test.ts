@@ -1,0 +1,89 @@
+/**
+ * Scoping defects found on real repositories (issue #17), each as a small fixture: absolute
+ * imports vs sibling modules, relative imports of submodules, definitions nested in callbacks and
+ * object literals, locals that shadow outer names, constants bound to expressions and aliases.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { indexCode } from '../../../src/formats/code/index-run.js';
+import { edgesOf, entitiesOf } from './helpers.js';
+
+const FILES: Record<string, string> = {
+  // flask's layout: a package with modules named like the standard library.
+  'src/pkg/__init__.py': 'from . import views\n',
+  'src/pkg/logging.py': 'def getLogger(name):\n    return name\n',
+  'src/pkg/app.py': 'import logging\nimport json as _json\n\ndef dump(obj, fp):\n    return _json.dump(obj, fp)\n\ndef log():\n    return logging.getLogger("x")\n',
+  'src/pkg/views.py': 'def index():\n    return 1\n',
+  'src/pkg/json/__init__.py': 'import json as _json\n\ndef dumps(o):\n    return _json.dumps(o)\n',
+  'src/pkg/routes.py': 'from . import views\n\ndef route():\n    return views.index()\n\ndef shadow(index):\n    return index()\n',
+  // vue's shapes: constants bound to expressions, aliases, callbacks and object literals.
+  'ts/vnode.ts': 'export const createVNode = (__DEV__ ? createWithTransform : _createVNode);\n'
+    + 'function _createVNode(t: string) { return t; }\nfunction createWithTransform(t: string) { return t; }\n'
+    + 'export const h = createVNode;\nexport function render(v: unknown) { return v; }\n',
+  'ts/app.ts': "import { createVNode, render } from './vnode';\nimport { parse } from './parse';\n"
+    + 'const app = createApp({ render() { return 1; }, parse: () => 2 });\n'
+    + 'export function mount(root: unknown) {\n  render(createVNode());\n  return parse(root);\n}\n'
+    + "describe('x', () => { function helper() { return 0; } helper(); });\n"
+    + 'export function withLocal(render: (n: number) => number) {\n  function inner() { return 1; }\n  inner();\n  return render(1);\n}\n'
+    + 'export interface Api { call(n: number): void; }\n',
+  'ts/parse.ts': 'export function parse(x: unknown) { return x; }\nexport const table = { parse: (s: string) => s };\n',
+  'go/go.mod': 'module example.com/m\n',
+  'go/s.go': 'package m\n\ntype S struct {\n\tName string\n\tRun  func()\n}\n',
+  'rs/src/lib.rs': 'pub trait Store {\n    type Item;\n    fn get(&self) -> Self::Item;\n}\n',
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'tm-code-scope-'));
+for (const [rel, text] of Object.entries(FILES)) {
+  mkdirSync(dirname(join(dir, 'tree', rel)), { recursive: true });
+  writeFileSync(join(dir, 'tree', rel), text);
+}
+const db = join(dir, 'g.db');
+await indexCode({ root: join(dir, 'tree'), db, threads: 1 });
+const edges = edgesOf(db);
+
+function to(file: string, line: number, name: string, kind = 'calls'): string | null | undefined {
+  const e = edges.filter((x) => x.file === file && x.line === line && x.name === name && x.kind === kind);
+  assert.ok(e.length <= 1, `one ${kind} edge ${file}:${line} ${name}`);
+  return e[0]?.to;
+}
+
+test('python: absolute imports never mean a sibling module of the same name', () => {
+  assert.equal(to('src/pkg/app.py', 5, 'dump'), null, '_json.dump is the standard library, not pkg.app.dump');
+  assert.equal(to('src/pkg/app.py', 8, 'getLogger'), null, 'import logging is not src/pkg/logging.py');
+  assert.equal(to('src/pkg/json/__init__.py', 4, 'dumps'), null, 'no fake recursion through import json as _json');
+  const imports = edges.filter((e) => e.kind === 'imports' && e.file === 'src/pkg/app.py');
+  assert.deepEqual(imports.map((e) => [e.name, e.to]), [['logging', null], ['json', null]]);
+});
+
+test('python: from . import views is the submodule; a parameter shadows a module-level name', () => {
+  assert.equal(edges.find((e) => e.kind === 'imports' && e.file === 'src/pkg/routes.py')?.to, 'src/pkg/views.py');
+  assert.equal(to('src/pkg/routes.py', 4, 'index'), 'index');
+  assert.equal(to('src/pkg/routes.py', 7, 'index'), null, 'the parameter index, not views.index');
+});
+
+test('ts: definitions inside callbacks and object literals are not file-level; imports and locals win', () => {
+  const names = entitiesOf(db, 'ts/app.ts').map(([k, q]) => `${k} ${q}`);
+  for (const n of ['constant app', 'function app.<anonymous>.render', 'function app.<anonymous>.parse', 'function <anonymous>.helper', 'function withLocal.inner', 'method Api.call']) {
+    assert.ok(names.includes(n), `${n} in ${JSON.stringify(names)}`);
+  }
+  assert.equal(to('ts/app.ts', 5, 'render'), 'render', 'the imported render, not the object literal\'s');
+  assert.equal(to('ts/app.ts', 6, 'parse'), 'parse', 'the imported parse, not a { parse: … } property');
+  assert.equal(to('ts/app.ts', 8, 'helper'), null, 'helper is visible only inside its callback');
+  assert.equal(to('ts/app.ts', 11, 'inner'), 'withLocal.inner');
+  assert.equal(to('ts/app.ts', 12, 'render'), null, 'the parameter render shadows the import');
+});
+
+test('ts: a const bound to any expression is a constant; calls resolve to it; a plain reference is an alias', () => {
+  assert.deepEqual(entitiesOf(db, 'ts/vnode.ts').slice(1).map(([k, q]) => `${k} ${q}`),
+    ['constant createVNode', 'function _createVNode', 'function createWithTransform', 'constant h', 'function render']);
+  assert.equal(to('ts/app.ts', 5, 'createVNode'), 'createVNode');
+  assert.equal(to('ts/vnode.ts', 4, 'createVNode', 'aliases'), 'createVNode');
+});
+
+test('go struct fields and rust associated types are entities', () => {
+  assert.deepEqual(entitiesOf(db, 'go/s.go').slice(1), [['struct', 'S'], ['field', 'S.Name'], ['field', 'S.Run']]);
+  assert.ok(entitiesOf(db, 'rs/src/lib.rs').some(([k, q]) => k === 'type_alias' && q === 'Store::Item'));
+});
