@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { arg, timeCommand, writeSection } from './report.js';
+import { signer } from './nostr-signer.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(here, '../../bench/data');
@@ -58,14 +59,6 @@ async function generate(path: string, n: number, signed: boolean): Promise<void>
   await once(out, 'finish');
 }
 
-async function signer(): Promise<(msg: Uint8Array, sk: Uint8Array) => Uint8Array> {
-  try {
-    const spec = 'bcrypto/lib/schnorr.js';
-    const b = (await import(spec)) as { default: { native: number; sign(m: Buffer, k: Buffer, a?: Buffer): Buffer } };
-    if (b.default.native === 2) return (m, k) => b.default.sign(Buffer.from(m), Buffer.from(k), Buffer.alloc(32));
-  } catch { /* fall through */ }
-  return (m, k) => schnorr.sign(m, k, new Uint8Array(32));
-}
 
 interface Run { events: number; checks: boolean; threads: number; seconds: number; rss: number; roles: Record<string, number>; total: number; spilled: number; indexBytes: number; written: number }
 

@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { arg, timeCommand, writeSection } from './report.js';
+import { signer } from './nostr-signer.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(here, '../../bench/data');
@@ -22,15 +23,6 @@ const cores = availableParallelism();
 const threadList = (arg('--threads') ?? [1, 2, 4, 8, 16, 32].filter((t) => t <= cores).join(',')).split(',').map(Number);
 const nEvents = Number(arg('--events') ?? 100_000);
 
-/** Signs with bcrypto's native BIP-340 when present (≈20× faster than noble), else noble. */
-async function signer(): Promise<(msg: Uint8Array, sk: Uint8Array) => Uint8Array> {
-  try {
-    const spec = 'bcrypto/lib/schnorr.js';
-    const b = (await import(spec)) as { default: { native: number; sign(m: Buffer, k: Buffer, a?: Buffer): Buffer } };
-    if (b.default.native === 2) return (m, k) => b.default.sign(Buffer.from(m), Buffer.from(k), Buffer.alloc(32));
-  } catch { /* fall through */ }
-  return (m, k) => schnorr.sign(m, k, new Uint8Array(32));
-}
 
 async function generate(path: string, n: number): Promise<void> {
   const sign = await signer();
