@@ -44,12 +44,18 @@ function pythonImport(raw: string): ImportTriple[] {
 }
 
 const ES_FROM = /^import\s+(?:type\s+)?(.*?)\s*from\s*['"]([^'"]+)['"]/s;
+/** `export * from 'x'`, `export * as ns from 'x'`, `export { a as b } from 'x'` (re-exports). */
+const ES_REEXPORT = /^export\s+(?:type\s+)?(.*?)\s*from\s*['"]([^'"]+)['"]/s;
 const REQUIRE = /^(\{[^}]*\}|[\w$]+)\s*=\s*require\s*\(\s*['"]([^'"]+)['"]\s*\)/s;
 
 function esImport(raw: string): ImportTriple[] {
   const text = raw.trim();
   const req = REQUIRE.exec(text);
   if (req) return bindings(req[1]!, req[2]!, true);
+  const re = ES_REEXPORT.exec(text);
+  // A re-export binds nothing in the file itself: `*` with no local name, followed by resolve.ts
+  // when another module asks what this one exports.
+  if (re) return re[1]!.trim() === '*' ? [[re[2]!, '*', '']] : bindings(re[1]!, re[2]!, false);
   const m = ES_FROM.exec(text);
   return m ? bindings(m[1]!, m[2]!, false) : [];
 }

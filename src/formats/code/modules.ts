@@ -156,11 +156,56 @@ export class ModuleIndex {
   }
 
   private resolveJs(from: string, spec: string): string[] {
-    if (!spec.startsWith('.')) return [];
-    const p = posix.normalize(posix.join(posix.dirname(from), spec));
+    if (spec.startsWith('.')) return this.jsFile(posix.normalize(posix.join(posix.dirname(from), spec)));
+    // A bare specifier: a `paths` mapping of the nearest tsconfig, else a package of this workspace.
+    for (const target of this.tsconfigFor(from)?.map(spec) ?? []) {
+      const hit = this.jsFile(target);
+      if (hit.length > 0) return hit;
+    }
+    return this.workspacePackage(spec);
+  }
+
+  /** The file an import path names, with the extensions and index files TypeScript tries. */
+  private jsFile(p: string): string[] {
     const stem = /\.(m|c)?jsx?$/.test(p) ? stripExt(p) : p;
     const tries = [p, ...JS_EXTS.map((e) => stem + e), ...JS_EXTS.map((e) => `${p}/index${e}`)];
     for (const t of tries) if (this.paths.has(t)) return [t];
+    return [];
+  }
+
+  private readonly tsconfigs = new Map<string, TsPaths | null>();
+
+  /** The nearest tsconfig.json (or jsconfig.json) at or above a file's folder, inside the indexed tree. */
+  private tsconfigFor(from: string): TsPaths | null {
+    for (let dir = posix.dirname(from); ; dir = posix.dirname(dir)) {
+      const d = dir === '.' ? '' : dir;
+      let cfg = this.tsconfigs.get(d);
+      if (cfg === undefined) this.tsconfigs.set(d, (cfg = readTsPaths(this.root, d)));
+      if (cfg) return cfg;
+      if (d === '') return null;
+    }
+  }
+
+  private packages: Map<string, string[]> | null = null;
+
+  /**
+   * `@scope/name[/sub]` → a package.json of the indexed tree with that name, and the entry its own
+   * `source`/`module`/`main`/`types` (or `exports`) names when that file is indexed; a subpath must
+   * name an indexed file under the package. Built output that is not in the tree resolves nothing.
+   */
+  private workspacePackage(spec: string): string[] {
+    if (!this.packages) this.packages = workspacePackages(this.root, this.paths);
+    const parts = spec.split('/');
+    const nameLen = spec.startsWith('@') ? 2 : 1;
+    const dirs = this.packages.get(parts.slice(0, nameLen).join('/')) ?? [];
+    if (dirs.length !== 1) return [];
+    const dir = dirs[0]!;
+    const prefix = dir === '' ? '' : `${dir}/`;
+    if (parts.length > nameLen) return this.jsFile(posix.normalize(prefix + parts.slice(nameLen).join('/')));
+    for (const entry of packageEntries(this.root, dir)) {
+      const hit = this.jsFile(posix.normalize(prefix + entry));
+      if (hit.length > 0) return hit;
+    }
     return [];
   }
 
@@ -238,6 +283,110 @@ export class ModuleIndex {
     for (const ext of ['.c', '.cc', '.cpp', '.cxx']) if (this.paths.has(stem + ext) && stem + ext !== header) out.push(stem + ext);
     return out;
   }
+}
+
+/** A tsconfig's `compilerOptions.paths`, relative to the indexed root. */
+class TsPaths {
+  constructor(private readonly base: string, private readonly paths: [string, string[]][]) {}
+
+  /** Candidate paths for a specifier: exact patterns, then `prefix*suffix` ones, longest prefix first (TypeScript's order). */
+  map(spec: string): string[] {
+    const out: string[] = [];
+    const star = this.paths.filter(([p]) => p.includes('*')).sort((a, b) => b[0].indexOf('*') - a[0].indexOf('*'));
+    for (const [pattern, targets] of [...this.paths.filter(([p]) => !p.includes('*')), ...star]) {
+      const at = pattern.indexOf('*');
+      let captured: string | null = null;
+      if (at < 0) captured = pattern === spec ? '' : null;
+      else if (spec.startsWith(pattern.slice(0, at)) && spec.endsWith(pattern.slice(at + 1)) && spec.length >= pattern.length - 1) captured = spec.slice(at, spec.length - (pattern.length - at - 1));
+      if (captured === null) continue;
+      for (const t of targets) out.push(posix.normalize(posix.join(this.base, t.replace('*', captured))));
+      if (out.length > 0) return out;
+    }
+    return out;
+  }
+}
+
+/**
+ * tsconfig.json is JSON with comments and trailing commas. Comments are removed by a scan that
+ * skips strings (a `//` inside a path string stays); a parser library for one small file a run
+ * would be a dependency for ~15 lines.
+ */
+function parseJsonc(text: string): unknown {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      out += text.slice(start, i + 1);
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      i = text.indexOf('*/', i + 2);
+      if (i < 0) break;
+      i++;
+    } else out += c;
+  }
+  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
+}
+
+function readJson(file: string): Record<string, unknown> | null {
+  try {
+    const v = parseJsonc(readFileSync(file, 'utf8'));
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `compilerOptions.paths` of `dir`'s tsconfig.json/jsconfig.json, following relative `extends`. */
+function readTsPaths(root: string, dir: string): TsPaths | null {
+  for (const name of ['tsconfig.json', 'jsconfig.json']) {
+    let file = join(root, dir, name);
+    if (!existsSync(file)) continue;
+    let rel = dir;
+    for (let hops = 0; hops < 5; hops++) {
+      const cfg = readJson(file);
+      const options = (cfg?.compilerOptions ?? {}) as { paths?: Record<string, string[]>; baseUrl?: string };
+      if (options.paths && typeof options.paths === 'object') {
+        const base = posix.normalize(posix.join(rel, options.baseUrl ?? '.'));
+        const paths = Object.entries(options.paths).filter((e): e is [string, string[]] => Array.isArray(e[1]));
+        return new TsPaths(base === '.' ? '' : base, paths.map(([k, v]) => [k, v.filter((t) => typeof t === 'string')]));
+      }
+      const ext = typeof cfg?.extends === 'string' && cfg.extends.startsWith('.') ? cfg.extends : null;
+      if (!ext) break;
+      rel = posix.normalize(posix.join(rel, posix.dirname(ext)));
+      file = join(root, rel, posix.basename(ext.endsWith('.json') ? ext : `${ext}.json`));
+      if (!existsSync(file)) break;
+    }
+    // A tsconfig without paths still ends the search: its folder is the project.
+    return new TsPaths(dir, []);
+  }
+  return null;
+}
+
+/** package.json names → their folders, for the folders above indexed files. */
+function workspacePackages(root: string, paths: Set<string>): Map<string, string[]> {
+  const dirs = new Set<string>();
+  for (const p of paths) for (let d = posix.dirname(p); !dirs.has(d); d = posix.dirname(d)) { dirs.add(d); if (d === '.') break; }
+  const out = new Map<string, string[]>();
+  for (const d of [...dirs].sort()) {
+    const dir = d === '.' ? '' : d;
+    const pkg = existsSync(join(root, dir, 'package.json')) ? readJson(join(root, dir, 'package.json')) : null;
+    if (pkg && typeof pkg.name === 'string') push(out, pkg.name, dir);
+  }
+  return out;
+}
+
+function packageEntries(root: string, dir: string): string[] {
+  const pkg = readJson(join(root, dir, 'package.json')) ?? {};
+  const out: string[] = [];
+  for (const k of ['source', 'module', 'main', 'types', 'typings']) if (typeof pkg[k] === 'string') out.push(pkg[k] as string);
+  const exp = pkg.exports;
+  const dot = exp && typeof exp === 'object' ? (exp as Record<string, unknown>)['.'] ?? exp : exp;
+  if (typeof dot === 'string') out.push(dot);
+  else if (dot && typeof dot === 'object') for (const v of Object.values(dot as Record<string, unknown>)) if (typeof v === 'string') out.push(v);
+  return out.filter((e) => !e.startsWith('/') && !e.includes('..'));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -50,6 +50,7 @@ const JS_COMMON = `
 (call_expression function: (_) @callee) @call
 (new_expression constructor: (_) @callee) @new
 (import_statement) @import
+(export_statement source: (_)) @import
 (variable_declarator value: (call_expression function: (identifier) @_req (#eq? @_req "require"))) @import
 (variable_declarator name: (identifier) @var value: (new_expression constructor: [(identifier) (member_expression)] @ctor)) @bind
 (program (lexical_declaration (variable_declarator name: (identifier) @name value: (_) @value) @def.constant))

@@ -143,18 +143,38 @@ export class Resolver {
     return files.filter((f) => this.fileLevel.get(f)?.has(name));
   }
 
+  private readonly exportCache = new Map<string, Ent[]>();
+
   /**
-   * Definitions a module makes visible under `name`: its own, else what it imports under that
-   * name (re-exports: Python `from .app import Flask`, ES `export { f } from './x'` written as an
-   * import), followed a few steps.
+   * Definitions a module makes visible under `name`: its own, else what it re-exports under that
+   * name (Python `from .app import Flask`, ES `export { f } from './x'`, Rust `pub use`), else what
+   * its star re-exports give (`export * from`, `from .x import *`; two that both give the name
+   * leave it ambiguous, as in ES), followed through barrels up to 8 files deep.
    */
-  private exported(files: string[], name: string, kinds: Set<string>, depth = 3): Ent[] {
+  private exported(files: string[], name: string, kinds: Set<string>, depth = 8): Ent[] {
+    const id = `${files.join('\0')}|${name}|${kinds === CALLABLE ? 'c' : kinds === CLASS_KINDS ? 't' : [...kinds].join(',')}|${depth}`;
+    let hit = this.exportCache.get(id);
+    if (!hit) {
+      this.exportCache.set(id, []);
+      hit = this.exportedUncached(files, name, kinds, depth);
+      this.exportCache.set(id, hit);
+    }
+    return hit;
+  }
+
+  private exportedUncached(files: string[], name: string, kinds: Set<string>, depth: number): Ent[] {
     const own = this.inFiles(files, name, kinds);
     if (own.length > 0 || depth === 0) return own;
     const out: Ent[] = [];
     for (const f of files) {
       for (const i of this.importsOf.get(f) ?? []) {
         if (i.alias === name && i.name !== '' && i.name !== '*') out.push(...this.exported(this.modules.resolve(f, i.module), i.name, kinds, depth - 1));
+      }
+    }
+    if (out.length > 0) return out;
+    for (const f of files) {
+      for (const i of this.importsOf.get(f) ?? []) {
+        if (i.name === '*' && (i.alias === '' || i.alias === '*') && this.family(f) !== 'c') out.push(...this.exported(this.modules.resolve(f, i.module), name, kinds, depth - 1));
       }
     }
     return out;

@@ -30,6 +30,14 @@ const FILES: Record<string, string> = {
     + 'export function withLocal(render: (n: number) => number) {\n  function inner() { return 1; }\n  inner();\n  return render(1);\n}\n'
     + 'export interface Api { call(n: number): void; }\n',
   'ts/parse.ts': 'export function parse(x: unknown) { return x; }\nexport const table = { parse: (s: string) => s };\n',
+  // A workspace: tsconfig paths, barrels, and a package found by its package.json name.
+  'ws/tsconfig.json': '{\n  // comments and trailing commas, as tsc allows\n  "compilerOptions": { "paths": { "@ws/*": ["./packages/*/src"], }, },\n}\n',
+  'ws/packages/a/src/index.ts': "export * from './h'\nexport { mount as start } from './mount'\n",
+  'ws/packages/a/src/h.ts': 'export function h(t: string) { return t; }\n',
+  'ws/packages/a/src/mount.ts': 'export function mount() { return 1; }\n',
+  'ws/packages/b/src/use.ts': "import { h, start } from '@ws/a';\nimport { util } from 'named-pkg';\nh('div');\nstart();\nutil();\n",
+  'ws/tools/package.json': '{ "name": "named-pkg", "source": "lib/main.ts" }\n',
+  'ws/tools/lib/main.ts': 'export function util() { return 0; }\n',
   'go/go.mod': 'module example.com/m\n',
   'go/s.go': 'package m\n\ntype S struct {\n\tName string\n\tRun  func()\n}\n',
   'rs/src/lib.rs': 'pub trait Store {\n    type Item;\n    fn get(&self) -> Self::Item;\n}\n',
@@ -81,6 +89,12 @@ test('ts: a const bound to any expression is a constant; calls resolve to it; a 
     ['constant createVNode', 'function _createVNode', 'function createWithTransform', 'constant h', 'function render']);
   assert.equal(to('ts/app.ts', 5, 'createVNode'), 'createVNode');
   assert.equal(to('ts/vnode.ts', 4, 'createVNode', 'aliases'), 'createVNode');
+});
+
+test('ts: workspace imports through tsconfig paths and package.json names, barrels and re-exports', () => {
+  assert.equal(to('ws/packages/b/src/use.ts', 3, 'h'), 'h', 'export * from');
+  assert.equal(to('ws/packages/b/src/use.ts', 4, 'start'), 'mount', 'export { mount as start } from');
+  assert.equal(to('ws/packages/b/src/use.ts', 5, 'util'), 'util', 'a package of the tree by its name and source entry');
 });
 
 test('go struct fields and rust associated types are entities', () => {
