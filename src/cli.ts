@@ -2,13 +2,17 @@
 /** The `threadmill` command: one sub-command group per format. Data on stdout, messages on stderr. */
 import { Command, CommanderError } from 'commander';
 import { startCpuReport } from './engine/thread-cpu.js';
+import { jsonProgressAsked, jsonStderr } from './cli/json-stderr.js';
 
 startCpuReport();
+if (jsonProgressAsked(process.argv)) jsonStderr();
 
 const program = new Command('threadmill')
   .description('turn very large record files into useful outputs using every core')
   .version('0.1.0')
   .showHelpAfterError('(add --help for usage)')
+  // Commander's parse errors read like every other error: `threadmill: error [USAGE]: …`, exit 2.
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'threadmill: error [USAGE]: ')) })
   .exitOverride();
 
 /**

@@ -165,11 +165,15 @@ export function usage(message: string): never {
 
 /**
  * A run's end summary, the same way for every command: with --json one JSON object on stdout (for
- * scripts), otherwise `title` and a table on stderr unless --quiet. Rows are built only when shown.
+ * scripts), otherwise `title` and a table on stderr unless --quiet; with --progress json, a
+ * `{"type":"summary",…}` line on stderr. Rows are built only when shown.
  */
-export function printSummary(flags: Pick<RunFlags, 'json' | 'quiet'>, summary: unknown, title: string, rows: () => [string, string | number][]): void {
+export function printSummary(flags: Pick<RunFlags, 'json' | 'quiet'> & { progress?: ProgressMode }, summary: unknown, title: string, rows: () => [string, string | number][]): void {
   if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else if (!flags.quiet) process.stderr.write(`${title}\n${formatTable(rows())}\n`);
+  if (flags.quiet) return;
+  // --progress json: stderr holds JSON lines only, the summary being the last (json-stderr.ts).
+  if (flags.progress === 'json') process.stderr.write(`${JSON.stringify({ type: 'summary', ...(summary as object) })}\n`);
+  else if (!flags.json) process.stderr.write(`${title}\n${formatTable(rows())}\n`);
 }
 
 /** Right-aligned two-column table for summaries on stderr. */

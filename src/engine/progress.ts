@@ -1,9 +1,9 @@
 /**
  * One progress model (bytes done / total, records, rate, ETA) with three renderers: a bar on a
- * terminal (cli-progress), newline-delimited JSON (`--progress=json`), or nothing (`--quiet`).
+ * terminal (status-line.ts), newline-delimited JSON (`--progress=json`), or nothing (`--quiet`).
  * Updated by the main thread once per chunk, never per record.
  */
-import cliProgress from 'cli-progress';
+import { StatusLine } from './status-line.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';
 
@@ -84,24 +84,40 @@ function jsonRenderer(stream: NodeJS.WritableStream): (s: ProgressSnapshot, fina
 }
 
 function barRenderer(label: string): (s: ProgressSnapshot, final: boolean) => void {
-  const bar = new cliProgress.SingleBar({
-    format: `${label} {bar} {percentage}% | {done} | {records} records | {rate} | ETA {eta_formatted}{phase}`,
-    stream: process.stderr,
-    hideCursor: false,
-    clearOnComplete: false,
-  }, cliProgress.Presets.shades_classic);
-  let started = false;
+  const line = new StatusLine(process.stderr);
   return throttled(100, (s, final) => {
-    const payload = { done: formatBytes(s.bytesDone), records: s.records.toLocaleString('en-US'), rate: `${formatBytes(s.bytesPerSecond)}/s`, phase: s.phase ? ` | ${s.phase}` : '' };
-    const total = s.bytesTotal ?? Math.max(s.bytesDone, 1);
-    if (!started) {
-      bar.start(total, s.bytesDone, payload);
-      started = true;
-    }
-    bar.setTotal(total);
-    bar.update(final ? total : s.bytesDone, payload);
-    if (final) bar.stop();
+    line.update(barText(label, s, final, line.width));
+    if (final) line.finish();
   });
+}
+
+/**
+ * `label [#####-----] 45% | 12.3 MB | 1,234 records | 4.5 MB/s | ETA 15s | phase`, fitted to `width`:
+ * the bar takes what the figures leave (at most 40), and goes when under 10 columns remain.
+ */
+export function barText(label: string, s: ProgressSnapshot, final: boolean, width: number): string {
+  const total = s.bytesTotal;
+  const fraction = final ? 1 : total ? Math.min(1, s.bytesDone / total) : null;
+  const figures = [
+    fraction === null ? null : `${Math.floor(fraction * 100)}%`,
+    formatBytes(s.bytesDone),
+    `${s.records.toLocaleString('en-US')} records`,
+    `${formatBytes(s.bytesPerSecond)}/s`,
+    final ? `${s.seconds.toFixed(1)}s` : s.etaSeconds === null ? null : `ETA ${formatDuration(s.etaSeconds)}`,
+    s.phase || null,
+  ].filter((x): x is string => x !== null).join(' | ');
+  const room = width - label.length - figures.length - 4;
+  if (fraction === null || room < 10) return `${label} ${figures}`;
+  const size = Math.min(40, room);
+  const filled = Math.round(fraction * size);
+  return `${label} [${'#'.repeat(filled)}${'-'.repeat(size - filled)}] ${figures}`;
+}
+
+function formatDuration(seconds: number): string {
+  const t = Math.round(seconds);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export function createProgress(mode: ProgressMode, label: string): ProgressModel {
