@@ -80,7 +80,9 @@ function bindings(clause: string, source: string, isRequire: boolean): ImportTri
 }
 
 function rustUse(raw: string): ImportTriple[] {
-  const text = raw.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, '').replace(/^(?:pub(?:\([^)]*\))?)?use/, '').replace(/;$/, '');
+  // `as` becomes `@` before spaces go: split on the word, never inside a name (`task::spawn`).
+  const text = raw.replace(/\/\/[^\n]*/g, '').replace(/\s+as\s+/g, '@').replace(/\s+/g, ' ').trim()
+    .replace(/^(?:pub(?:\s*\([^)]*\))?\s+)?use\s+/, '').replace(/\s+/g, '').replace(/;$/, '');
   const out: ImportTriple[] = [];
   expandUseTree(text, '', out);
   return out;
@@ -90,7 +92,7 @@ function rustUse(raw: string): ImportTriple[] {
 function expandUseTree(tree: string, prefix: string, out: ImportTriple[]): void {
   const brace = tree.indexOf('{');
   if (brace < 0) {
-    const [path, alias] = tree.split('as');
+    const [path, alias] = tree.split('@');
     if (!path) return;
     const full = prefix + path;
     const cut = full.lastIndexOf('::');

@@ -21,8 +21,8 @@ import { FactsWriter, removeFile } from './write.js';
 import { resolveGraph, type ResolutionStats } from './resolve.js';
 import { QUERY_SOURCE } from './queries.js';
 
-/** Bump when extract.ts or imports.ts change what they return for the same file. */
-const EXTRACTOR_REVISION = '1';
+/** Bump when extract.ts, imports.ts or task.ts change what they return for the same file. */
+const EXTRACTOR_REVISION = '2';
 
 export const DEFAULT_MAX_FILE_SIZE = 1 << 20;
 

@@ -211,9 +211,14 @@ export class ModuleIndex {
 
   /** Rust: `crate::a::b`, `self::x`, `super::x` → the file of that module (or of its parent, for an item path). */
   rustModulePath(from: string, spec: string): { crate: string; mod: string } | null {
-    const here = this.rustModuleOf(from);
-    if (!here) return null;
     const parts = spec.split('::').filter(Boolean);
+    const here = this.rustModuleOf(from);
+    // A crate of this workspace by its Cargo.toml name (`tokio::sync`, `tokio_util::codec`).
+    const crate = parts.length > 0 && parts[0] !== 'crate' && parts[0] !== 'self' && parts[0] !== 'super' ? this.rustCrates().get(parts[0]!) : undefined;
+    if (crate && !(here && this.rustMods.has(`${here.crate}|${[...(here.mod ? here.mod.split('::') : []), parts[0]].join('::')}`))) {
+      return { crate, mod: parts.slice(1).join('::') };
+    }
+    if (!here) return null;
     let mod: string[];
     if (parts[0] === 'crate') mod = parts.slice(1);
     else if (parts[0] === 'self' || parts[0] === 'super') {
@@ -222,8 +227,34 @@ export class ModuleIndex {
         if (parts.shift() === 'super') mod.pop();
       }
       mod = [...mod, ...parts];
-    } else return null;
+    } else {
+      // Rust 2018: a path may start at a child module of the current one (`use task::spawn` in lib.rs).
+      const child = [...(here.mod ? here.mod.split('::') : []), parts[0]!].join('::');
+      if (!this.rustMods.has(`${here.crate}|${child}`)) return null;
+      mod = [...(here.mod ? here.mod.split('::') : []), ...parts];
+    }
     return { crate: here.crate, mod: mod.join('::') };
+  }
+
+  private crates: Map<string, string> | null = null;
+
+  /**
+   * Crate names (`[package] name`, `-` read as `_`, or `[lib] name`) → their `src/` folder, from
+   * the Cargo.toml beside each indexed `src/` folder. Two crates of one name: neither.
+   */
+  rustCrates(): Map<string, string> {
+    if (this.crates) return this.crates;
+    const found = new Map<string, string[]>();
+    for (const { crate } of this.rustFileMod.values()) {
+      const dir = crate.slice(0, -4);
+      const file = join(this.root, dir, 'Cargo.toml');
+      if (!existsSync(file)) continue;
+      const toml = readFileSync(file, 'utf8');
+      const name = /^\[lib\][^[]*?^name\s*=\s*"([^"]+)"/ms.exec(toml)?.[1] ?? /^\[package\][^[]*?^name\s*=\s*"([^"]+)"/ms.exec(toml)?.[1];
+      if (name) { const list = found.get(name.replace(/-/g, '_')) ?? []; if (!list.includes(crate)) list.push(crate); found.set(name.replace(/-/g, '_'), list); }
+    }
+    this.crates = new Map([...found].filter(([, v]) => v.length === 1).map(([k, v]) => [k, v[0]!]));
+    return this.crates;
   }
 
   private resolveRust(from: string, spec: string): string[] {

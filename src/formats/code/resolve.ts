@@ -119,7 +119,10 @@ export class Resolver {
   /** Files a qualifier names when it is a module: an import alias, a Rust path, a Go package. */
   private moduleFiles(qualifier: string, file: string): string[] | null {
     const family = this.family(file);
-    if (family === 'rust' && /^(crate|self|super)(::|$)/.test(qualifier)) return nonEmpty(this.modules.resolve(file, qualifier));
+    if (family === 'rust' && (/^(crate|self|super)(::|$)/.test(qualifier) || this.modules.rustCrates().has(qualifier.split('::')[0]!))) {
+      const files = nonEmpty(this.modules.resolve(file, qualifier));
+      if (files) return files;
+    }
     const binding = (this.importsOf.get(file) ?? []).filter((i) => i.alias === qualifier);
     if (binding.length !== 1) return null;
     const b = binding[0]!;

@@ -48,6 +48,35 @@ function firstError(root: Parser.SyntaxNode, text: string): [number, number, num
   }
 }
 
+/**
+ * Rust crates (tokio: 325 times) wrap items in `cfg_…! { … }` macros that expand to the items
+ * under a `#[cfg]`; tree-sitter sees only a token tree, so `tokio::spawn` itself was no entity.
+ * The wrapper (`cfg_rt! {` and its `}`) is blanked with spaces (lines and offsets unchanged) and
+ * the file parsed again, a few times for nested wrappers. Only `cfg_` macros at item level.
+ */
+function unwrapCfgMacros(tools: ReturnType<typeof toolsFor>, text: string, tree: Parser.Tree): { text: string; tree: Parser.Tree } {
+  for (let round = 0; round < 4; round++) {
+    const cuts: [number, number][] = [];
+    for (const m of tree.rootNode.descendantsOfType('macro_invocation')) {
+      const parent = m.parent?.type;
+      if (parent !== 'source_file' && parent !== 'declaration_list') continue;
+      const body = m.lastChild;
+      if (!/^cfg_\w*$/.test(m.childForFieldName('macro')?.text ?? '') || body?.type !== 'token_tree' || text[body.startIndex] !== '{') continue;
+      cuts.push([m.startIndex, body.startIndex + 1], [body.endIndex - 1, m.endIndex]);
+    }
+    if (cuts.length === 0) break;
+    let out = '';
+    let at = 0;
+    for (const [a, b] of cuts.sort((x, y) => x[0] - y[0])) {
+      out += text.slice(at, a) + text.slice(a, b).replace(/[^\n]/g, ' ');
+      at = b;
+    }
+    text = out + text.slice(at);
+    tree = parseText(tools, text);
+  }
+  return { text, tree };
+}
+
 export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts {
   let bytes: Buffer;
   try {
@@ -60,10 +89,11 @@ export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts
   if (isBinary(bytes)) return empty(item, 'binary', bytes.length);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (item.previousSha === sha256) return empty(item, 'unchanged', bytes.length, sha256);
-  const text = bytes.toString('utf8');
+  let text = bytes.toString('utf8');
   const language = refineLanguage(item.language, item.path, text);
   const tools = toolsFor(language);
-  const tree = parseText(tools, text);
+  let tree = parseText(tools, text);
+  if (language === 'rust') ({ text, tree } = unwrapCfgMacros(tools, text, tree));
   const facts = extractFacts(language, text, tree, tools.query, options.includeCode);
   let lines = 0;
   for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;

@@ -101,3 +101,22 @@ test('go struct fields and rust associated types are entities', () => {
   assert.deepEqual(entitiesOf(db, 'go/s.go').slice(1), [['struct', 'S'], ['field', 'S.Name'], ['field', 'S.Run']]);
   assert.ok(entitiesOf(db, 'rs/src/lib.rs').some(([k, q]) => k === 'type_alias' && q === 'Store::Item'));
 });
+
+test('rust: workspace crates by Cargo.toml name, 2018 relative use paths, items inside cfg_… macros', async () => {
+  const files: Record<string, string> = {
+    'Cargo.toml': '[workspace]\nmembers = ["rt", "app"]\n',
+    'rt/Cargo.toml': '[package]\nname = "my-rt"\nversion = "0.1.0"\n',
+    'rt/src/lib.rs': 'macro_rules! cfg_rt { ($($i:item)*) => { $($i)* } }\npub mod task;\ncfg_rt! {\n    pub use task::spawn;\n}\n',
+    'rt/src/task.rs': 'cfg_rt! {\n    pub fn spawn(f: u32) -> u32 { f }\n}\n',
+    'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\n',
+    'app/src/main.rs': 'use my_rt::task;\n\nfn main() {\n    my_rt::spawn(1);\n    task::spawn(2);\n}\n',
+  };
+  const root = mkdtempSync(join(tmpdir(), 'tm-code-crates-'));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, 'tree', rel)), { recursive: true });
+    writeFileSync(join(root, 'tree', rel), text);
+  }
+  await indexCode({ root: join(root, 'tree'), db: join(root, 'g.db'), threads: 1 });
+  const calls = edgesOf(join(root, 'g.db')).filter((e) => e.file === 'app/src/main.rs' && e.kind === 'calls').map((e) => [e.line, e.receiver, e.to]);
+  assert.deepEqual(calls, [[4, 'my_rt', 'spawn'], [5, 'task', 'spawn']]);
+});

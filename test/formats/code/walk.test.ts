@@ -53,6 +53,9 @@ test('import statements of each language', () => {
   assert.deepEqual(parseImport('typescript', "import Def, { a, b as c, type T } from './x'"), [['./x', 'default', 'Def'], ['./x', 'a', 'a'], ['./x', 'b', 'c'], ['./x', 'T', 'T']]);
   assert.deepEqual(parseImport('javascript', "{ f, g: h } = require('./m')"), [['./m', 'f', 'f'], ['./m', 'g', 'h']]);
   assert.deepEqual(parseImport('rust', 'pub use crate::a::{b, c::{d as e, self}, *};'), [['crate::a', 'b', 'b'], ['crate::a::c', 'd', 'e'], ['crate::a::c', '', 'c'], ['crate::a', '*', '*']]);
+  // `as` inside a name (`task`, `alias`) is not the keyword.
+  assert.deepEqual(parseImport('rust', 'pub use task::spawn;'), [['task', 'spawn', 'spawn']]);
+  assert.deepEqual(parseImport('rust', 'use base::alias as basis;'), [['base', 'alias', 'basis']]);
   assert.deepEqual(parseImport('go', 'f "fmt"'), [['fmt', '', 'f']]);
   assert.deepEqual(parseImport('go', '"example.com/x/server"'), [['example.com/x/server', '', 'server']]);
   assert.deepEqual(parseImport('java', 'import static com.a.B.max;'), [['com.a.B', 'max', 'max']]);
