@@ -20,7 +20,14 @@ done
 
 if [ "${1:-}" = stop ]; then
   for d in slurmd slurmctld munged; do
-    [ -f "/run/threadmill-$d.pid" ] && kill "$(cat "/run/threadmill-$d.pid")" 2>/dev/null || true
+    # Our pid file, else the daemon by name: munged may have been started before this script (by
+    # the package's postinst, or an earlier start whose pid file is gone), and stop must stop it.
+    pids=$(cat "/run/threadmill-$d.pid" 2>/dev/null || true)
+    [ -n "$pids" ] || pids=$(pgrep -x "$d" || true)
+    # shellcheck disable=SC2086 # one pid a word
+    [ -n "$pids" ] && kill $pids 2>/dev/null || true
+    for _ in $(seq 1 50); do pgrep -x "$d" >/dev/null || break; sleep 0.2; done
+    if pgrep -x "$d" >/dev/null; then echo "start-slurm.sh: $d still running after 10 s" >&2; exit 1; fi
     rm -f "/run/threadmill-$d.pid"
   done
   exit 0
@@ -40,8 +47,9 @@ chmod 0700 /etc/munge; chmod 0400 /etc/munge/munge.key
 if ! pgrep -x munged >/dev/null; then
   # --force: start even where munged finds the directories' permissions too open (containers).
   runuser -u munge -- munged --force 2>/dev/null || munged --force
-  pgrep -x munged > /run/threadmill-munged.pid || true
 fi
+# Whoever started it: stop stops it.
+pgrep -x munged > /run/threadmill-munged.pid || true
 
 mkdir -p "$CONF_DIR" "$SPOOL/ctld" "$SPOOL/d" "$LOGS"
 cat > "$CONF_DIR/slurm.conf" <<EOF

@@ -3,13 +3,14 @@
 import { Command, CommanderError } from 'commander';
 import { startCpuReport } from './engine/thread-cpu.js';
 import { jsonProgressAsked, jsonStderr } from './cli/json-stderr.js';
+import { threadmillVersion } from './engine/version.js';
 
 startCpuReport();
 if (jsonProgressAsked(process.argv)) jsonStderr();
 
 const program = new Command('threadmill')
   .description('turn very large record files into useful outputs using every core')
-  .version('0.1.0')
+  .version(threadmillVersion())
   .showHelpAfterError('(add --help for usage)')
   // Commander's parse errors read like every other error: `threadmill: error [USAGE]: …`, exit 2.
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'threadmill: error [USAGE]: ')) })

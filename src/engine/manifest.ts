@@ -2,32 +2,43 @@
  * The manifest of a part (`--shard I/N`): what run it belongs to and which share it holds, so
  * that `merge` can refuse parts of different runs before writing anything. It holds no times,
  * pids or host names: running the same shard twice writes the same manifest.
+ *
+ * A run is: the threadmill version, the format and command, every option that changes the output
+ * as its normalised value (defaults spelled out, so `--compression zstd` and no flag agree), N,
+ * and the inputs by content — size, mtime and the hashes of a few MiB spread over the file — never
+ * by path: one file mounted at /data on one node and /mnt/data on another is one input.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { basename } from 'node:path';
 import { ThreadmillError } from './errors.js';
 import type { Shard } from './shard.js';
 import type { ShareCoverage } from './share-plan.js';
+import { threadmillVersion } from './version.js';
+import { DEFAULT_CHUNK_SIZE } from './run.js';
 
 export const MANIFEST_KIND = 'threadmill-part';
-export const MANIFEST_VERSION = 1;
+/** 2: inputs by content (no path), threadmill version, normalised options. */
+export const MANIFEST_VERSION = 2;
 const MIB = 1 << 20;
+/** MiB hashed per input: first, last, and evenly between (a changed file changes one in practice). */
+const SAMPLES = 5;
 
-/** Who an input is, without reading all of it: a changed file changes one of these in practice. */
+/** Who an input is, without reading all of it and without its path. */
 export interface InputIdentity {
-  /** Absolute path (shards run on several machines over one shared file system). */
-  path: string;
+  /** The file's base name, for messages only (never compared). */
+  name: string;
   size: number;
   mtimeMs: number;
-  /** sha256 (hex) of the first MiB and of the last MiB. */
-  head: string;
-  tail: string;
+  /** sha256 (hex, 16 digits) of SAMPLES MiB at evenly spread offsets, first and last included. */
+  samples: string[];
 }
 
 export interface PartManifest {
   kind: typeof MANIFEST_KIND;
   version: number;
+  /** The threadmill that wrote the part (package.json's version). */
+  threadmill: string;
   /** e.g. `fastq`. */
   format: string;
   /** e.g. `stats`; merge picks its combiner from it. */
@@ -53,7 +64,14 @@ function sha256Of(fd: number, pos: number, len: number): string {
   return createHash('sha256').update(buf.subarray(0, n)).digest('hex');
 }
 
-/** Size, mtime and hashes of the first and last MiB of a file input. */
+/** Offsets of the sampled MiB of a file of `size` bytes. */
+export function sampleOffsets(size: number): number[] {
+  if (size <= MIB) return [0];
+  const span = size - MIB;
+  return Array.from({ length: SAMPLES }, (_, i) => Math.floor((span * i) / (SAMPLES - 1)));
+}
+
+/** Size, mtime and hashes of SAMPLES spread-out MiB of a file input. */
 export function inputIdentity(path: string): InputIdentity {
   let fd: number;
   try {
@@ -64,16 +82,20 @@ export function inputIdentity(path: string): InputIdentity {
   }
   try {
     const st = fstatSync(fd);
-    const head = sha256Of(fd, 0, Math.min(MIB, st.size));
-    const tail = sha256Of(fd, Math.max(0, st.size - MIB), Math.min(MIB, st.size));
-    return { path: resolve(path), size: st.size, mtimeMs: st.mtimeMs, head, tail };
+    const samples = sampleOffsets(st.size).map((at) => sha256Of(fd, at, Math.min(MIB, st.size)).slice(0, 16));
+    return { name: basename(path), size: st.size, mtimeMs: st.mtimeMs, samples };
   } finally {
     closeSync(fd);
   }
 }
 
-export function makeManifest(fields: Omit<PartManifest, 'kind' | 'version' | 'inputs'> & { inputs: readonly string[] }): PartManifest {
-  return { kind: MANIFEST_KIND, version: MANIFEST_VERSION, ...fields, inputs: fields.inputs.map(inputIdentity) };
+export function makeManifest(fields: Omit<PartManifest, 'kind' | 'version' | 'threadmill' | 'inputs'> & { inputs: readonly string[] }): PartManifest {
+  return { kind: MANIFEST_KIND, version: MANIFEST_VERSION, threadmill: threadmillVersion(), ...fields, inputs: fields.inputs.map(inputIdentity) };
+}
+
+/** The chunk size a run uses for `--chunk-size n` (or none): what a manifest records. */
+export function normalChunkSize(n: number | undefined): number {
+  return Math.max(1 << 16, n ?? DEFAULT_CHUNK_SIZE);
 }
 
 /** JSON with object keys sorted, so equal content compares equal as text. */
@@ -92,6 +114,7 @@ export function stableJson(value: unknown): string {
  */
 export function runDifference(a: PartManifest, b: PartManifest): string | null {
   if (a.format !== b.format || a.command !== b.command) return `it is a part of \`${b.format} ${b.command}\`, not \`${a.format} ${a.command}\``;
+  if (a.threadmill !== b.threadmill) return `it was written by threadmill ${b.threadmill}, not ${a.threadmill} (run every shard with one version)`;
   if (a.shard.count !== b.shard.count) return `it is one of ${b.shard.count} shards, not ${a.shard.count}`;
   if (stableJson(a.options) !== stableJson(b.options)) {
     const keys = [...new Set([...Object.keys(a.options), ...Object.keys(b.options)])].sort();
@@ -101,9 +124,12 @@ export function runDifference(a: PartManifest, b: PartManifest): string | null {
   if (a.inputs.length !== b.inputs.length) return `it was made from ${b.inputs.length} input(s), not ${a.inputs.length}`;
   for (const [i, x] of a.inputs.entries()) {
     const y = b.inputs[i]!;
-    if (x.path !== y.path) return `its input ${i + 1} is ${y.path}, not ${x.path}`;
-    for (const f of ['size', 'mtimeMs', 'head', 'tail'] as const) {
-      if (x[f] !== y[f]) return `its input ${y.path} differs (${f === 'head' ? 'first MiB' : f === 'tail' ? 'last MiB' : f}: ${String(y[f])} instead of ${String(x[f])}): the file changed between shards`;
+    if (x.size !== y.size || x.mtimeMs !== y.mtimeMs) {
+      return `its input ${i + 1} (${y.name}) differs (${x.size !== y.size ? `size ${y.size} instead of ${x.size}` : `mtime ${new Date(y.mtimeMs).toISOString()} instead of ${new Date(x.mtimeMs).toISOString()}`}): another file, or the file changed between shards`;
+    }
+    const at = x.samples.findIndex((h, k) => h !== y.samples[k]);
+    if (at >= 0 || x.samples.length !== y.samples.length) {
+      return `its input ${i + 1} (${y.name}) differs (content at offset ${sampleOffsets(y.size)[Math.max(0, at)]}): another file, or the file changed between shards`;
     }
   }
   return null;

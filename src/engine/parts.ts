@@ -63,8 +63,10 @@ export function readPart(path: string): Part {
   try {
     text = readFileSync(join(path, MANIFEST_FILE), 'utf8');
   } catch {
-    const what = existsSync(path) ? `has no ${MANIFEST_FILE} (not a part, or a shard that did not finish)` : 'does not exist';
-    throw partError('PART_INVALID', `${path} ${what}`);
+    // A part named but absent is a shard that never finished (or was never run): the same
+    // answer as an index missing from the list, so scripts need one check.
+    if (!existsSync(path)) throw partError('PART_MISSING', `${path} does not exist (a shard that did not run or did not finish; rerun it)`);
+    throw partError('PART_INVALID', `${path} has no ${MANIFEST_FILE} (not a part, or a shard that did not finish)`);
   }
   let manifest: PartManifest;
   try {
@@ -72,7 +74,8 @@ export function readPart(path: string): Part {
   } catch {
     throw partError('PART_INVALID', `${path}/${MANIFEST_FILE} is not valid JSON`);
   }
-  if (manifest.kind !== MANIFEST_KIND || manifest.version !== MANIFEST_VERSION) throw partError('PART_INVALID', `${path}/${MANIFEST_FILE} is not a threadmill part manifest (version ${MANIFEST_VERSION})`);
+  if (manifest?.kind !== MANIFEST_KIND) throw partError('PART_INVALID', `${path}/${MANIFEST_FILE} is not a threadmill part manifest`);
+  if (manifest.version !== MANIFEST_VERSION) throw partError('PART_MISMATCH', `${path} was written by another threadmill (part manifest version ${String(manifest.version)}, this one reads ${MANIFEST_VERSION}); rerun its shards with this version`);
   return { path, manifest };
 }
 
@@ -110,6 +113,27 @@ export function readParts(paths: readonly string[], format: string, commands?: r
   return ordered;
 }
 
+/**
+ * Reads a part's JSON data file; PART_INVALID naming the file when it is cut short, not JSON, or
+ * not the shape `valid` expects (a part copied half, or damaged after its shard finished).
+ */
+export function readStatsFile<T>(path: string, valid: (x: T) => boolean): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw partError('PART_INVALID', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let value: T;
+  try {
+    value = JSON.parse(text) as T;
+  } catch (err) {
+    throw partError('PART_INVALID', `${path} is damaged (${text.length} bytes, not valid JSON: ${(err as Error).message}); rerun its shard`);
+  }
+  if (value === null || typeof value !== 'object' || !valid(value)) throw partError('PART_INVALID', `${path} does not hold what its part should; rerun its shard`);
+  return value;
+}
+
 /** The shares of consecutive parts must meet exactly and cover each input whole. */
 function checkTiling(parts: Part[]): void {
   const inputs = parts[0]!.manifest.inputs;
@@ -119,10 +143,10 @@ function checkTiling(parts: Part[]): void {
       const c = p.manifest.share?.[i];
       if (!c) return; // file-list shares (code) carry no ranges
       if (c.end <= c.start) continue;
-      if (c.start !== at) throw partError('PART_MISMATCH', `${p.path} covers ${inputs[i]!.path} from ${c.unit} offset ${c.start}, but the shares before it end at ${at}`);
+      if (c.start !== at) throw partError('PART_MISMATCH', `${p.path} covers ${inputs[i]!.name} from ${c.unit} offset ${c.start}, but the shares before it end at ${at}`);
       at = c.end;
     }
     const size = parts[0]!.manifest.share?.[i]?.size ?? at;
-    if (at !== size) throw partError('PART_MISMATCH', `the parts cover ${inputs[i]!.path} up to offset ${at} of ${size}`);
+    if (at !== size) throw partError('PART_MISMATCH', `the parts cover ${inputs[i]!.name} up to offset ${at} of ${size}`);
   }
 }

@@ -73,7 +73,8 @@ class SqliteStore implements CodeStore {
   }
 }
 
-export function openSqliteStore(path: string, mode: 'write' | 'read'): CodeStore {
+/** `fresh`: write a new graph that replaces the file on commit, instead of updating a copy of it. */
+export function openSqliteStore(path: string, mode: 'write' | 'read', options: { fresh?: boolean } = {}): CodeStore {
   if (mode === 'read') {
     if (!existsSync(path)) throw new ThreadmillError('DB_NOT_FOUND', `code graph not found: ${path} (create it with threadmill code index DIR --db ${path})`);
     let db: Database.Database;
@@ -91,7 +92,7 @@ export function openSqliteStore(path: string, mode: 'write' | 'read'): CodeStore
   const tx = new OutputTransaction();
   const tmp = tx.tempFor(path);
   try {
-    if (existsSync(path)) copyFileSync(path, tmp);
+    if (!options.fresh && existsSync(path)) copyFileSync(path, tmp);
     const db = new Database(tmp);
     // The temporary is thrown away on a crash, so SQLite's own crash safety is not needed here.
     db.pragma('journal_mode = OFF');

@@ -75,8 +75,8 @@ export function parseStoreTarget(spec: string): StoreTarget {
 }
 
 /** Store opening, loaded lazily so a SQLite run never loads `pg` (and the reverse). */
-export async function openStore(spec: string, mode: 'write' | 'read'): Promise<CodeStore> {
+export async function openStore(spec: string, mode: 'write' | 'read', options: { fresh?: boolean } = {}): Promise<CodeStore> {
   const target = parseStoreTarget(spec);
-  if (target.dialect === 'sqlite') return (await import('./code-sqlite.js')).openSqliteStore(target.path, mode);
+  if (target.dialect === 'sqlite') return (await import('./code-sqlite.js')).openSqliteStore(target.path, mode, options);
   return (await import('./code-pg.js')).openPgStore(target.url, mode);
 }

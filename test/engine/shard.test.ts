@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -127,7 +127,9 @@ test('parts: written atomically with a manifest; merge checks one run, every ind
   assert.equal(code(() => readParts([paths[0]!, paths[2]!], 'test')), 'PART_MISSING');
   assert.equal(code(() => readParts([paths[0]!, paths[1]!, paths[1]!, paths[2]!], 'test')), 'PART_DUPLICATE');
   assert.equal(code(() => readParts(paths, 'fastq')), 'PART_MISMATCH');
-  assert.equal(code(() => readParts([...paths, join(dir, 'nowhere')], 'test')), 'PART_INVALID');
+  assert.equal(code(() => readParts([...paths, join(dir, 'nowhere')], 'test')), 'PART_MISSING');
+  mkdirSync(join(dir, 'not-a-part'), { recursive: true });
+  assert.equal(code(() => readParts([...paths, join(dir, 'not-a-part')], 'test')), 'PART_INVALID');
   await part(1, 3, { a: 2 });
   assert.equal(code(() => readParts(paths, 'test')), 'PART_MISMATCH');
   await part(1, 4);

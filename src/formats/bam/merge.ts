@@ -8,14 +8,15 @@
  * and so the bytes, differ from an unsharded file unless each share is a multiple of the batch
  * size (docs/scale-out.md).
  */
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { action, positiveInt } from '../../cli/common.js';
 import { addShardOption, partPathOf } from '../../cli/shard.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
-import { makeManifest } from '../../engine/manifest.js';
-import { readParts, writePart, type Part } from '../../engine/parts.js';
+import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
+import { ipcCodecOf, parquetCompressionOf } from '../../sinks/ipc-compression-option.js';
+import { readParts, readStatsFile, writePart, type Part } from '../../engine/parts.js';
 import type { Shard } from '../../engine/shard.js';
 import { mergeConverted } from '../fastq/merge.js';
 import { statsBam, type BamRunOptions } from './pipeline.js';
@@ -30,7 +31,7 @@ export async function shardBamStats(base: BamRunOptions, output: string | undefi
   const r = await statsBam({ ...base, shard });
   base.progress?.finish?.();
   const manifest = makeManifest({
-    format: 'bam', command: 'stats', options: { allowTruncated: base.allowTruncated ?? false, chunkSize: base.chunkSize ?? null }, inputs: [base.input], shard,
+    format: 'bam', command: 'stats', options: { allowTruncated: base.allowTruncated ?? false, chunkSize: normalChunkSize(base.chunkSize) }, inputs: [base.input], shard,
     share: r.run.share ?? null, data: { references: r.header.references, truncated: r.truncated },
   });
   await writePart(path, manifest, (dir) => writeFileSync(join(dir, STATS_FILE), `${JSON.stringify({ flags: Array.from(r.stats.flags), perRef: Array.from(r.stats.perRef) })}\n`));
@@ -46,7 +47,9 @@ export async function shardBamConvert(base: BamRunOptions, o: BamConvertShardOpt
   const format = outputFormat(o.output, o.format);
   const ext = format === 'parquet' ? 'parquet' : 'arrow';
   const path = partPathOf(o.output, shard);
-  const options = { format, batchSize: o.batchSize, batchMib: o.batchMib, sequence: o.sequence, quality: o.quality, tags: o.tags, compression: o.compression, allowTruncated: base.allowTruncated ?? false, chunkSize: base.chunkSize ?? null, ext };
+  // Normalised (defaults spelled out): `--compression zstd` and no flag are one run.
+  const compression = format === 'parquet' ? parquetCompressionOf(o.compression) : ipcCodecOf(o.compression) ?? 'none';
+  const options = { format, batchSize: o.batchSize, batchMib: o.batchMib, sequence: o.sequence, quality: o.quality, tags: o.tags, compression, allowTruncated: base.allowTruncated ?? false, chunkSize: normalChunkSize(base.chunkSize), ext };
   let result: Awaited<ReturnType<typeof convertBam>> | null = null;
   await writePart(path, makeManifest({ format: 'bam', command: 'convert', options, inputs: [base.input], shard }), async (dir) => {
     result = await convertBam({
@@ -64,10 +67,12 @@ export async function shardBamConvert(base: BamRunOptions, o: BamConvertShardOpt
 function mergeBamStats(parts: Part[], json?: boolean): void {
   let total: BamStatsPartial = emptyStats();
   for (const p of parts) {
-    const s = JSON.parse(readFileSync(join(p.path, STATS_FILE), 'utf8')) as { flags: number[]; perRef: number[] };
+    const s = readStatsFile<{ flags: number[]; perRef: number[] }>(join(p.path, STATS_FILE), (x) => Array.isArray(x.flags) && Array.isArray(x.perRef));
     total = mergeStats(total, { flags: Float64Array.from(s.flags), perRef: Float64Array.from(s.perRef) });
   }
-  const references = parts[0]!.manifest.data!.references as BamReference[];
+  // The manifest's JSON has sorted keys; `bam stats --json` prints a reference as the header
+  // reader builds it (name, then length), and so must the merge.
+  const references = (parts[0]!.manifest.data!.references as BamReference[]).map(({ name, length }) => ({ name, length }));
   if (json) process.stdout.write(`${JSON.stringify({ flags: Array.from(total.flags), perRef: Array.from(total.perRef), references })}\n`);
   else process.stdout.write(formatStats(total, references));
 }

@@ -45,7 +45,9 @@ export async function shardCode(o: CodeShardOptions, output: string | undefined,
   const tree = createHash('sha256').update(JSON.stringify(walk.files.map((f) => [f.path, f.bytes]))).digest('hex');
   const mine = shareOfList(walk.files.map((f) => f.bytes + 2048), shard).map((i) => walk.files[i]!);
   const items: FileItem[] = mine.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048 }));
-  const options = { root, tree, languages: o.languages ?? null, includeCode, maxFileSize, extractor: extractorVersion() };
+  // The tree is identified by its walked list, not by where it is mounted: nodes may see it at
+  // different paths. The root goes in data (the graph's meta names the first part's).
+  const options = { tree, languages: o.languages ?? null, includeCode, maxFileSize, extractor: extractorVersion() };
   const lines: string[] = [];
   await writePart(path, makeManifest({ format: 'code', command: 'index', options, inputs: [], shard, share: null }), async (dir) => {
     const total = items.reduce((a, f) => a + f.weight, 0);
@@ -65,7 +67,7 @@ export async function shardCode(o: CodeShardOptions, output: string | undefined,
     o.progress?.finish();
   }, (m) => {
     // The walk's own skips (ignored, too large, unreadable folders) are the first shard's to write.
-    m.data = { files: mine.length, skipped: shard.index === 0 ? walk.skipped : [] };
+    m.data = { root, files: mine.length, skipped: shard.index === 0 ? walk.skipped : [] };
   });
   return { part: path, files: mine.length };
 }
@@ -73,9 +75,14 @@ export async function shardCode(o: CodeShardOptions, output: string | undefined,
 /** Writes the parts' facts into a fresh graph at `db`, then resolves calls over the whole tree. */
 export async function mergeCode(parts: Part[], db: string): Promise<{ db: string; parts: number; files: number; resolved: number; calls: number }> {
   const bare = db.startsWith('sqlite:') ? db.slice(7) : db;
-  if (!/^postgres(ql)?:\/\//.test(db) && existsSync(bare)) throw new ThreadmillError('OUTPUT_EXISTS', `${bare} exists: code merge writes a fresh graph (remove it, or index incrementally without --shard)`, { exitCode: 2 });
-  const { root, includeCode, extractor } = parts[0]!.manifest.options as { root: string; includeCode: boolean; extractor: string };
-  const store = await openStore(db, 'write');
+  // A code graph already there (a requeued merge job finds the one its first attempt wrote) is
+  // replaced whole on commit; any other file is not ours to replace.
+  if (!/^postgres(ql)?:\/\//.test(db) && existsSync(bare) && !(await isCodeGraph(bare))) {
+    throw new ThreadmillError('OUTPUT_EXISTS', `${bare} exists and is not a threadmill code graph; code merge replaces only a graph (remove it, or choose another --db)`, { exitCode: 2 });
+  }
+  const { includeCode, extractor } = parts[0]!.manifest.options as { includeCode: boolean; extractor: string };
+  const root = String(parts[0]!.manifest.data?.root);
+  const store = await openStore(db, 'write', { fresh: true });
   let files = 0;
   try {
     await store.begin();
@@ -111,6 +118,15 @@ export async function mergeCode(parts: Part[], db: string): Promise<{ db: string
   } catch (err) {
     await store.rollback().catch(() => undefined);
     throw err;
+  }
+}
+
+async function isCodeGraph(path: string): Promise<boolean> {
+  try {
+    await (await openStore(path, 'read')).close();
+    return true;
+  } catch {
+    return false;
   }
 }
 

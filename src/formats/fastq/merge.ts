@@ -15,13 +15,13 @@ import { partPathOf } from '../../cli/shard.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
-import { makeManifest } from '../../engine/manifest.js';
-import { readParts, writePart } from '../../engine/parts.js';
+import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
+import { readParts, readStatsFile, writePart } from '../../engine/parts.js';
 import type { Shard } from '../../engine/shard.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
 import { runFastq } from './pipeline.js';
 import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type StatsPartial } from './stats.js';
-import type { CompressionChoice } from '../../sinks/ipc-compression-option.js';
+import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 
 export interface FastqShardFlags extends RunFlags { phred: 33 | 64; wrapped?: boolean; chunkSize?: number }
 
@@ -48,7 +48,7 @@ export async function shardStats(inputs: string[], flags: FastqShardFlags & { ou
     partials.push(partial);
     share.push(...(run.share ?? []));
   }
-  const manifest = makeManifest({ format: 'fastq', command: 'stats', options: { phred: flags.phred, chunkSize: flags.chunkSize ?? null, wrapped: flags.wrapped ?? false }, inputs, shard, share, data: { names: inputs, rejected: errorLog.total } });
+  const manifest = makeManifest({ format: 'fastq', command: 'stats', options: { phred: flags.phred, chunkSize: normalChunkSize(flags.chunkSize), wrapped: flags.wrapped ?? false }, inputs, shard, share, data: { names: inputs, rejected: errorLog.total } });
   await writePart(path, manifest, (dir) => writeFileSync(join(dir, STATS_FILE), `${JSON.stringify(partials.map(toJson))}\n`));
   if (!flags.quiet) process.stderr.write(`threadmill fastq stats: shard ${shard.index}/${shard.count} → ${path}\n`);
 }
@@ -68,7 +68,9 @@ export async function shardConvert(input: string, flags: FastqShardFlags & { out
   const { convertFastq } = await import('./convert.js');
   const errorLog = new ErrorLog({ maxErrors: flags.maxErrors });
   const progress = progressFor(flags, `fastq convert (shard ${shard.index}/${shard.count})`);
-  const options = { phred: flags.phred, chunkSize: flags.chunkSize ?? null, wrapped: flags.wrapped ?? false, batchSize: flags.batchSize, ext };
+  // Normalised (defaults spelled out): parts that differ only in how an option was written merge.
+  const compression = ext === 'parquet' ? parquetCompressionOf(flags.compression) : ipcCodecOf(flags.compression) ?? 'none';
+  const options = { phred: flags.phred, chunkSize: normalChunkSize(flags.chunkSize), wrapped: flags.wrapped ?? false, batchSize: flags.batchSize, ext, compression };
   let summary: Awaited<ReturnType<typeof convertFastq>> | null = null;
   await writePart(path, makeManifest({ format: 'fastq', command: 'convert', options, inputs: [input], shard }), async (dir) => {
     summary = await convertFastq({ input, output: join(dir, `data.${ext}`), threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, compression: flags.compression, phred: flags.phred, wrapped: flags.wrapped, progress, errorLog, signal: interruptSignal(), warn: warner(flags), shard });
@@ -88,7 +90,7 @@ function mergeStats(parts: ReturnType<typeof readParts>, flags: MergeFlags): voi
   const sums = names.map(() => emptyPartial());
   let rejected = 0;
   for (const p of parts) {
-    const partials = (JSON.parse(readFileSync(join(p.path, STATS_FILE), 'utf8')) as (StatsPartial & { minLen: number | null })[]).map(fromJson);
+    const partials = readStatsFile<(StatsPartial & { minLen: number | null })[]>(join(p.path, STATS_FILE), Array.isArray).map(fromJson);
     if (partials.length !== names.length) throw new ThreadmillError('PART_INVALID', `${p.path}/${STATS_FILE} holds ${partials.length} input(s), its manifest ${names.length}; nothing was written`);
     partials.forEach((x, i) => { sums[i] = mergePartials(sums[i]!, x); });
     rejected += Number(p.manifest.data!.rejected ?? 0);

@@ -17,7 +17,7 @@ import { runChunks } from '../../engine/run.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { lockFile } from '../../engine/lock.js';
 import { ThreadmillError } from '../../engine/errors.js';
-import { makeManifest } from '../../engine/manifest.js';
+import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
 import { readParts, writePart, type Part } from '../../engine/parts.js';
 import type { Shard } from '../../engine/shard.js';
 import type { AggregateOptions, DirPartial } from './aggregate.js';
@@ -96,7 +96,7 @@ export async function shardFsscan(opts: FsscanImportOptions, shard: Shard): Prom
   const taskOptions: AggregateOptions = { format: opts.format ?? null, scanDate, unescapePercent: opts.unescapePercent ?? false };
   let records = 0;
   let rejected = 0;
-  const options = { format: opts.format ?? null, filesystem, scanDate, unescapePercent: opts.unescapePercent ?? false, chunkSize: opts.chunkSize ?? null };
+  const options = { format: opts.format ?? null, filesystem, scanDate, unescapePercent: opts.unescapePercent ?? false, chunkSize: normalChunkSize(opts.chunkSize) };
   await writePart(path, makeManifest({ format: 'fsscan', command: 'import', options, inputs: opts.inputs, shard }), async (dir) => {
     const stats = await runChunks<AggregateOptions, DirPartial>({
       inputs: opts.inputs, taskModule, taskOptions, threads: opts.threads, chunkSize: opts.chunkSize, shard,

@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { action, formatTable, interruptSignal, moreErrorsNote, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { partPathOf } from '../../cli/shard.js';
-import { makeManifest } from '../../engine/manifest.js';
+import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
 import { expandPartPath, type Shard } from '../../engine/shard.js';
 import { writePart } from '../../engine/parts.js';
 import { convertNostr, type ConvertSummary } from './pipeline.js';
@@ -136,7 +136,7 @@ export async function shardNostr(inputs: string[], flags: NostrConvertFlags, sha
   if (inputs.includes('-')) throw new ThreadmillError('SHARD_UNSEEKABLE', '--shard: stdin cannot be read by several shards; give files', { exitCode: 2 });
   const path = partPathOf(flags.outputDir, shard);
   const progress = progressFor(flags, `nostr convert (shard ${shard.index}/${shard.count})`);
-  const options = { compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds, chunkSize: flags.chunkSize ?? null };
+  const options = { compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds, chunkSize: normalChunkSize(flags.chunkSize) };
   let summary: ConvertSummary | null = null;
   await writePart(path, makeManifest({ format: 'nostr', command: 'convert', options, inputs, shard }), async (dir) => {
     summary = await convertNostr({
