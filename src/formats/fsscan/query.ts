@@ -93,7 +93,7 @@ function with_(ctes: string[]): string {
 }
 
 export class ScanDb {
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   private readonly paths = new Map<number, string>();
   private readonly rootDepth: number;
   private readonly roots: { dir_id: number; path: string }[];
