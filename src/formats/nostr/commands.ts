@@ -1,13 +1,14 @@
 /** The `threadmill nostr` command group: convert, cat, lookup, stats, index rebuild. */
 import { Option, InvalidArgumentError, type Command } from 'commander';
-import { dirname, resolve } from 'node:path';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, printSummary, nonNegativeInt, checkRejects, type RunFlags } from '../../cli/common.js';
 import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
 import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerNostrMerge, shardNostr, type NostrConvertFlags } from './merge.js';
-import { readPbGz, eventToJson } from './pb-reader.js';
-import { openIndexReadOnly, lookupIds, indexStats } from './index-db.js';
+import { printFound } from './lookup-print.js';
+import { registerNostrReaders } from './read-commands.js';
+import { openIndexReadOnly, lookupIds, indexStats, ensureIndexes, indexPath } from './index-db.js';
 import { rebuildIndex } from './index-rebuild.js';
 import { assertNoDrift, assertRowFilesPresent } from './index-repair.js';
 import { verifyIndex, printVerifyReport } from './index-verify.js';
@@ -70,6 +71,7 @@ function registerConvert(nostr: Command): void {
     .option('--validate-signatures [bool]', 'check the BIP-340 signature', bool, true)
     .option('--no-validate-signatures', 'skip signature checks')
     .option('--no-filter-kinds', 'accept kinds above 65535')
+    .option('--defer-indexes', 'build only the secondary index convert needs (idx_created_at); `nostr index finish DIR` adds the other three later')
     .option('--memory-limit <size>', `peak memory of the run, e.g. 2G; past it events spill to disk beside the output (default: a quarter of RAM, at least 1G, here ${formatMemory(defaultMemoryLimit())})`, memoryLimit)
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp())
     // Tests: the bytes left for data after fixed costs, so tiny inputs take the spill paths.
@@ -82,7 +84,7 @@ function registerConvert(nostr: Command): void {
       checkRejects(flags, inputs);
       const progress = progressFor(flags, 'nostr convert');
       const summary = await convertNostr({
-        inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize, memoryLimit: flags.memoryLimit, dataBudget: flags.dataBudget,
+        inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize, memoryLimit: flags.memoryLimit, dataBudget: flags.dataBudget, deferIndexes: flags.deferIndexes,
         compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds,
         rejectsPath: flags.rejects, maxErrors: flags.maxErrors, progress, signal: interruptSignal(),
         onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags), warn: warner(flags),
@@ -93,34 +95,27 @@ function registerConvert(nostr: Command): void {
 }
 
 function registerReaders(nostr: Command): void {
-  nostr.command('cat')
-    .description('print the events of .pb.gz files as JSON lines')
-    .argument('<files...>', '.pb.gz files')
-    .action(action(async (files: string[]) => {
-      // A commit cut short (kill -9) is finished first, so cat never prints a mix of two runs.
-      for (const dir of new Set(files.map((f) => dirname(f)))) recoverDirectory(dir);
-      for (const f of files) {
-        for await (const ev of readPbGz(f)) {
-          if (!process.stdout.write(`${eventToJson(ev)}\n`)) await new Promise((r) => process.stdout.once('drain', r));
-        }
-      }
-    }));
+  registerNostrReaders(nostr);
   nostr.command('lookup')
-    .description('find events by id in DIR/index.db')
+    .description('find events by id in DIR/index.db: where each is, or with --print the events')
     .argument('<dir>', 'output directory of convert')
     .argument('<ids...>', 'event ids (64 hex characters)')
     .option('--json', 'one JSON object per id on stdout')
-    .action(action(async (dir: string, ids: string[], flags: { json?: boolean }) => {
+    .option('--print', 'print the events found, as JSON lines in the order of the ids (missing ones are named on stderr)')
+    .action(action(async (dir: string, ids: string[], flags: { json?: boolean; print?: boolean }) => {
       checkIds(ids);
+      if (flags.json && flags.print) throw new UsageError('--json and --print both write stdout; give one');
       recoverDirectory(dir);
       const db = openIndexReadOnly(dir);
       const found = lookupIds(db, ids);
       db.close();
       assertRowFilesPresent(dir, found.values());
-      for (const id of ids) {
+      if (flags.print) await printFound(dir, ids, found);
+      // The same path in text and --json: the day file as reached from here (DIR joined with its name).
+      else for (const id of ids) {
         const row = found.get(id);
-        if (flags.json) process.stdout.write(`${JSON.stringify(row ? { found: true, ...row, file_path: resolve(dir, row.file_path) } : { id, found: false })}\n`);
-        else process.stdout.write(row ? `${row.id}\t${row.kind}\t${row.pubkey}\t${row.created_at}\t${row.file_path}\n` : `${id}\tnot found\n`);
+        if (flags.json) process.stdout.write(`${JSON.stringify(row ? { found: true, ...row, file_path: join(dir, row.file_path) } : { id, found: false })}\n`);
+        else process.stdout.write(row ? `${row.id}\t${row.kind}\t${row.pubkey}\t${row.created_at}\t${join(dir, row.file_path)}\n` : `${id}\tnot found\n`);
       }
       if (found.size < ids.length) process.exitCode = 1;
     }));
@@ -142,8 +137,28 @@ function registerReaders(nostr: Command): void {
       process.stdout.write(`${formatTable([['events', s.total_events], ['files', s.unique_files], ['pubkeys', s.unique_pubkeys], ['earliest', iso(s.earliest_event)], ['latest', iso(s.latest_event)]])}\n`);
       process.stdout.write(`  kinds (top 20):\n${s.kinds.slice(0, 20).map((k) => `    ${String(k.kind).padStart(6)}  ${k.events.toLocaleString('en-US')}`).join('\n')}\n`);
     }));
-  const index = nostr.command('index').description('maintain DIR/index.db: rebuild, verify');
+  const index = nostr.command('index').description('maintain DIR/index.db: rebuild, verify, finish');
   registerIndexVerify(index);
+  index.command('finish')
+    .description('add the secondary indexes that `convert --defer-indexes` left out (idx_kind, idx_pubkey, idx_file_path)')
+    .argument('<dir>', 'output directory of convert')
+    .option('--json', 'print what was built as JSON')
+    .action(action(async (dir: string, flags: { json?: boolean }) => {
+      const path = indexPath(dir);
+      if (!existsSync(path)) throw new ThreadmillError('INDEX_NOT_FOUND', `no index at ${path}; run \`threadmill nostr convert … -o ${dir}\` first`);
+      const lock = lockDirectory(dir);
+      const started = performance.now();
+      let built: string[];
+      try {
+        recoverDirectory(dir);
+        built = ensureIndexes(path, true);
+      } finally {
+        lock.release();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (flags.json) process.stdout.write(`${JSON.stringify({ built, seconds })}\n`);
+      else process.stderr.write(`threadmill nostr index finish: ${built.length > 0 ? `built ${built.join(', ')}` : 'nothing to build'} in ${seconds.toFixed(2)} s\n`);
+    }));
   index.command('rebuild')
     .description('rebuild DIR/index.db from the .pb.gz files')
     .argument('<dir>', 'output directory of convert')

@@ -20,12 +20,51 @@ CREATE TABLE IF NOT EXISTS events (
   indexed_at INTEGER NOT NULL
 );`;
 
+/** The secondary index a convert needs (the ids DIR holds for a day are read by created_at). */
+export const CREATED_AT_INDEX = 'CREATE INDEX IF NOT EXISTS idx_created_at ON events(created_at);';
+
+/** The three that only queries and `index verify` use: `convert --defer-indexes` leaves them out. */
+export const QUERY_INDEXES = `
+CREATE INDEX IF NOT EXISTS idx_kind ON events(kind);
+CREATE INDEX IF NOT EXISTS idx_pubkey ON events(pubkey);
+CREATE INDEX IF NOT EXISTS idx_file_path ON events(file_path);`;
+const QUERY_INDEX_NAMES = ['idx_kind', 'idx_pubkey', 'idx_file_path'];
+
 /** Secondary indexes, created after a bulk load (cheaper than maintaining them row by row). */
 export const SECONDARY_INDEXES = `
 CREATE INDEX IF NOT EXISTS idx_kind ON events(kind);
 CREATE INDEX IF NOT EXISTS idx_pubkey ON events(pubkey);
 CREATE INDEX IF NOT EXISTS idx_created_at ON events(created_at);
 CREATE INDEX IF NOT EXISTS idx_file_path ON events(file_path);`;
+
+/** Drops the query indexes (before appending many rows: maintaining them costs ~10 µs a row). */
+export function dropQueryIndexes(db: Database.Database): void {
+  for (const name of QUERY_INDEX_NAMES) db.exec(`DROP INDEX IF EXISTS ${name}`);
+}
+
+/**
+ * Adds what `convert` reads DIR's index by (idx_created_at) and, with `all`, the query indexes; in
+ * one transaction (SQLite's rollback journal), so a kill leaves the file as it was. Returns the
+ * indexes it built.
+ */
+export function ensureIndexes(path: string, all: boolean): string[] {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    const have = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck().all() as string[]);
+    const wanted = all ? ['idx_created_at', ...QUERY_INDEX_NAMES] : ['idx_created_at'];
+    const built = wanted.filter((n) => !have.has(n));
+    if (built.length > 0) db.transaction(() => db.exec(all ? SECONDARY_INDEXES : CREATED_AT_INDEX))();
+    return built;
+  } finally {
+    db.close();
+  }
+}
+
+/** Which of the query indexes an index lacks (a `convert --defer-indexes` leaves all three out). */
+export function missingQueryIndexes(db: Database.Database): string[] {
+  const have = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck().all() as string[]);
+  return QUERY_INDEX_NAMES.filter((n) => !have.has(n));
+}
 
 export function indexPath(dir: string): string {
   return join(dir, INDEX_FILE);

@@ -12,21 +12,27 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { SCHEMA, SECONDARY_INDEXES } from './index-db.js';
+import { SCHEMA, SECONDARY_INDEXES, CREATED_AT_INDEX, dropQueryIndexes } from './index-db.js';
 import { dayFileName } from './day.js';
 import { ROW_BYTES } from './spill-records.js';
 import { nameThisThread } from '../../engine/thread-cpu.js';
 
 export type ToIndexWriter = { type: 'rows'; rows: Uint8Array; count: number } | { type: 'finish' };
 export type FromIndexWriter = { type: 'ack' } | { type: 'indexing' } | { type: 'done'; rows: number } | { type: 'failed'; message: string; code: string };
-export interface IndexWriterData { path: string; indexedAt: number; cacheBytes: number }
+export interface IndexWriterData {
+  path: string;
+  indexedAt: number;
+  cacheBytes: number;
+  /** Leave out the three query indexes (`--defer-indexes`; `nostr index finish` adds them). */
+  deferIndexes: boolean;
+}
 
 /** Rows per transaction: large, so commits (and their page writes) are rare. */
 const TRANSACTION_ROWS = 200_000;
 
 nameThisThread('index');
 const port = parentPort!;
-const { path, indexedAt, cacheBytes } = workerData as IndexWriterData;
+const { path, indexedAt, cacheBytes, deferIndexes } = workerData as IndexWriterData;
 
 const db = new Database(path);
 // 16 KiB pages (a new file only; a copied index keeps its own): sorted inserts of 950k rows took
@@ -39,6 +45,7 @@ db.pragma('synchronous = OFF');
 // input), less under a small --memory-limit; the secondary indexes' sorter is bounded by it too.
 db.pragma(`cache_size = -${Math.max(2048, Math.floor(cacheBytes / 1024))}`);
 db.exec(SCHEMA);
+if (deferIndexes) dropQueryIndexes(db);
 const insert = db.prepare('INSERT OR IGNORE INTO events (id, kind, pubkey, created_at, file_path, indexed_at) VALUES (?, ?, ?, ?, ?, ?)');
 let rows = 0;
 let inTransaction = 0;
@@ -72,7 +79,7 @@ function insertRows(bytes: Uint8Array, count: number): void {
 function finish(): void {
   if (inTransaction > 0) db.exec('COMMIT');
   port.postMessage({ type: 'indexing' } satisfies FromIndexWriter);
-  db.exec(SECONDARY_INDEXES);
+  db.exec(deferIndexes ? CREATED_AT_INDEX : SECONDARY_INDEXES);
   db.close();
 }
 

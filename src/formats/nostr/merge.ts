@@ -129,6 +129,7 @@ export interface NostrConvertFlags extends RunFlags {
   /** Not an output option: a part's bytes do not depend on it, so the manifest leaves it out. */
   memoryLimit?: number;
   dataBudget?: number;
+  deferIndexes?: boolean;
 }
 
 /** `nostr convert --shard`: the shard's share converted into a fresh part directory (-o). */

@@ -4,7 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { decodeEvent, Reader, ProtoDecodeError } from './proto.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import type { NostrEvent } from './event.js';
@@ -23,10 +23,15 @@ function recordAt(buf: Uint8Array, pos: number): { start: number; end: number } 
   return null;
 }
 
-export async function* readPbGz(path: string): AsyncGenerator<NostrEvent> {
+export function readPbGz(path: string): AsyncGenerator<NostrEvent> {
+  return readPbStream(createReadStream(path, { highWaterMark: 1 << 20 }), path);
+}
+
+/** The events of a day file's bytes from any stream (`nostr cat -` reads stdin); `path` names it in errors. */
+export async function* readPbStream(input: Readable, path: string): AsyncGenerator<NostrEvent> {
   let carry: Uint8Array = new Uint8Array(0);
   let base = 0;
-  const gunzip = pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), () => {});
+  const gunzip = pipeline(input, createGunzip({ chunkSize: 1 << 20 }), () => {});
   try {
     for await (const data of gunzip as AsyncIterable<Buffer>) {
       const buf = carry.length ? Buffer.concat([carry, data]) : data;

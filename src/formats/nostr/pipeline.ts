@@ -26,7 +26,7 @@ import { dataBudget, defaultMemoryLimit, fitThreads } from '../../engine/memory-
 import type { EngineHandle } from '../../engine/run-types.js';
 import type { Progress } from '../../engine/progress.js';
 import type { LocatedError } from '../../engine/run-types.js';
-import { indexPath } from './index-db.js';
+import { ensureIndexes, indexPath } from './index-db.js';
 import { rebuildIndex, dayFilesIn } from './index-rebuild.js';
 import { repairIndexDrift, describeDrift } from './index-repair.js';
 import { dayFileName } from './day.js';
@@ -55,6 +55,11 @@ export interface ConvertOptions {
   /** Called once when rejections past the first five arrive. */
   onMoreRecordErrors?: () => void;
   warn?: (message: string) => void;
+  /**
+   * Build only the secondary index a convert needs (created_at) and leave idx_kind, idx_pubkey and
+   * idx_file_path to `nostr index finish`: roughly halves the serial end of a run (decision 0010).
+   */
+  deferIndexes?: boolean;
   /** Peak RSS the run may reach, in bytes (`--memory-limit`; default: defaultMemoryLimit()). */
   memoryLimit?: number;
   /**
@@ -170,6 +175,8 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   }
   const drift = await repairIndexDrift(o.outDir, indexedAtNow());
   if (drift) o.warn?.(`${describeDrift(o.outDir, drift)}: repaired the index first, so those events are converted again when the input holds them`);
+  // Each day reads the ids DIR already holds by created_at: without that index, a scan per day.
+  if (existsSync(indexPath(o.outDir)) && ensureIndexes(indexPath(o.outDir), false).length > 0) o.warn?.(`${indexPath(o.outDir)} had no idx_created_at: built it first`);
   const tx = new OutputTransaction();
   const limit = o.memoryLimit ?? defaultMemoryLimit();
   const threads = fitThreads(limit, o.threads ?? defaultThreads());
@@ -204,7 +211,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
         const indexTmp = tx.tempFor(indexPath(o.outDir), { last: true });
         if (existsSync(indexPath(o.outDir))) copyFileSync(indexPath(o.outDir), indexTmp);
         o.progress?.phase?.('writing day files and index.db');
-        index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow(), cacheBytes: Math.min(64 << 20, budget * INDEX_CACHE_SHARE) }, () => o.progress?.phase?.('index.db: building its four secondary indexes (one thread)'));
+        index = new IndexWriterThread({ path: indexTmp, indexedAt: indexedAtNow(), cacheBytes: Math.min(64 << 20, budget * INDEX_CACHE_SHARE), deferIndexes: o.deferIndexes ?? false }, () => o.progress?.phase?.(`index.db: building ${o.deferIndexes ? 'idx_created_at' : 'its four secondary indexes'} (one thread)`));
         const finishing = new Finisher(engine, o, tx, budget * FINALIZE_SHARE, threads);
         end = await finishing.run(days, rows, index);
         await index.finish();

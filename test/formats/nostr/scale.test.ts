@@ -137,3 +137,36 @@ test('libdeflate and node:zlib day files decompress to the same events', async (
   for (const d of days) assert.ok(gunzipSync(readFileSync(join(native, d))).equals(gunzipSync(readFileSync(join(zlib, d)))), `${d}: same events`);
   assert.ok(existsSync(join(zlib, 'index.db')));
 });
+
+test('--defer-indexes leaves the query indexes to `index finish`; the rows, and a later run into DIR, are as without it', async () => {
+  const rowsOf = (dir: string): { rows: unknown[]; indexes: string[] } => {
+    const db = new Database(join(dir, 'index.db'), { readonly: true });
+    try {
+      return {
+        rows: db.prepare('SELECT id, kind, pubkey, created_at, file_path, indexed_at FROM events ORDER BY id').all(),
+        indexes: (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name").pluck().all() as string[]),
+      };
+    } finally {
+      db.close();
+    }
+  };
+  const first = join(root, 'defer-first.jsonl');
+  writeFileSync(first, toJsonl(events.slice(0, 200)));
+  const ref = freshDir();
+  await convert([first], ref);
+  const dir = freshDir();
+  await convert([first], dir, { deferIndexes: true, dataBudget: TINY });
+  assert.deepEqual(rowsOf(dir).indexes, ['idx_created_at']);
+  assert.deepEqual(rowsOf(dir).rows, rowsOf(ref).rows);
+  // A second, deferred run deduplicates against the deferred index like any other.
+  const again = await convert([input], dir, { deferIndexes: true });
+  const refAgain = await convert([input], ref);
+  assert.equal(again.written, refAgain.written);
+  assert.deepEqual(rowsOf(dir).rows, rowsOf(ref).rows);
+  const r = spawnSync(process.execPath, [cli, 'nostr', 'index', 'finish', dir, '--json']);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.deepEqual((JSON.parse(r.stdout.toString()) as { built: string[] }).built.sort(), ['idx_file_path', 'idx_kind', 'idx_pubkey']);
+  assert.deepEqual(rowsOf(dir).indexes, rowsOf(ref).indexes);
+  const v = spawnSync(process.execPath, [cli, 'nostr', 'index', 'verify', dir, '--json']);
+  assert.equal(v.status, 0, v.stdout.toString());
+});
