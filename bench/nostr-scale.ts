@@ -60,18 +60,18 @@ async function generate(path: string, n: number, signed: boolean): Promise<void>
 }
 
 
-interface Run { events: number; checks: boolean; threads: number; seconds: number; rss: number; roles: Record<string, number>; total: number; spilled: number; indexBytes: number; written: number }
+interface Run { events: number; checks: boolean; defer: boolean; threads: number; seconds: number; rss: number; roles: Record<string, number>; total: number; spilled: number; indexBytes: number; written: number }
 
-function run(input: string, events: number, threads: number, checks: boolean): Run {
+function run(input: string, events: number, threads: number, checks: boolean, defer: boolean): Run {
   const out = join(dataDir, 'nostr-scale-out');
   const report = join(dataDir, 'nostr-scale-cpu.json');
   rmSync(out, { recursive: true, force: true });
-  const args = [cli, 'nostr', 'convert', input, '-o', out, '-j', String(threads), '--json', '--progress', 'none', ...(checks ? [] : ['--no-validate-signatures', '--no-validate-event-ids']), ...(memoryLimit ? ['--memory-limit', memoryLimit] : [])];
+  const args = [cli, 'nostr', 'convert', input, '-o', out, '-j', String(threads), '--json', '--progress', 'none', ...(checks ? [] : ['--no-validate-signatures', '--no-validate-event-ids']), ...(defer ? ['--defer-indexes'] : []), ...(memoryLimit ? ['--memory-limit', memoryLimit] : [])];
   const t = timeCommand(process.execPath, args, { env: { ...process.env, THREADMILL_CPU_REPORT: report } });
   if (t.status !== 0) throw new Error(`convert failed: ${t.stderr}`);
   const s = JSON.parse(t.stdout) as { written: number; spilled_bytes: number };
   const cpu = JSON.parse(readFileSync(report, 'utf8')) as { roles: Record<string, number>; total: number };
-  const r: Run = { events, checks, threads, seconds: t.seconds, rss: t.peakRssMiB, roles: cpu.roles, total: cpu.total, spilled: s.spilled_bytes, indexBytes: statSync(join(out, 'index.db')).size, written: s.written };
+  const r: Run = { events, checks, defer, threads, seconds: t.seconds, rss: t.peakRssMiB, roles: cpu.roles, total: cpu.total, spilled: s.spilled_bytes, indexBytes: statSync(join(out, 'index.db')).size, written: s.written };
   rmSync(out, { recursive: true, force: true });
   return r;
 }
@@ -91,11 +91,11 @@ function projected16(r: Run): number {
 
 function table(runs: Run[]): string {
   const lines = [
-    '| events | checks | -j | seconds | events/s | CPU-µs/event total | main | index | workers | other | peak RSS MiB | spilled GB | index.db B/event | projected events/s at 16 workers |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| events | checks | index | -j | seconds | events/s | CPU-µs/event total | main | index | workers | other | peak RSS MiB | spilled GB | index.db B/event | projected events/s at 16 workers |',
+    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of runs) {
-    lines.push(`| ${r.events.toLocaleString('en-US')} | ${r.checks ? 'ids + signatures' : 'none'} | ${r.threads} | ${r.seconds.toFixed(1)} | ${Math.round(r.events / r.seconds).toLocaleString('en-US')} | ${us(r.total, r.events)} | ${us(r.roles.main ?? 0, r.events)} | ${us(r.roles.index ?? 0, r.events)} | ${us(r.roles.worker ?? 0, r.events)} | ${us(r.roles.other ?? 0, r.events)} | ${r.rss.toFixed(0)} | ${(r.spilled / 1e9).toFixed(2)} | ${(r.indexBytes / r.written).toFixed(0)} | ${Math.round(projected16(r)).toLocaleString('en-US')} |`);
+    lines.push(`| ${r.events.toLocaleString('en-US')} | ${r.checks ? 'ids + signatures' : 'none'} | ${r.defer ? '--defer-indexes' : 'all 4 indexes'} | ${r.threads} | ${r.seconds.toFixed(1)} | ${Math.round(r.events / r.seconds).toLocaleString('en-US')} | ${us(r.total, r.events)} | ${us(r.roles.main ?? 0, r.events)} | ${us(r.roles.index ?? 0, r.events)} | ${us(r.roles.worker ?? 0, r.events)} | ${us(r.roles.other ?? 0, r.events)} | ${r.rss.toFixed(0)} | ${(r.spilled / 1e9).toFixed(2)} | ${(r.indexBytes / r.written).toFixed(0)} | ${Math.round(projected16(r)).toLocaleString('en-US')} |`);
   }
   return lines.join('\n');
 }
@@ -103,18 +103,23 @@ function table(runs: Run[]): string {
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const runs: Run[] = [];
-  const plan: { events: number; checks: boolean }[] = [...sizes.map((events) => ({ events, checks: false })), { events: sizes[0]!, checks: true }];
-  for (const { events, checks } of plan) {
+  // -j 1 and -j 2 with every index; --defer-indexes at -j 2; the checks on the smallest size only
+  // (generating signed events costs ~20 µs each); -j 1 is left out past 4M to keep the run short.
+  const plan: { events: number; checks: boolean; defer: boolean; threads: number }[] = [];
+  for (const events of sizes) {
+    for (const threads of threadList) if (threads > 1 || events <= 4_000_000) plan.push({ events, checks: false, defer: false, threads });
+    plan.push({ events, checks: false, defer: true, threads: Math.max(...threadList) });
+  }
+  for (const threads of threadList) plan.push({ events: sizes[0]!, checks: true, defer: false, threads });
+  for (const { events, checks, defer, threads } of plan) {
     const input = join(dataDir, `nostr-scale-${events}${checks ? '-signed' : ''}.jsonl`);
     if (!existsSync(input)) {
       process.stderr.write(`generating ${events} ${checks ? 'signed' : 'unsigned'} events → ${input}\n`);
       await generate(input, events, checks);
     }
-    for (const threads of threadList) {
-      const r = run(input, events, threads, checks);
-      process.stderr.write(`${events} ${checks ? 'checks' : 'no checks'} -j ${threads}: ${r.seconds.toFixed(1)} s, ${us(r.total, events)} CPU-µs/event (main ${us(r.roles.main ?? 0, events)}, index ${us(r.roles.index ?? 0, events)}, workers ${us(r.roles.worker ?? 0, events)}), RSS ${r.rss.toFixed(0)} MiB\n`);
-      runs.push(r);
-    }
+    const r = run(input, events, threads, checks, defer);
+    process.stderr.write(`${events} ${checks ? 'checks' : 'no checks'}${defer ? ' deferred' : ''} -j ${threads}: ${r.seconds.toFixed(1)} s, ${us(r.total, events)} CPU-µs/event (main ${us(r.roles.main ?? 0, events)}, index ${us(r.roles.index ?? 0, events)}, workers ${us(r.roles.worker ?? 0, events)}), RSS ${r.rss.toFixed(0)} MiB\n`);
+    runs.push(r);
   }
   const md = `## nostr convert at scale\n\n${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, \`bench/nostr-scale.ts\`${memoryLimit ? `, --memory-limit ${memoryLimit}` : ', default --memory-limit'}. Small generated events (~410 bytes a line, 5% duplicates, 365 days). CPU per event and thread role from the per-thread /proc counters of one run (\`THREADMILL_CPU_REPORT\`); "other" is V8's GC and libuv's threads. The projection assumes the parallel work spreads over 16 workers and the index writer's work stays serial after reading (its rows are complete only then).\n\n${table(runs)}\n`;
   writeSection('nostr-scale', md);
