@@ -109,7 +109,11 @@ function beatWorker(): Worker {
   if (worker) return worker;
   // Four beats a lease at least; at most one a minute with the default lease.
   const intervalMs = Math.max(100, Math.min(60_000, Math.floor(leaseMs() / 4)));
-  worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { intervalMs }, name: 'threadmill-heartbeat' });
+  // execArgv []: a parent started with --input-type=module would make this CommonJS source ESM.
+  worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { intervalMs }, name: 'threadmill-heartbeat' });
+  // A heartbeat that cannot run must not fail the run it guards; its outputs then rely on the
+  // lease being longer than the run's silence, which a warning says.
+  worker.on('error', (err) => process.emitWarning(`threadmill: heartbeat stopped (${err.message}); temporaries and locks may be taken over by other hosts after ${leaseMs() / 1000} s`));
   worker.unref();
   return worker;
 }
