@@ -9,6 +9,7 @@ import { parseLanguages, type Language } from './languages.js';
 import { indexCode, DEFAULT_MAX_FILE_SIZE, type CodeIndexSummary } from './index-run.js';
 import { AmbiguousName, blastRadius, callees, callers, cycles, search, show, stats, type EntityRef, type WalkAnswer } from './graph-queries.js';
 import { serveGraph } from './serve.js';
+import { context, fileOutline, type ContextAnswer } from './agent-queries.js';
 
 const DEFAULT_DB = 'code-graph.db';
 
@@ -144,6 +145,21 @@ function registerQueries(code: Command): void {
         ['signature', e.signature ?? ''], ['parent', e.parent_key ?? ''], ['callers', e.callers], ['callees', e.callees], ['unresolved calls', e.unresolved_calls]];
       process.stdout.write(`${formatTable(rows)}\n${e.code ? `\n${e.code}\n` : ''}`);
     }));
+  common(query.command('context').description('an entity with its source and its neighbours\' signatures (then source), packed into a token budget').argument('<name|key>')
+    .option('--budget <tokens>', 'tokens to fill (~4 characters each)', positiveInt('--budget'), 2000))
+    .action(queryAction((s, f, name: string) => context(s, name, (f as QueryFlags & { budget: number }).budget), (c: ContextAnswer) => {
+      const out: string[] = [];
+      for (const p of c.pieces) {
+        out.push(`// ${p.relation}: ${p.qualified_name}  ${p.file}:${p.start_line}-${p.end_line}`);
+        out.push(p.source ?? p.signature ?? '', '');
+      }
+      out.push(`// ${c.tokens} of ${c.budget} tokens${c.truncated ? ', target source cut' : ''}${c.omitted ? `, ${c.omitted} neighbours left out` : ''}${c.source_available ? '' : ', source not available (file changed or not found)'}`);
+      process.stdout.write(`${out.join('\n')}\n`);
+    }));
+  common(query.command('outline').description('the entities of one file, in source order').argument('<path>'))
+    .action(queryAction((s, _f, path: string) => fileOutline(s, path), (o: Awaited<ReturnType<typeof fileOutline>>) => {
+      process.stdout.write(o.entities.map((e) => `${String(e.start_line).padStart(5)}-${String(e.end_line).padEnd(5)} ${e.kind.padEnd(10)} ${e.qualified_name}  ${e.signature ?? ''}\n`).join(''));
+    }));
   common(query.command('cycles').description('strongly connected components of resolved calls and of imports'))
     .action(queryAction((s) => cycles(s), (c: Awaited<ReturnType<typeof cycles>>) => {
       const out: string[] = [`call cycles: ${c.calls.length}`, ...c.calls.map((k) => `  ${k.join('  ->  ')}`), `import cycles: ${c.imports.length}`, ...c.imports.map((k) => `  ${k.join('  ->  ')}`)];
@@ -172,10 +188,27 @@ function registerServe(code: Command): void {
     }));
 }
 
+function registerMcp(code: Command): void {
+  code.command('mcp')
+    .description('serve the graph to agents over the Model Context Protocol on stdio (tools: search, show, callers, callees, blast_radius, file_outline, context)')
+    .option('--db <store>', 'the graph: a SQLite path, sqlite:PATH or postgres://…', DEFAULT_DB)
+    .action(action(async (flags: { db: string }) => {
+      const { serveMcp } = await import('./mcp.js');
+      const store = await openStore(flags.db, 'read');
+      process.stderr.write(`threadmill code mcp: ${store.location} on stdio\n`);
+      try {
+        await serveMcp(store);
+      } finally {
+        await store.close();
+      }
+    }));
+}
+
 export function registerCodeCommands(program: Command): void {
   const code = program.command('code').description('a folder of source code → a code graph with resolved calls (SQLite or PostgreSQL), queries, an HTTP server');
   registerIndex(code);
   registerCodeMerge(code);
   registerQueries(code);
   registerServe(code);
+  registerMcp(code);
 }
