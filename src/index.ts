@@ -21,6 +21,7 @@ export { createProgress, ProgressModel, type ProgressMode, type ProgressSnapshot
 export { convertNostr, type ConvertOptions as NostrConvertOptions, type ConvertSummary as NostrConvertSummary } from './formats/nostr/pipeline.js';
 export type { NostrEvent, RejectCategory } from './formats/nostr/event.js';
 export { readPbGz, eventToJson } from './formats/nostr/pb-reader.js';
+export { queryNostr, parseFilter as parseNostrFilter, type NostrFilter } from './formats/nostr/query.js';
 export { rebuildIndex } from './formats/nostr/index-rebuild.js';
 export { verifyIndex, type VerifyReport, type VerifyFinding, type VerifyProblem } from './formats/nostr/index-verify.js';
 
