@@ -165,7 +165,7 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
       if (d.aliasOf) refs.push([entities.length - 1, 'aliases', d.node.startPosition.row + 1, d.aliasOf.slice(0, MAX_NAME), localReceiver(stack, d.aliasOf, 1)]);
     } else if (it.ref) {
       const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);
-      if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, r.receiver === '' && r.kind === 'calls' ? localReceiver(stack, r.name, 0) : r.receiver]);
+      if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, r.receiver === '' && r.kind === 'calls' && language !== 'java' ? localReceiver(stack, r.name, 0) : r.receiver]);
     } else if (it.local !== undefined) {
       // Not the name a definition itself binds (`const f = () => …` is f's own declarator).
       if (top && SCOPE_KINDS.has(top.kind) && it.start !== top.start) (top.locals ??= new Set()).add(it.local);
@@ -260,11 +260,13 @@ function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stac
   return { kind, name: m[2]!, receiver };
 }
 
-/** The class a local was bound to in the innermost definition that binds it (never guessed). */
+/** The class a local (or Java field) was bound to in the innermost definition that binds it (never guessed). */
 function boundClass(stack: Open[], name: string): string | undefined {
   for (let i = stack.length - 1; i >= 0; i--) {
     const b = stack[i]!.binds?.get(name);
     if (b !== undefined) return b || undefined;
+    // A local of unknown type hides a field or outer variable of the same name.
+    if (stack[i]!.locals?.has(name)) return undefined;
   }
   return undefined;
 }

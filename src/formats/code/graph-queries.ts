@@ -21,16 +21,25 @@ function clean(r: EntityRef): EntityRef {
   return { key: r.key, name: r.name, qualified_name: r.qualified_name, kind: r.kind, language: r.language, file: r.file, start_line: Number(r.start_line), end_line: Number(r.end_line) };
 }
 
-/** A key, else a qualified name, else a name; exactly one entity or an error. */
-export async function findOne(store: CodeStore, nameOrKey: string): Promise<EntityRef> {
+/**
+ * A key, else every entity whose qualified name or name is `nameOrKey`: exactly one, or one
+ * overload group (Java/C++ methods of one class sharing a name: answered as the first, with the
+ * others' keys in `overloads`), or an error. A function and a method of the same name are both
+ * listed (`url_for` is flask's function and `Flask.url_for`): neither hides the other.
+ */
+export async function findOne(store: CodeStore, nameOrKey: string): Promise<EntityRef & { overloads?: string[] }> {
   const byKey = await store.query<EntityRef>(`SELECT ${ENTITY_FIELDS} FROM entities WHERE key = ?`, [nameOrKey]);
   if (byKey.length === 1) return clean(byKey[0]!);
-  for (const column of ['qualified_name', 'name']) {
-    const rows = (await store.query<EntityRef>(`SELECT ${ENTITY_FIELDS} FROM entities WHERE ${column} = ? AND kind <> 'module' ORDER BY key`, [nameOrKey])).map(clean);
-    if (rows.length === 1) return rows[0]!;
-    if (rows.length > 1) throw new AmbiguousName(nameOrKey, rows);
-  }
-  throw new ThreadmillError('NOT_FOUND', `no entity named ${JSON.stringify(nameOrKey)} (try: threadmill code query search ${JSON.stringify(nameOrKey)})`);
+  const rows = (await store.query<EntityRef & { parent_key: string | null }>(
+    `SELECT ${ENTITY_FIELDS}, parent_key FROM entities WHERE (qualified_name = ? OR name = ?) AND kind <> 'module' ORDER BY key`, [nameOrKey, nameOrKey]));
+  if (rows.length === 0) throw new ThreadmillError('NOT_FOUND', `no entity named ${JSON.stringify(nameOrKey)} (try: threadmill code query search ${JSON.stringify(nameOrKey)})`);
+  if (rows.length === 1) return clean(rows[0]!);
+  const first = rows[0]!;
+  const group = (first.language === 'java' || first.language === 'cpp') && first.parent_key !== null
+    && rows.every((r) => r.parent_key === first.parent_key && r.qualified_name === first.qualified_name && r.kind === first.kind);
+  if (!group) throw new AmbiguousName(nameOrKey, rows.map(clean));
+  const sorted = rows.map(clean).sort((a, b) => a.start_line - b.start_line || (a.key < b.key ? -1 : 1));
+  return { ...sorted[0]!, overloads: sorted.slice(1).map((r) => r.key) };
 }
 
 export interface Hop { depth: number; entity: EntityRef; via: { file: string; line: number } }
@@ -40,10 +49,10 @@ export interface WalkAnswer { target: EntityRef; hops: Hop[]; unresolved?: { nam
  * Breadth-first over resolved edges of `kinds`, `reverse` for callers. Each entity is listed once,
  * at its smallest depth, with the first edge (by file, line) that reached it.
  */
-async function walk(store: CodeStore, start: EntityRef, depth: number, reverse: boolean, kinds: string[]): Promise<Hop[]> {
-  const seen = new Set<string>([start.key]);
+async function walk(store: CodeStore, start: EntityRef & { overloads?: string[] }, depth: number, reverse: boolean, kinds: string[]): Promise<Hop[]> {
+  const seen = new Set<string>([start.key, ...(start.overloads ?? [])]);
   const hops: Hop[] = [];
-  let frontier = [start.key];
+  let frontier = [...seen];
   const from = reverse ? 'dst' : 'src';
   const to = reverse ? 'src' : 'dst';
   const kindList = kinds.map(() => '?').join(', ');
@@ -77,7 +86,7 @@ export async function callees(store: CodeStore, nameOrKey: string, depth = 1): P
   const target = await findOne(store, nameOrKey);
   const hops = await walk(store, target, depth, false, ['calls']);
   const unresolved = (await store.query<{ name: string; receiver: string; file: string; line: number }>(
-    "SELECT dst_name AS name, receiver, file, line FROM edges WHERE src = ? AND kind = 'calls' AND resolved = 0 ORDER BY line, dst_name, receiver", [target.key]))
+    `SELECT dst_name AS name, receiver, file, line FROM edges WHERE src IN (${[target.key, ...(target.overloads ?? [])].map(() => '?').join(', ')}) AND kind = 'calls' AND resolved = 0 ORDER BY line, dst_name, receiver`, [target.key, ...(target.overloads ?? [])]))
     .map((r) => ({ name: r.name, receiver: r.receiver, file: r.file, line: Number(r.line) }));
   return { target, hops, unresolved };
 }

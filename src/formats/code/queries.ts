@@ -161,6 +161,13 @@ const JAVA = `
 (package_declaration (_) @package)
 (local_variable_declaration type: (type_identifier) @ctor declarator: (variable_declarator name: (identifier) @var)) @bind
 (formal_parameter type: (type_identifier) @ctor name: (identifier) @var) @bind
+(field_declaration type: (type_identifier) @ctor declarator: (variable_declarator name: (identifier) @var)) @bind
+(local_variable_declaration declarator: (variable_declarator name: (identifier) @local))
+(formal_parameter name: (identifier) @local)
+(catch_formal_parameter name: (identifier) @local)
+(enhanced_for_statement name: (identifier) @local)
+(lambda_expression parameters: (identifier) @local)
+(inferred_parameters (identifier) @local)
 `;
 
 const C_COMMON = `

@@ -85,25 +85,25 @@ export class Resolver {
     if (!src) return null;
     if (ref.kind === 'extends' || ref.kind === 'implements') return one(this.typeNamed(ref.name, src));
     const r = ref.receiver;
-    if (r === '') return one(this.lookupName(ref.name, src, CALLABLE));
+    if (r === '') return overloadOrOne(this.lookupName(ref.name, src, CALLABLE));
     if (r.startsWith('local:')) return one(this.localDefinition(ref.name, src, Number(r.slice(6))));
     if (r === '#new') return one(this.typeNamed(ref.name, src));
     if (r.startsWith('#new:')) return one(this.typeNamed(`${r.slice(5)}${sepOf(this.family(src.file))}${ref.name}`, src));
     if (r === 'self' || r === 'Self') {
       const cls = this.enclosingType(src);
-      return cls ? one(this.member(cls, ref.name, new Set())) : null;
+      return cls ? overloadOrOne(this.member(cls, ref.name, new Set())) : null;
     }
     if (r === 'super') {
       const cls = this.enclosingType(src);
-      return cls ? one(this.inBases(cls, ref.name, new Set([cls.key]))) : null;
+      return cls ? overloadOrOne(this.inBases(cls, ref.name, new Set([cls.key]))) : null;
     }
     if (r.startsWith('new:')) {
       const cls = one(this.typeNamed(r.slice(4), src));
       const ent = cls ? this.byKey.get(cls) : undefined;
-      return ent && CLASS_KINDS.has(ent.kind) ? one(this.member(ent, ref.name, new Set())) : null;
+      return ent && CLASS_KINDS.has(ent.kind) ? overloadOrOne(this.member(ent, ref.name, new Set())) : null;
     }
     if (r === '?') return null;
-    return one(this.qualifiedCall(r, ref.name, src));
+    return overloadOrOne(this.qualifiedCall(r, ref.name, src));
   }
 
   /** `q.f()` / `Q::f()`: q a module alias, a type, or (Rust) a crate path. */
@@ -325,6 +325,28 @@ export class Resolver {
 function dirname(p: string): string {
   const i = p.lastIndexOf('/');
   return i < 0 ? '' : p.slice(0, i);
+}
+
+/** Languages with overloading: methods of one class sharing a name are one overload group. */
+const OVERLOADING = new Set(['java', 'cpp']);
+
+/**
+ * One definition, or — where the language overloads (Java, C++) and every candidate is a method
+ * of the same class with the same name — the group, stood for by its first declaration (queries
+ * answer for the whole group, see graph-queries.ts). Which overload runs depends on argument
+ * types we do not follow; that it is one of these is certain.
+ */
+function overloadOrOne(list: Ent[]): string | null {
+  const single = one(list);
+  if (single || list.length < 2) return single;
+  const first = list[0]!;
+  if (!OVERLOADING.has(first.language) || !first.parent) return null;
+  for (const e of list) if (e.parent !== first.parent || e.name !== first.name || e.kind !== first.kind) return null;
+  return list.reduce((a, b) => (startLine(b.key) < startLine(a.key) ? b : a)).key;
+}
+
+function startLine(key: string): number {
+  return Number(/:(\d+)-\d+(?:#\d+)?$/.exec(key)?.[1] ?? 0);
 }
 
 function one(keys: (string | Ent)[]): string | null {

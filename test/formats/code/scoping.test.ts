@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { indexCode } from '../../../src/formats/code/index-run.js';
+import { AmbiguousName, callers } from '../../../src/formats/code/graph-queries.js';
+import { openStore } from '../../../src/sinks/code-store.js';
 import { edgesOf, entitiesOf } from './helpers.js';
 
 const FILES: Record<string, string> = {
@@ -119,4 +121,31 @@ test('rust: workspace crates by Cargo.toml name, 2018 relative use paths, items 
   await indexCode({ root: join(root, 'tree'), db: join(root, 'g.db'), threads: 1 });
   const calls = edgesOf(join(root, 'g.db')).filter((e) => e.file === 'app/src/main.rs' && e.kind === 'calls').map((e) => [e.line, e.receiver, e.to]);
   assert.deepEqual(calls, [[4, 'my_rt', 'spawn'], [5, 'task', 'spawn']]);
+});
+
+test('a function and a method of one name are both listed; Java overloads are one group', async () => {
+  const files: Record<string, string> = {
+    'app.py': 'def url_for(x):\n    return x\n\nclass Flask:\n    def url_for(self, x):\n        return url_for(x)\n',
+    'A.java': 'class A {\n  void f(int x) {}\n  void f(String s) {}\n  void g() { f(1); }\n  void h() { this.f("x"); }\n}\n',
+  };
+  const root = mkdtempSync(join(tmpdir(), 'tm-code-names-'));
+  for (const [rel, text] of Object.entries(files)) writeFileSync(join(root, rel), text);
+  const gdb = join(root, 'g.db');
+  await indexCode({ root, db: gdb, threads: 1 });
+  const store = await openStore(gdb, 'read');
+  try {
+    await assert.rejects(callers(store, 'url_for'), (err: unknown) => {
+      assert.ok(err instanceof AmbiguousName);
+      assert.deepEqual(err.matches.map((m) => m.qualified_name).sort(), ['Flask.url_for', 'url_for']);
+      return true;
+    });
+    assert.deepEqual((await callers(store, 'Flask.url_for')).hops, []);
+    assert.deepEqual((await callers(store, 'python:function:url_for:app.py:1-2')).hops.map((h) => h.entity.qualified_name), ['Flask.url_for']);
+    const f = await callers(store, 'A.f');
+    assert.equal(f.target.start_line, 2);
+    assert.deepEqual((f.target as { overloads?: string[] }).overloads, ['java:method:A.f:A.java:3-3']);
+    assert.deepEqual(f.hops.map((h) => h.entity.qualified_name), ['A.g', 'A.h']);
+  } finally {
+    await store.close();
+  }
 });
