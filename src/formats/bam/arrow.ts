@@ -122,11 +122,11 @@ export function toPieceBatch(options: BamSchemaOptions, spans: RowSpan[], m: Bat
   const l = new BatchLayout();
   l.node(n, null, pieceBuffer(m.qname), textData(spans, (c) => c.qname));
   l.node(n, null, values(spans, (c) => c.flag));
-  l.node(n, m.refId, values(spans, (c) => c.refId));
+  l.node(n, m.refId, m.refIdKeys ? pieceBuffer(m.refIdKeys) : values(spans, (c) => c.refId));
   l.node(n, m.pos, values(spans, (c) => c.pos));
   l.node(n, m.mapq, values(spans, (c) => c.mapq));
   l.node(n, m.cigar.bits, pieceBuffer(m.cigar.offsets), textData(spans, (c) => c.cigar));
-  l.node(n, m.rnext, values(spans, (c) => c.rnext));
+  l.node(n, m.rnext, m.rnextKeys ? pieceBuffer(m.rnextKeys) : values(spans, (c) => c.rnext));
   l.node(n, m.pnext, values(spans, (c) => c.pnext));
   l.node(n, null, values(spans, (c) => c.tlen));
   if (options.sequence) l.node(n, m.seq!.bits, pieceBuffer(m.seq!.offsets), textData(spans, (c) => c.seq!));

@@ -20,9 +20,12 @@ export interface BatchAssembly {
   seq: JoinedText | null;
   qual: JoinedText | null;
   refId: Bits;
+  /** The batch's rname keys with 0 in null slots, when it has nulls (else the chunks' arrays are written). */
+  refIdKeys: Int32Array | null;
   pos: Bits;
   mapq: Bits;
   rnext: Bits;
+  rnextKeys: Int32Array | null;
   pnext: Bits;
   tagEntries: Int32Array | null;
   tagValueOffsets: Int32Array | null;
@@ -97,6 +100,25 @@ function bitsNonNegative(spans: RowSpan[], pick: (c: BamColumns) => Int32Array, 
   return { bits, nulls };
 }
 
+/**
+ * Keys of a dictionary column joined across spans with 0, a valid index, under each null: the
+ * decoder's -1 is a valid Arrow layout (pyarrow accepts it), but polars checks every key against
+ * the dictionary, nulls included, and refused the file. Copied only for batches that have nulls.
+ */
+function dictionaryKeys(spans: RowSpan[], pick: (c: BamColumns) => Int32Array, n: number, bits: Bits): Int32Array | null {
+  if (bits.nulls === 0) return null;
+  const keys = new Int32Array(n);
+  let row = 0;
+  for (const r of spans) {
+    const a = pick(r.cols);
+    for (let i = r.from; i < r.to; i++, row++) {
+      const k = a[i]!;
+      keys[row] = k < 0 ? 0 : k;
+    }
+  }
+  return keys;
+}
+
 function bitsNot255(spans: RowSpan[], pick: (c: BamColumns) => Uint8Array, n: number): Bits {
   const bits = new Uint8Array((n + 7) >> 3);
   let nulls = 0;
@@ -123,6 +145,8 @@ function joinTags(spans: RowSpan[], n: number): { entries: Int32Array; values: I
 export function assembleBatch(spans: RowSpan[], options: BamSchemaOptions): BatchAssembly {
   const n = rowsOf(spans);
   const tags = options.tags ? joinTags(spans, n) : null;
+  const refId = bitsNonNegative(spans, (c) => c.refId, n);
+  const rnext = bitsNonNegative(spans, (c) => c.rnext, n);
   return {
     rows: n,
     // Never null: offsets only, no bitmap.
@@ -130,10 +154,12 @@ export function assembleBatch(spans: RowSpan[], options: BamSchemaOptions): Batc
     cigar: joinText(spans, (c) => c.cigar, n),
     seq: options.sequence ? joinText(spans, (c) => c.seq!, n) : null,
     qual: options.quality ? joinText(spans, (c) => c.qual!, n) : null,
-    refId: bitsNonNegative(spans, (c) => c.refId, n),
+    refId,
+    refIdKeys: dictionaryKeys(spans, (c) => c.refId, n, refId),
     pos: bitsNonZero(spans, (c) => c.pos, n),
     mapq: bitsNot255(spans, (c) => c.mapq, n),
-    rnext: bitsNonNegative(spans, (c) => c.rnext, n),
+    rnext,
+    rnextKeys: dictionaryKeys(spans, (c) => c.rnext, n, rnext),
     pnext: bitsNonZero(spans, (c) => c.pnext, n),
     tagEntries: tags?.entries ?? null,
     tagValueOffsets: tags?.values ?? null,
@@ -144,6 +170,8 @@ export function assembleBatch(spans: RowSpan[], options: BamSchemaOptions): Batc
 export function assemblyBuffers(m: BatchAssembly): ArrayBuffer[] {
   const views: ArrayBufferView[] = [m.qname, m.refId.bits, m.pos.bits, m.mapq.bits, m.rnext.bits, m.pnext.bits];
   for (const t of [m.cigar, m.seq, m.qual]) if (t) views.push(t.offsets, t.bits.bits);
+  if (m.refIdKeys) views.push(m.refIdKeys);
+  if (m.rnextKeys) views.push(m.rnextKeys);
   if (m.tagEntries) views.push(m.tagEntries);
   if (m.tagValueOffsets) views.push(m.tagValueOffsets);
   return views.map((v) => v.buffer as ArrayBuffer);
