@@ -8,6 +8,7 @@ import { OutputTransaction } from '../../engine/atomic.js';
 import { checkFileOutput } from '../../engine/output-target.js';
 import { SCAN_FORMATS, type ScanFormat } from './parse.js';
 import { parseCount, parseSize, ScanDb, SORT_MAP } from './query.js';
+import { fitTable, tableWidth } from './table-fit.js';
 
 interface ImportFlags extends RunFlags {
   db: string;
@@ -15,6 +16,9 @@ interface ImportFlags extends RunFlags {
   filesystem?: string;
   scanDate?: string;
   unescapePercent?: boolean;
+  passwd?: string;
+  group?: string;
+  names?: boolean;
   chunkSize?: number;
 }
 
@@ -27,6 +31,9 @@ function registerImport(fsscan: Command): void {
     .option('--filesystem <name>', 'scan_metadata.filesystem (from the file name YYYYMMDD_<server>_<fs>.list… otherwise)')
     .option('--scan-date <YYYY-MM-DD>', 'scan date for the access-age histogram (from the file name otherwise)')
     .option('--unescape-percent', 'decode %XX in paths (scans run with the policy ESCAPE \'%\' clause)')
+    .option('--passwd <file>', 'user names from this passwd file (the cluster\'s, e.g. `getent passwd > passwd` there; default /etc/passwd here)')
+    .option('--group <file>', 'group names from this group file (default /etc/group here)')
+    .option('--no-names', 'store no user or group names (queries show the numbers)')
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp())
     .option('--shard <I/N>', `${SHARD_HELP} (here --db names the part)`))
     .action(action(async (scans: string[], flags: ImportFlags & ShardFlags) => {
@@ -45,7 +52,7 @@ function registerImport(fsscan: Command): void {
           return;
         }
         const { importScan } = await import('./import.js');
-        const s = await importScan({ inputs: scans, db: flags.db, threads: flags.threads, format: flags.format, filesystem: flags.filesystem, scanDate: flags.scanDate, unescapePercent: flags.unescapePercent, chunkSize: flags.chunkSize, progress, errorLog, signal: interruptSignal(), warn: warner(flags), transaction: tx });
+        const s = await importScan({ inputs: scans, db: flags.db, threads: flags.threads, format: flags.format, filesystem: flags.filesystem, scanDate: flags.scanDate, unescapePercent: flags.unescapePercent, passwd: flags.passwd, group: flags.group, names: flags.names, chunkSize: flags.chunkSize, progress, errorLog, signal: interruptSignal(), warn: warner(flags), transaction: tx });
         progress.finish();
         errorLog.close();
         tx.commit();
@@ -69,10 +76,10 @@ export function humanSize(n: bigint | number): string {
 }
 
 type Cell = string | number | bigint | null;
-interface OutFlags { json?: boolean; tsv?: boolean }
+interface OutFlags { json?: boolean; tsv?: boolean; wide?: boolean }
 
 /** A table on stdout: aligned columns with human sizes, or TSV / JSON with plain bytes. */
-function emit(flags: OutFlags, header: string[], rows: Cell[][], human: Cell[][], objects: object[]): void {
+function emit(flags: OutFlags, header: string[], rows: Cell[][], human: Cell[][], objects: object[], dropOrder: readonly number[] = []): void {
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(objects, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}\n`);
     return;
@@ -83,8 +90,7 @@ function emit(flags: OutFlags, header: string[], rows: Cell[][], human: Cell[][]
     return;
   }
   const cells = [header, ...human.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  process.stdout.write(cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n') + '\n');
+  process.stdout.write(fitTable(cells, flags.wide ? Infinity : tableWidth(), dropOrder).join('\n') + '\n');
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -131,6 +137,7 @@ function registerQuery(fsscan: Command): void {
     .option('--summary', 'database summary only')
     .option('--tsv', 'tab-separated output, sizes in bytes')
     .option('--json', 'JSON output, sizes in bytes')
+    .option('--wide', 'every column even when the terminal is narrower (by default columns are left out, then paths shortened, to fit)')
     .action(action(async (flags: QueryFlags) => {
       const db = new ScanDb(flags.db);
       try {
@@ -152,11 +159,15 @@ function registerQuery(fsscan: Command): void {
           minSize: parseSize(flags.minSize) || undefined, maxSize: flags.maxSize === undefined ? undefined : parseSize(flags.maxSize),
           minFiles: flags.minFiles === undefined ? undefined : parseCount(flags.minFiles), maxFiles: flags.maxFiles === undefined ? undefined : parseCount(flags.maxFiles),
         });
+        if (rows.length === 0 && !flags.json && !flags.tsv) {
+          process.stderr.write(`threadmill: no directory matched${flags.minSize === '1GiB' ? ' (--min-size is 1GiB unless given; --min-size 0 lists every size)' : ''}\n`);
+          return;
+        }
         const header = ['path', 'depth', 'size', 'files', 'dirs', 'size_nr', 'files_nr', 'last_access', 'owner', 'group'];
         emit(flags, header,
           rows.map((r) => [r.path, r.depth, r.size_r, r.files_r, r.dirs_r, r.size_nr, r.files_nr, r.max_atime_r, r.owner_uid, r.owner_gid]),
           rows.map((r) => [r.path, r.depth, humanSize(r.size_r), r.files_r.toLocaleString('en-US'), r.dirs_r.toLocaleString('en-US'), humanSize(r.size_nr), r.files_nr.toLocaleString('en-US'), r.max_atime_r?.slice(0, 10) ?? null, owner(r.owner_uid, r.owner), owner(r.owner_gid, r.group)]),
-          rows);
+          rows, [5, 6, 4, 1, 9, 3]);
       } finally {
         db.close();
       }

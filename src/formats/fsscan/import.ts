@@ -3,6 +3,7 @@
  * the main thread merges them (merge.ts), builds the tree (tree.ts) and writes once (write.ts) into
  * a temporary that is renamed into place only when complete, under an exclusive lock on the path.
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runChunks } from '../../engine/run.js';
 import { InterruptedError, ThreadmillError } from '../../engine/errors.js';
@@ -15,7 +16,7 @@ import type { AggregateOptions, DirPartial } from './aggregate.js';
 import { DirTable } from './merge.js';
 import { SCAN_FORMATS, type ScanFormat } from './parse.js';
 import { buildTree } from './tree.js';
-import { writeDatabase } from './write.js';
+import { writeDatabase, type ScanFacts } from './write.js';
 import { filesystemFromName, scanDateFromName } from './names.js';
 import { parseNaiveText } from './time.js';
 
@@ -35,6 +36,12 @@ export interface FsscanImportOptions {
   scanDate?: string;
   /** Decode `%XX` in paths (scans run with the policy `ESCAPE '%'` clause). */
   unescapePercent?: boolean;
+  /** The cluster's passwd file for user names (this machine's /etc/passwd otherwise). */
+  passwd?: string;
+  /** The cluster's group file for group names (this machine's /etc/group otherwise). */
+  group?: string;
+  /** false: store no user or group names (the numbers stay). */
+  names?: boolean;
   chunkSize?: number;
   progress?: Progress;
   errorLog?: ErrorLog;
@@ -74,6 +81,23 @@ function cpuSeconds(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
+/**
+ * A scan's date guessed from when its file was last written (the scan ended then), said in a
+ * warning: a copied command whose file name lacks the date still ages files from about the right day.
+ */
+function scanDateFromMtime(path: string, warn: FsscanImportOptions['warn']): number | null {
+  if (path === '-') return null;
+  let mtime: Date;
+  try {
+    mtime = statSync(path).mtime;
+  } catch {
+    return null;
+  }
+  const day = `${mtime.getFullYear()}-${String(mtime.getMonth() + 1).padStart(2, '0')}-${String(mtime.getDate()).padStart(2, '0')}`;
+  warn?.(`no scan date in "${basename(path)}" (YYYYMMDD_…): guessed ${day} from when the file was last written; give --scan-date YYYY-MM-DD if the scan ran another day`);
+  return parseNaiveText(day);
+}
+
 export function resolveFacts(opts: FsscanImportOptions): { filesystem: string; scanDate: number | null } {
   const first = opts.inputs[0] ?? '-';
   const filesystem = opts.filesystem ?? filesystemFromName(first);
@@ -83,10 +107,28 @@ export function resolveFacts(opts: FsscanImportOptions): { filesystem: string; s
     scanDate = /^\d{4}-\d{2}-\d{2}$/.test(opts.scanDate) ? parseNaiveText(opts.scanDate) : NaN;
     if (Number.isNaN(scanDate)) throw new ThreadmillError('FSSCAN_BAD_DATE', `--scan-date must be YYYY-MM-DD, got ${JSON.stringify(opts.scanDate)}`, { exitCode: 2 });
   } else {
-    scanDate = scanDateFromName(first);
+    scanDate = scanDateFromName(first) ?? scanDateFromMtime(first, opts.warn);
     if (scanDate === null) opts.warn?.(`no scan date in "${basename(first)}" (YYYYMMDD_…): every file goes to the last access-age bucket, as fs-scans does; give --scan-date YYYY-MM-DD`);
   }
   return { filesystem, scanDate };
+}
+
+/** Where names come from (write.ts ScanFacts.names); a named file that cannot be read is an error before the run. */
+export function nameSources(opts: FsscanImportOptions): ScanFacts['names'] {
+  if (opts.names === false) {
+    if (opts.passwd !== undefined || opts.group !== undefined) throw new ThreadmillError('USAGE', '--no-names stores no names: drop --passwd/--group or --no-names', { exitCode: 2 });
+    return null;
+  }
+  const sources = { passwd: opts.passwd ?? '/etc/passwd', group: opts.group ?? '/etc/group' };
+  for (const [option, path] of [['--passwd', opts.passwd], ['--group', opts.group]] as const) {
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      throw new ThreadmillError('INPUT_NOT_FOUND', `${option} ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  }
+  return sources;
 }
 
 export function formatOfRun(table: DirTable, forced: ScanFormat | null): ScanFormat | null {
@@ -98,6 +140,7 @@ export function formatOfRun(table: DirTable, forced: ScanFormat | null): ScanFor
 export async function importScan(opts: FsscanImportOptions): Promise<FsscanImportSummary> {
   if (opts.inputs.length === 0) throw new ThreadmillError('USAGE', 'no input', { exitCode: 2 });
   const { filesystem, scanDate } = resolveFacts(opts);
+  const names = nameSources(opts);
   // Without --format each line is read in the format its first bytes name (a FID `0x…`, a number or
   // `<thread>`, a type letter): plain files, gzip and stdin alike, no sniffing pass. Two formats among
   // the good records fail the run (formatOfRun); a bad line is a record error either way.
@@ -133,7 +176,7 @@ export async function importScan(opts: FsscanImportOptions): Promise<FsscanImpor
     const tmp = tx.tempFor(opts.db);
     writeDatabase(tmp, table, tree, {
       sourceFile: opts.inputs.map((p) => (p === '-' ? '-' : basename(p))).join(','),
-      filesystem, scanDate,
+      filesystem, scanDate, names,
       extra: { format: runFormat ?? '', lines, records: stats.records, messages: table.messages, rejected, created_directories: tree.created },
     });
     if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? 'abort'));

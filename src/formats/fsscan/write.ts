@@ -20,6 +20,11 @@ export interface ScanFacts {
   scanDate: number | null;
   /** Full path of the directory above the roots, e.g. `/gpfs/csfs1` (threadmill_roots). */
   extra: Record<string, string | number>;
+  /**
+   * Where user and group names come from: the cluster's copies of passwd and group (`--passwd`,
+   * `--group`), this machine's by default; null: no names (`--no-names`, the numbers stay).
+   */
+  names?: { passwd: string; group: string } | null;
 }
 
 const ROWS_PER_TRANSACTION = 200_000;
@@ -135,9 +140,9 @@ function writeSummaries(db: Database.Database, table: DirTable, tree: Tree): voi
   })();
 }
 
-function writeNames(db: Database.Database): void {
-  const users = passwdNames();
-  const groups = groupNames();
+function writeNames(db: Database.Database, from: ScanFacts['names']): void {
+  const users = from === null ? new Map<number, [string, string | null]>() : passwdNames(from?.passwd);
+  const groups = from === null ? new Map<number, string>() : groupNames(from?.group);
   const u = db.prepare('INSERT INTO user_info (uid, username, full_name) VALUES (?, ?, ?)');
   const g = db.prepare('INSERT INTO group_info (gid, groupname) VALUES (?, ?)');
   db.transaction(() => {
@@ -179,7 +184,7 @@ export function writeDatabase(path: string, table: DirTable, tree: Tree, facts: 
     writeSummaries(db, table, tree);
     for (const sql of CREATE_INDEXES) db.exec(sql);
     writeHistograms(db, table);
-    writeNames(db);
+    writeNames(db, facts.names);
     writeMetadata(db, facts, tree.order.length);
     db.pragma('journal_mode = DELETE');
     // Planner statistics from a sample (fs-scans runs PRAGMA optimize); a full ANALYZE reads all 25 indexes.
