@@ -21,3 +21,11 @@ export function partPathOf(output: string | undefined, shard: Shard): string {
   if (!output) throw new UsageError('--shard needs -o PART: the directory the shard writes its part to (e.g. -o parts/{I})');
   return expandPartPath(output, shard);
 }
+
+export const PARTIAL_HELP = 'merge consecutive shards into a merged part at -o (or --db), for a later merge that takes merged parts like shards\' parts (merges of merges)';
+
+/** Where `merge --partial` writes its merged part; required. */
+export function mergedPartPath(output: string | undefined, option = '-o'): string {
+  if (!output) throw new UsageError(`merge --partial needs ${option} PART: the directory to write the merged part to`);
+  return output;
+}

@@ -46,7 +46,11 @@ export interface PartManifest {
   /** Options that change the output (not -j, progress or paths of the part itself). */
   options: Record<string, unknown>;
   inputs: InputIdentity[];
-  shard: Shard;
+  /**
+   * The shards this part holds: `index` … `index + span − 1` of `count`. A shard's part has span 1
+   * (absent); a merged part (`merge --partial`) holds a consecutive range of them.
+   */
+  shard: Shard & { span?: number };
   /** Per input: the byte range this shard covered (engine-planned shares; absent for file lists). */
   share?: ShareCoverage[] | null;
   /** Format-specific facts the merge needs (counts, names of files in the part). */

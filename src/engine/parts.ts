@@ -79,12 +79,25 @@ export function readPart(path: string): Part {
   return { path, manifest };
 }
 
+/** How many shards a part holds (1 for a shard's own part, more for a merged part). */
+export function shardSpan(m: PartManifest): number {
+  return m.shard.span ?? 1;
+}
+
+function shardsOf(p: Part): string {
+  const { index, count } = p.manifest.shard;
+  const span = shardSpan(p.manifest);
+  return span === 1 ? `shard ${index}/${count}` : `shards ${index}…${index + span - 1} of ${count}`;
+}
+
 /**
  * Reads and checks the parts given to `<format> merge`: one format (and command, when given), one
- * run (same options, same inputs, same N), every index 0…N−1 exactly once, shares that tile each
- * input. Returns them in index order; a coded ThreadmillError otherwise.
+ * run (same options, same inputs, same N), every index 0…N−1 exactly once (held by a shard's part
+ * or inside a merged part's range), shares that tile each input. Returns them in index order; a
+ * coded ThreadmillError otherwise. `partial` (merge --partial): the parts need only be a run of
+ * consecutive shards, not all of them.
  */
-export function readParts(paths: readonly string[], format: string, commands?: readonly string[]): Part[] {
+export function readParts(paths: readonly string[], format: string, commands?: readonly string[], options: { partial?: boolean } = {}): Part[] {
   if (paths.length === 0) throw new ThreadmillError('USAGE', 'merge needs at least one part', { exitCode: 2 });
   const parts = paths.map(readPart);
   const first = parts[0]!;
@@ -96,21 +109,38 @@ export function readParts(paths: readonly string[], format: string, commands?: r
     if (diff) throw partError('PART_MISMATCH', `${p.path} does not belong with ${first.path}: ${diff}`);
   }
   const n = first.manifest.shard.count;
-  const byIndex = new Map<number, Part>();
-  for (const p of parts) {
-    const seen = byIndex.get(p.manifest.shard.index);
-    if (seen) throw partError('PART_DUPLICATE', `${seen.path} and ${p.path} are both shard ${p.manifest.shard.index}/${n}`);
-    byIndex.set(p.manifest.shard.index, p);
-  }
+  const ordered = [...parts].sort((a, b) => a.manifest.shard.index - b.manifest.shard.index);
   const missing: number[] = [];
-  for (let i = 0; i < n; i++) if (!byIndex.has(i)) missing.push(i);
+  let next = options.partial ? ordered[0]!.manifest.shard.index : 0;
+  for (const [k, p] of ordered.entries()) {
+    const { index } = p.manifest.shard;
+    if (index < next) throw partError('PART_DUPLICATE', `${ordered[k - 1]!.path} and ${p.path} both hold shard ${index}/${n} (${shardsOf(ordered[k - 1]!)}; ${shardsOf(p)})`);
+    for (let i = next; i < index; i++) missing.push(i);
+    next = index + shardSpan(p.manifest);
+  }
+  if (!options.partial) for (let i = next; i < n; i++) missing.push(i);
   if (missing.length > 0) {
     const list = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, … (${missing.length} in all)` : missing.join(', ');
-    throw partError('PART_MISSING', `shard(s) ${list} of ${n} missing (give every part of the run; rerun the missing shards)`);
+    const what = options.partial ? 'give consecutive shards to a partial merge' : 'give every part of the run';
+    throw partError('PART_MISSING', `shard(s) ${list} of ${n} missing (${what}; rerun the missing shards)`);
   }
-  const ordered = [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i)!);
-  checkTiling(ordered);
+  checkTiling(ordered, options.partial ?? false);
   return ordered;
+}
+
+/**
+ * The manifest of a merged part holding `parts` (consecutive, from readParts with partial): the
+ * run's identity, the range of shards, the input ranges they cover, and the format's `data`.
+ */
+export function mergedManifest(parts: Part[], data: Record<string, unknown>): PartManifest {
+  const first = parts[0]!.manifest;
+  const last = parts[parts.length - 1]!.manifest;
+  const span = last.shard.index + shardSpan(last) - first.shard.index;
+  const share = first.share ? first.share.map((c, i) => {
+    const held = parts.map((p) => p.manifest.share![i]!).filter((x) => x.end > x.start);
+    return held.length === 0 ? { ...c, start: c.size, end: c.size } : { ...c, start: held[0]!.start, end: held[held.length - 1]!.end };
+  }) : first.share;
+  return { ...first, shard: { index: first.shard.index, count: first.shard.count, span }, share, data };
 }
 
 /**
@@ -134,19 +164,19 @@ export function readStatsFile<T>(path: string, valid: (x: T) => boolean): T {
   return value;
 }
 
-/** The shares of consecutive parts must meet exactly and cover each input whole. */
-function checkTiling(parts: Part[]): void {
+/** The shares of consecutive parts must meet exactly and cover each input whole (a partial merge: meet). */
+function checkTiling(parts: Part[], partial: boolean): void {
   const inputs = parts[0]!.manifest.inputs;
   for (let i = 0; i < inputs.length; i++) {
-    let at = 0;
+    let at = partial ? -1 : 0;
     for (const p of parts) {
       const c = p.manifest.share?.[i];
       if (!c) return; // file-list shares (code) carry no ranges
       if (c.end <= c.start) continue;
-      if (c.start !== at) throw partError('PART_MISMATCH', `${p.path} covers ${inputs[i]!.name} from ${c.unit} offset ${c.start}, but the shares before it end at ${at}`);
+      if (at >= 0 && c.start !== at) throw partError('PART_MISMATCH', `${p.path} covers ${inputs[i]!.name} from ${c.unit} offset ${c.start}, but the shares before it end at ${at}`);
       at = c.end;
     }
     const size = parts[0]!.manifest.share?.[i]?.size ?? at;
-    if (at !== size) throw partError('PART_MISMATCH', `the parts cover ${inputs[i]!.name} up to offset ${at} of ${size}`);
+    if (!partial && at !== size) throw partError('PART_MISMATCH', `the parts cover ${inputs[i]!.name} up to offset ${at} of ${size}`);
   }
 }

@@ -86,7 +86,7 @@ function ipcRows(path: string): string {
   return JSON.stringify(tableFromIPC(readFileSync(path)).toArray().map((r) => r.toJSON()), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
 }
 
-test('shards of every format on two hosts at once, into shared part directories, merge to the unsharded outputs', { skip, timeout: 300_000 }, async () => {
+test('shards of every format on two hosts at once, into shared part directories, merge (at once, and as merges of merges) to the unsharded outputs', { skip, timeout: 300_000 }, async () => {
   const x = inputs();
   const runs = await Promise.all([
     runOnHost(hostA, [0, 2].flatMap((i) => shardCommands(x, `${i}/${N}`)), dir, 'a'),
@@ -98,23 +98,59 @@ test('shards of every format on two hosts at once, into shared part directories,
     assert.deepEqual(readdirSync(join(dir, 'parts', f)).sort(), ['0', '1', '2', '3'], `${f}: every part, no temporary left`);
   }
 
-  assert.deepEqual(JSON.parse(ok(['fastq', 'merge', ...parts('fastq-stats'), '--json'])), JSON.parse(ok(['fastq', 'stats', x.fq!, '--json'])));
-  ok(['fastq', 'merge', ...parts('fastq-convert', '.arrow'), '-o', join(dir, 'fq.arrow'), '-q']);
+  // Each merge twice: at once, and as a merge of merges (shards 0-1 and 2-3 merged with --partial
+  // on the two hosts at once, then the merged parts merged): both give the unsharded output.
+  const twoLevel = async (format: string, f: string, out: string[], suffix = ''): Promise<void> => {
+    const flag = format === 'fsscan' || format === 'code' ? '--db' : '-o';
+    const [a, b] = await Promise.all([
+      runOnHost(hostA, [[format, 'merge', '--partial', ...parts(f, suffix).slice(0, 2), flag, join(dir, 'mid', f, `0${suffix}`), '-q']], dir, `mid-${f}-a`),
+      runOnHost(hostB, [[format, 'merge', '--partial', ...parts(f, suffix).slice(2), flag, join(dir, 'mid', f, `1${suffix}`), '-q']], dir, `mid-${f}-b`),
+    ]);
+    for (const r of [...a, ...b]) assert.equal(r.status, 0, r.stderr);
+    ok([format, 'merge', ...partPaths(join(dir, 'mid', f), 2, suffix), ...out]);
+  };
+  const fqWhole = JSON.parse(ok(['fastq', 'stats', x.fq!, '--json'])) as unknown;
+  assert.deepEqual(JSON.parse(ok(['fastq', 'merge', ...parts('fastq-stats'), '--json'])), fqWhole);
+  await twoLevel('fastq', 'fastq-stats', []);
+  assert.deepEqual(JSON.parse(ok(['fastq', 'merge', ...partPaths(join(dir, 'mid', 'fastq-stats'), 2), '--json'])), fqWhole);
+
   ok(['fastq', 'convert', x.fq!, ...J1, '--batch-size', '500', '-o', join(dir, 'fq-whole.arrow')]);
+  ok(['fastq', 'merge', ...parts('fastq-convert', '.arrow'), '-o', join(dir, 'fq.arrow'), '-q']);
   assert.ok(readFileSync(join(dir, 'fq.arrow')).equals(readFileSync(join(dir, 'fq-whole.arrow'))), 'fastq convert: same bytes');
-  assert.equal(ok(['bam', 'merge', ...parts('bam-stats'), '--json']), ok(['bam', 'stats', x.bam!, '--json']));
-  ok(['bam', 'merge', ...parts('bam-convert', '.arrow'), '-o', join(dir, 'bam.arrow'), '-q']);
+  await twoLevel('fastq', 'fastq-convert', ['-o', join(dir, 'fq2.arrow'), '-q'], '.arrow');
+  assert.ok(readFileSync(join(dir, 'fq2.arrow')).equals(readFileSync(join(dir, 'fq-whole.arrow'))), 'fastq convert, merge of merges: same bytes');
+
+  const bamWhole = ok(['bam', 'stats', x.bam!, '--json']);
+  assert.equal(ok(['bam', 'merge', ...parts('bam-stats'), '--json']), bamWhole);
+  await twoLevel('bam', 'bam-stats', []);
+  assert.equal(ok(['bam', 'merge', ...partPaths(join(dir, 'mid', 'bam-stats'), 2), '--json']), bamWhole);
+
   ok(['bam', 'convert', x.bam!, ...J1, '-o', join(dir, 'bam-whole.arrow')]);
+  ok(['bam', 'merge', ...parts('bam-convert', '.arrow'), '-o', join(dir, 'bam.arrow'), '-q']);
   assert.equal(ipcRows(join(dir, 'bam.arrow')), ipcRows(join(dir, 'bam-whole.arrow')));
-  ok(['nostr', 'merge', ...parts('nostr'), '-o', join(dir, 'nostr-merged'), '-q']);
+  await twoLevel('bam', 'bam-convert', ['-o', join(dir, 'bam2.arrow'), '-q'], '.arrow');
+  assert.ok(readFileSync(join(dir, 'bam2.arrow')).equals(readFileSync(join(dir, 'bam.arrow'))), 'bam convert, merge of merges: the bytes of the one-level merge');
+
   ok(['nostr', 'convert', x.events!, ...J1, '--no-validate-signatures', '-o', join(dir, 'nostr-whole')]);
-  assert.deepEqual(nostrContents(join(dir, 'nostr-merged')), nostrContents(join(dir, 'nostr-whole')));
-  ok(['fsscan', 'merge', ...parts('fsscan'), '--db', join(dir, 'scan.db'), '-q']);
+  const nostrWhole = nostrContents(join(dir, 'nostr-whole'));
+  ok(['nostr', 'merge', ...parts('nostr'), '-o', join(dir, 'nostr-merged'), '-q']);
+  assert.deepEqual(nostrContents(join(dir, 'nostr-merged')), nostrWhole);
+  await twoLevel('nostr', 'nostr', ['-o', join(dir, 'nostr-merged2'), '-q']);
+  assert.deepEqual(nostrContents(join(dir, 'nostr-merged2')), nostrWhole);
+
   ok(['fsscan', 'import', x.scan!, ...J1, '--db', join(dir, 'scan-whole.db')]);
-  assert.equal(dumpScanDb(join(dir, 'scan.db')), dumpScanDb(join(dir, 'scan-whole.db')));
-  ok(['code', 'merge', ...parts('code'), '--db', join(dir, 'code.db'), '-q']);
+  const scanWhole = dumpScanDb(join(dir, 'scan-whole.db'));
+  ok(['fsscan', 'merge', ...parts('fsscan'), '--db', join(dir, 'scan.db'), '-q']);
+  assert.equal(dumpScanDb(join(dir, 'scan.db')), scanWhole);
+  await twoLevel('fsscan', 'fsscan', ['--db', join(dir, 'scan2.db'), '-q']);
+  assert.equal(dumpScanDb(join(dir, 'scan2.db')), scanWhole);
+
   ok(['code', 'index', x.tree!, '-q', '--db', join(dir, 'code-whole.db')]);
-  assert.deepEqual(dumpCodeDb(join(dir, 'code.db')), dumpCodeDb(join(dir, 'code-whole.db')));
+  const codeWhole = dumpCodeDb(join(dir, 'code-whole.db'));
+  ok(['code', 'merge', ...parts('code'), '--db', join(dir, 'code.db'), '-q']);
+  assert.deepEqual(dumpCodeDb(join(dir, 'code.db')), codeWhole);
+  await twoLevel('code', 'code', ['--db', join(dir, 'code2.db'), '-q']);
+  assert.deepEqual(dumpCodeDb(join(dir, 'code2.db')), codeWhole);
 });
 
 test('a lock held on one host refuses a writer on another (with its own host name, or only its own pids)', { skip, timeout: 60_000 }, async () => {

@@ -12,11 +12,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { action, positiveInt } from '../../cli/common.js';
-import { addShardOption, partPathOf } from '../../cli/shard.js';
+import { PARTIAL_HELP, addShardOption, mergedPartPath, partPathOf } from '../../cli/shard.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
 import { ipcCodecOf, parquetCompressionOf } from '../../sinks/ipc-compression-option.js';
-import { readParts, readStatsFile, writePart, type Part } from '../../engine/parts.js';
+import { mergedManifest, readParts, readStatsFile, writePart, type Part } from '../../engine/parts.js';
 import type { Shard } from '../../engine/shard.js';
 import { mergeConverted } from '../fastq/merge.js';
 import { statsBam, type BamRunOptions } from './pipeline.js';
@@ -64,12 +64,34 @@ export async function shardBamConvert(base: BamRunOptions, o: BamConvertShardOpt
   if (!quiet) process.stderr.write(`threadmill bam convert: shard ${shard.index}/${shard.count} → ${path} (${result!.written} records)\n`);
 }
 
-function mergeBamStats(parts: Part[], json?: boolean): void {
+function sumBamStats(parts: Part[]): BamStatsPartial {
   let total: BamStatsPartial = emptyStats();
   for (const p of parts) {
     const s = readStatsFile<{ flags: number[]; perRef: number[] }>(join(p.path, STATS_FILE), (x) => Array.isArray(x.flags) && Array.isArray(x.perRef));
     total = mergeStats(total, { flags: Float64Array.from(s.flags), perRef: Float64Array.from(s.perRef) });
   }
+  return total;
+}
+
+/** `merge --partial`: consecutive parts into one merged part (counters added, or data appended). */
+async function mergeBamPartial(parts: Part[], output: string): Promise<void> {
+  const m0 = parts[0]!.manifest;
+  const truncated = parts.some((p) => p.manifest.data?.truncated === true);
+  if (m0.command === 'stats') {
+    const total = sumBamStats(parts);
+    await writePart(output, mergedManifest(parts, { references: m0.data!.references, truncated }), (dir) => writeFileSync(join(dir, STATS_FILE), `${JSON.stringify({ flags: Array.from(total.flags), perRef: Array.from(total.perRef) })}\n`));
+    return;
+  }
+  let records = 0;
+  await writePart(output, mergedManifest(parts, {}), async (dir) => {
+    records = await mergeConverted(parts, join(dir, `data.${String(m0.options.ext)}`));
+  }, (m) => {
+    m.data = { records, truncated };
+  });
+}
+
+function mergeBamStats(parts: Part[], json?: boolean): void {
+  const total = sumBamStats(parts);
   // The manifest's JSON has sorted keys; `bam stats --json` prints a reference as the header
   // reader builds it (name, then length), and so must the merge.
   const references = (parts[0]!.manifest.data!.references as BamReference[]).map(({ name, length }) => ({ name, length }));
@@ -90,9 +112,11 @@ export function registerBamMerge(bam: Command): void {
     .option('-o, --output <file>', 'convert parts: the merged .arrow or .parquet file')
     .option('--json', 'stats parts: JSON on stdout; convert parts: the summary as JSON')
     .option('-q, --quiet', 'no summary on stderr')
-    .action(action(async (paths: string[], flags: { output?: string; json?: boolean; quiet?: boolean }) => {
+    .option('--partial', PARTIAL_HELP)
+    .action(action(async (paths: string[], flags: { output?: string; json?: boolean; quiet?: boolean; partial?: boolean }) => {
       const started = performance.now();
-      const parts = readParts(paths, 'bam', ['stats', 'convert']);
+      const parts = readParts(paths, 'bam', ['stats', 'convert'], { partial: flags.partial });
+      if (flags.partial) return mergeBamPartial(parts, mergedPartPath(flags.output));
       if (parts[0]!.manifest.command === 'stats') return mergeBamStats(parts, flags.json);
       if (!flags.output) throw new UsageError('merging convert parts needs -o OUT (.arrow or .parquet)');
       let records: number;

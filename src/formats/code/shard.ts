@@ -13,10 +13,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { action } from '../../cli/common.js';
-import { partPathOf } from '../../cli/shard.js';
+import { PARTIAL_HELP, mergedPartPath, partPathOf } from '../../cli/shard.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import { makeManifest } from '../../engine/manifest.js';
-import { readParts, writePart, type Part } from '../../engine/parts.js';
+import { mergedManifest, readParts, writePart, type Part } from '../../engine/parts.js';
 import { runManyInputs } from '../../engine/many-inputs.js';
 import { shareOfList, type Shard } from '../../engine/shard.js';
 import type { Progress } from '../../engine/progress.js';
@@ -121,6 +121,19 @@ export async function mergeCode(parts: Part[], db: string): Promise<{ db: string
   }
 }
 
+/**
+ * `merge --partial`: consecutive parts' facts joined into one merged part. Resolution still needs
+ * every file, so the final merge does it whole: for code, merges of merges only spread the reading
+ * of facts, not the resolution (docs/scale-out.md).
+ */
+async function mergeCodePartial(parts: Part[], output: string): Promise<void> {
+  const d0 = parts[0]!.manifest.data ?? {};
+  const files = parts.reduce((n, p) => n + Number(p.manifest.data?.files ?? 0), 0);
+  await writePart(output, mergedManifest(parts, { root: d0.root, files, skipped: d0.skipped }), (dir) => {
+    writeFileSync(join(dir, FACTS_FILE), Buffer.concat(parts.map((p) => readFileSync(join(p.path, FACTS_FILE)))));
+  });
+}
+
 async function isCodeGraph(path: string): Promise<boolean> {
   try {
     await (await openStore(path, 'read')).close();
@@ -137,8 +150,11 @@ export function registerCodeMerge(code: Command): void {
     .requiredOption('--db <store>', 'the graph to write (a fresh SQLite path, sqlite:PATH or postgres://…)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no summary on stderr')
-    .action(action(async (paths: string[], flags: { db: string; json?: boolean; quiet?: boolean }) => {
-      const s = await mergeCode(readParts(paths, 'code', ['index']), flags.db);
+    .option('--partial', PARTIAL_HELP.replace('-o (or --db)', '--db'))
+    .action(action(async (paths: string[], flags: { db: string; json?: boolean; quiet?: boolean; partial?: boolean }) => {
+      const parts = readParts(paths, 'code', ['index'], { partial: flags.partial });
+      if (flags.partial) return mergeCodePartial(parts, mergedPartPath(flags.db, '--db'));
+      const s = await mergeCode(parts, flags.db);
       if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
       else if (!flags.quiet) process.stderr.write(`threadmill code merge: ${s.parts} part(s), ${s.files} files, ${s.resolved} of ${s.calls} calls resolved → ${s.db}\n`);
     }));

@@ -11,12 +11,12 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { action, interruptSignal, progressFor, warner, type RunFlags } from '../../cli/common.js';
-import { partPathOf } from '../../cli/shard.js';
+import { PARTIAL_HELP, mergedPartPath, partPathOf } from '../../cli/shard.js';
 import { ErrorLog } from '../../engine/error-log.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
-import { readParts, readStatsFile, writePart } from '../../engine/parts.js';
+import { mergedManifest, readParts, readStatsFile, writePart, type Part } from '../../engine/parts.js';
 import type { Shard } from '../../engine/shard.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
 import { runFastq } from './pipeline.js';
@@ -83,9 +83,10 @@ export async function shardConvert(input: string, flags: FastqShardFlags & { out
   if (!flags.quiet) process.stderr.write(`threadmill fastq convert: shard ${shard.index}/${shard.count} → ${path} (${summary!.written} records)\n`);
 }
 
-interface MergeFlags { output?: string; tsv?: boolean; json?: boolean; quiet?: boolean }
+interface MergeFlags { output?: string; tsv?: boolean; json?: boolean; quiet?: boolean; partial?: boolean }
 
-function mergeStats(parts: ReturnType<typeof readParts>, flags: MergeFlags): void {
+/** The parts' partials added per input, and their rejected records. */
+function sumStats(parts: Part[]): { names: string[]; sums: StatsPartial[]; rejected: number } {
   const names = parts[0]!.manifest.data!.names as string[];
   const sums = names.map(() => emptyPartial());
   let rejected = 0;
@@ -95,6 +96,11 @@ function mergeStats(parts: ReturnType<typeof readParts>, flags: MergeFlags): voi
     partials.forEach((x, i) => { sums[i] = mergePartials(sums[i]!, x); });
     rejected += Number(p.manifest.data!.rejected ?? 0);
   }
+  return { names, sums, rejected };
+}
+
+function mergeStats(parts: Part[], flags: MergeFlags): void {
+  const { names, sums, rejected } = sumStats(parts);
   const rows = names.map((n, i) => finalizeStats(n, sums[i]!));
   if (flags.json) process.stdout.write(`${JSON.stringify(rows.length === 1 ? rows[0] : rows)}\n`);
   else process.stdout.write(flags.tsv ? statsTsv(rows) : statsTable(rows));
@@ -128,6 +134,27 @@ export async function mergeConverted(parts: ReturnType<typeof readParts>, output
   return parts.reduce((n, p) => n + Number(p.manifest.data?.records ?? 0), 0);
 }
 
+/**
+ * `merge --partial`: consecutive parts into one merged part, which a later merge takes like a
+ * shard's. Stats: the partials added; convert: the data appended (the same batches and row groups,
+ * so the final file is the same bytes).
+ */
+async function mergePartial(parts: Part[], output: string): Promise<void> {
+  const m0 = parts[0]!.manifest;
+  if (m0.command === 'stats') {
+    const { names, sums, rejected } = sumStats(parts);
+    await writePart(output, mergedManifest(parts, { names, rejected }), (dir) => writeFileSync(join(dir, STATS_FILE), `${JSON.stringify(sums.map(toJson))}\n`));
+    return;
+  }
+  const ext = m0.options.ext as string;
+  let records = 0;
+  await writePart(output, mergedManifest(parts, {}), async (dir) => {
+    records = await mergeConverted(parts, join(dir, `data.${ext}`));
+  }, (m) => {
+    m.data = { records, rejected: parts.reduce((n, p) => n + Number(p.manifest.data?.rejected ?? 0), 0) };
+  });
+}
+
 export function registerFastqMerge(fastq: Command): void {
   fastq.command('merge')
     .description('merge the parts written by `fastq stats|convert --shard I/N` into what one unsharded run gives')
@@ -136,9 +163,11 @@ export function registerFastqMerge(fastq: Command): void {
     .option('--tsv', 'stats parts: tab-separated output')
     .option('--json', 'stats parts: JSON on stdout')
     .option('-q, --quiet', 'no summary on stderr')
+    .option('--partial', PARTIAL_HELP)
     .action(action(async (paths: string[], flags: MergeFlags) => {
       const started = performance.now();
-      const parts = readParts(paths, 'fastq', ['stats', 'convert']);
+      const parts = readParts(paths, 'fastq', ['stats', 'convert'], { partial: flags.partial });
+      if (flags.partial) return mergePartial(parts, mergedPartPath(flags.output));
       if (parts[0]!.manifest.command === 'stats') return mergeStats(parts, flags);
       if (!flags.output) throw new UsageError('merging convert parts needs -o OUT (.arrow, .arrows or .parquet)');
       const records = await mergeConverted(parts, flags.output);

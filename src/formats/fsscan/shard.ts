@@ -12,13 +12,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { action, formatTable } from '../../cli/common.js';
-import { partPathOf } from '../../cli/shard.js';
+import { PARTIAL_HELP, mergedPartPath, partPathOf } from '../../cli/shard.js';
 import { runChunks } from '../../engine/run.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { lockFile } from '../../engine/lock.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
-import { readParts, writePart, type Part } from '../../engine/parts.js';
+import { mergedManifest, readParts, writePart, type Part } from '../../engine/parts.js';
 import type { Shard } from '../../engine/shard.js';
 import type { AggregateOptions, DirPartial } from './aggregate.js';
 import { HIST_WIDTH } from './buckets.js';
@@ -115,11 +115,8 @@ export async function shardFsscan(opts: FsscanImportOptions, shard: Shard): Prom
   return { part: path, records, rejected };
 }
 
-/** Merges fsscan parts into the database `db`, atomically, under its lock. */
-export function mergeFsscan(parts: Part[], db: string): Record<string, string | number | null> {
-  const started = performance.now();
-  const m0 = parts[0]!.manifest;
-  const { filesystem, scanDate, format } = m0.options as { filesystem: string; scanDate: number | null; format: ScanFormat | null };
+/** The parts' directory tables added in shard order (the import's own associative merge). */
+function mergeTables(parts: Part[]): { table: DirTable; records: number; rejected: number } {
   const table = new DirTable();
   let records = 0;
   let rejected = 0;
@@ -128,6 +125,21 @@ export function mergeFsscan(parts: Part[], db: string): Record<string, string | 
     records += Number(p.manifest.data?.records ?? 0);
     rejected += Number(p.manifest.data?.rejected ?? 0);
   }
+  return { table, records, rejected };
+}
+
+/** `merge --partial`: consecutive parts' tables added into one merged part. */
+export async function mergeFsscanPartial(parts: Part[], output: string): Promise<void> {
+  const { table, records, rejected } = mergeTables(parts);
+  await writePart(output, mergedManifest(parts, { records, rejected, names: parts[0]!.manifest.data?.names }), (dir) => writeFileSync(join(dir, TABLE_FILE), encodePartial(tableAsPartial(table))));
+}
+
+/** Merges fsscan parts into the database `db`, atomically, under its lock. */
+export function mergeFsscan(parts: Part[], db: string): Record<string, string | number | null> {
+  const started = performance.now();
+  const m0 = parts[0]!.manifest;
+  const { filesystem, scanDate, format } = m0.options as { filesystem: string; scanDate: number | null; format: ScanFormat | null };
+  const { table, records, rejected } = mergeTables(parts);
   const runFormat = formatOfRun(table, format);
   const tree = buildTree(table);
   const lines = records + table.messages;
@@ -155,8 +167,11 @@ export function registerFsscanMerge(fsscan: Command): void {
     .requiredOption('--db <file>', 'the database to write (replaced atomically)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no summary on stderr')
-    .action(action(async (paths: string[], flags: { db: string; json?: boolean; quiet?: boolean }) => {
-      const s = mergeFsscan(readParts(paths, 'fsscan', ['import']), flags.db);
+    .option('--partial', PARTIAL_HELP.replace('-o (or --db)', '--db'))
+    .action(action(async (paths: string[], flags: { db: string; json?: boolean; quiet?: boolean; partial?: boolean }) => {
+      const parts = readParts(paths, 'fsscan', ['import'], { partial: flags.partial });
+      if (flags.partial) return mergeFsscanPartial(parts, mergedPartPath(flags.db, '--db'));
+      const s = mergeFsscan(parts, flags.db);
       if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
       else if (!flags.quiet) process.stderr.write(`threadmill fsscan merge: ${flags.db}\n${formatTable(Object.entries(s).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)]))}\n`);
       await Promise.resolve();

@@ -17,7 +17,7 @@ import { pipeline as pipeCb } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { action, formatTable, interruptSignal, moreErrorsNote, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
-import { partPathOf } from '../../cli/shard.js';
+import { PARTIAL_HELP, partPathOf } from '../../cli/shard.js';
 import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
 import { expandPartPath, type Shard } from '../../engine/shard.js';
 import { writePart } from '../../engine/parts.js';
@@ -25,7 +25,7 @@ import { convertNostr, type ConvertSummary } from './pipeline.js';
 import { OutputTransaction, recoverDirectory } from '../../engine/atomic.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError } from '../../engine/errors.js';
-import { readParts, type Part } from '../../engine/parts.js';
+import { mergedManifest, readParts, type Part } from '../../engine/parts.js';
 import { IdSet } from './id-set.js';
 import { hexToBytes } from './hex.js';
 import { Reader, decodeEvent } from './proto.js';
@@ -227,6 +227,22 @@ function writeIndex(tmp: string, dir: string, parts: Part[]): void {
   }
 }
 
+/**
+ * `merge --partial`: consecutive parts merged into a part directory exactly as into DIR (first
+ * occurrence wins within the range); a later merge drops what earlier ranges already hold, so the
+ * final DIR is what one merge of every shard writes.
+ */
+async function mergeNostrPartial(parts: Part[], output: string): Promise<MergeSummary> {
+  let s: MergeSummary | null = null;
+  const shardDupes = parts.reduce((n, p) => n + Number(p.manifest.data?.duplicates ?? 0), 0);
+  await writePart(output, mergedManifest(parts, {}), async (dir) => {
+    s = await mergeNostr(parts, dir);
+  }, (m) => {
+    m.data = { written: s!.written, duplicates: s!.duplicates + shardDupes };
+  });
+  return s!;
+}
+
 export function registerNostrMerge(nostr: Command): void {
   nostr.command('merge')
     .description('add the parts written by `nostr convert --shard I/N` to DIR, as one convert of the whole input would')
@@ -234,9 +250,10 @@ export function registerNostrMerge(nostr: Command): void {
     .requiredOption('-o, --output-dir <dir>', 'output directory (created when missing; an existing one gets only new events)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no summary on stderr')
-    .action(action(async (paths: string[], flags: { outputDir: string; json?: boolean; quiet?: boolean }) => {
-      const parts = readParts(paths, 'nostr', ['convert']);
-      const s = await mergeNostr(parts, flags.outputDir);
+    .option('--partial', PARTIAL_HELP)
+    .action(action(async (paths: string[], flags: { outputDir: string; json?: boolean; quiet?: boolean; partial?: boolean }) => {
+      const parts = readParts(paths, 'nostr', ['convert'], { partial: flags.partial });
+      const s = flags.partial ? await mergeNostrPartial(parts, flags.outputDir) : await mergeNostr(parts, flags.outputDir);
       const shardDupes = parts.reduce((n, p) => n + Number(p.manifest.data?.duplicates ?? 0), 0);
       const summary = { ...s, duplicates: s.duplicates + shardDupes };
       if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
