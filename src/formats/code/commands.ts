@@ -13,7 +13,7 @@ import { context, fileOutline, type ContextAnswer } from './agent-queries.js';
 
 const DEFAULT_DB = 'code-graph.db';
 
-interface IndexFlags extends RunFlags { db: string; languages?: Language[]; includeCode?: boolean; maxFileSize: number }
+interface IndexFlags extends RunFlags { db: string; languages?: Language[]; includeCode?: boolean; maxFileSize: number; replace?: boolean }
 interface QueryFlags { db: string; json?: boolean; depth?: number; limit?: number }
 
 /** `512k`, `2M`, `1G` or bytes. */
@@ -63,6 +63,7 @@ function registerIndex(code: Command): void {
     .option('--languages <list>', 'only these languages (python,javascript,typescript,tsx,rust,go,java,c,cpp)', languagesArg)
     .option('--include-code', 'store each entity\'s source text')
     .option('--max-file-size <size>', 'skip larger files (e.g. 512k, 2M)', parseSize, DEFAULT_MAX_FILE_SIZE)
+    .option('--replace', 'the store holds another folder\'s graph: replace it (refused otherwise)')
     .option('--shard <I/N>', `${SHARD_HELP} (here --db names the part)`))
     .action(action(async (dir: string, flags: IndexFlags & ShardFlags) => {
       const progress = progressFor(flags, 'code index');
@@ -77,7 +78,7 @@ function registerIndex(code: Command): void {
       let syntax = 0;
       const summary = await indexCode({
         root: dir, db: flags.db, threads: flags.threads, languages: flags.languages, includeCode: flags.includeCode,
-        maxFileSize: flags.maxFileSize, progress, signal: interruptSignal(),
+        maxFileSize: flags.maxFileSize, replace: flags.replace, progress, signal: interruptSignal(),
         onSyntaxError(e) {
           if (++syntax <= SYNTAX_WARNINGS) warn(`${e.file}:${e.line}:${e.column} (byte ${e.offset}): syntax error; indexed what parsed`);
           if (syntax === SYNTAX_WARNINGS + 1) warn('further files with syntax errors are counted in the summary (files.parse_errors in the graph)');

@@ -162,7 +162,7 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
       if (d.kind === 'namespace') namespaces.add(d.name);
       entities.push(row);
       stack.push({ start: it.start, end: it.end, index: entities.length - 1, qualified: row[1], kind: row[2], recvName: d.recvName ?? enclosingRecv(stack) });
-      if (d.aliasOf) refs.push([entities.length - 1, 'aliases', d.node.startPosition.row + 1, d.aliasOf.slice(0, MAX_NAME), localReceiver(stack, d.aliasOf, 1)]);
+      if (d.aliasOf) refs.push([entities.length - 1, 'aliases', d.node.startPosition.row + 1, cut(d.aliasOf, MAX_NAME), localReceiver(stack, d.aliasOf, 1)]);
     } else if (it.ref) {
       const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);
       if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, r.receiver === '' && r.kind === 'calls' && language !== 'java' ? localReceiver(stack, r.name, 0) : r.receiver]);
@@ -171,7 +171,7 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
       if (top && SCOPE_KINDS.has(top.kind) && it.start !== top.start) (top.locals ??= new Set()).add(it.local);
     } else if (it.base) {
       const name = stripGenerics(it.base.node.text.replace(/\s+/g, ''));
-      if (name) refs.push([src, it.base.kind, it.base.node.startPosition.row + 1, name.slice(0, MAX_NAME), '']);
+      if (name) refs.push([src, it.base.kind, it.base.node.startPosition.row + 1, cut(name, MAX_NAME), '']);
     } else if (it.bind && top) {
       const binds = (top.binds ??= new Map());
       const prev = binds.get(it.bind.name);
@@ -222,9 +222,16 @@ function entityRow(language: Language, sep: string, d: Def, parent: Open | undef
   const n = d.node;
   const body = n.childForFieldName('body');
   const sigEnd = body && body.startIndex > n.startIndex ? body.startIndex : Math.min(n.endIndex, lineEnd(text, n.startIndex));
-  const signature = text.slice(n.startIndex, Math.min(sigEnd, n.startIndex + MAX_SIGNATURE * 2)).replace(/\s+/g, ' ').trim().slice(0, MAX_SIGNATURE);
+  const signature = cut(text.slice(n.startIndex, Math.min(sigEnd, n.startIndex + MAX_SIGNATURE * 2)).replace(/\s+/g, ' ').trim(), MAX_SIGNATURE);
   const code = includeCode ? text.slice(n.startIndex, n.endIndex) : null;
-  return [d.name.slice(0, MAX_NAME), qualified.slice(0, MAX_NAME * 2), kind, n.startPosition.row + 1, n.endPosition.row + 1, signature, parent ? parent.index : -1, code];
+  return [cut(d.name, MAX_NAME), cut(qualified, MAX_NAME * 2), kind, n.startPosition.row + 1, n.endPosition.row + 1, signature, parent ? parent.index : -1, code];
+}
+
+/** At most `n` UTF-16 units, never half of a surrogate pair (which SQLite would store as U+FFFD). */
+function cut(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const c = s.charCodeAt(n - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n);
 }
 
 function lineEnd(text: string, from: number): number {
@@ -235,7 +242,8 @@ function lineEnd(text: string, from: number): number {
 /** Language keywords that parse as calls. */
 const NOT_CALLS = new Set(['require', 'super', 'static_cast', 'dynamic_cast', 'reinterpret_cast', 'const_cast', 'sizeof', 'typeid', 'decltype']);
 
-const SIMPLE_PATH = /^[A-Za-z_$][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$~][\w$]*)*$/;
+// Identifiers are Unicode letters, digits, `_`, `$` (Python, JS, Rust, Go, Java all allow non-ASCII names).
+const SIMPLE_PATH = /^[\p{L}_$][\p{L}\p{N}_$]*(?:(?:\.|::|->|\?\.)[\p{L}_$~][\p{L}\p{N}_$]*)*$/u;
 const SELF_NAMES = new Set(['self', 'this', 'cls', 'Self']);
 
 /** A call's callee text → the name as written and its receiver (see RefRow). */
@@ -245,10 +253,10 @@ function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stac
   if (receiverNode) text = `${receiverNode.text.replace(/\s+/g, '')}.${text}`;
   if (text.startsWith('super().')) text = `super.${text.slice(8)}`;
   if (!SIMPLE_PATH.test(text)) {
-    const last = /([A-Za-z_$][\w$]*)$/.exec(text);
-    return last ? { kind, name: last[1]!.slice(0, MAX_NAME), receiver: '?' } : null;
+    const last = /([\p{L}_$][\p{L}\p{N}_$]*)$/u.exec(text);
+    return last ? { kind, name: cut(last[1]!, MAX_NAME), receiver: '?' } : null;
   }
-  const m = /^(.*?)(?:\.|::|->|\?\.)([A-Za-z_$~][\w$]*)$/.exec(text);
+  const m = /^(.*?)(?:\.|::|->|\?\.)([\p{L}_$~][\p{L}\p{N}_$]*)$/u.exec(text);
   if (!m) return { kind, name: text, receiver: '' };
   let receiver = m[1]!;
   const recvName = stack.length > 0 ? enclosingRecv(stack) : undefined;

@@ -36,6 +36,8 @@ export interface CodeIndexOptions {
   maxFileSize?: number;
   signal?: AbortSignal;
   progress?: Progress;
+  /** Index into a store that holds another folder's graph, replacing it (otherwise refused). */
+  replace?: boolean;
   /** Told about each file indexed despite syntax errors (the CLI prints the first few). */
   onSyntaxError?(e: SyntaxErrorAt): void;
 }
@@ -85,6 +87,7 @@ export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummar
     const walk = walkSources(root, { maxFileSize, languages: opts.languages });
     store = await openStore(opts.db, 'write');
     await store.begin();
+    await checkRoot(store, root, opts.replace === true);
     const summary = await indexInto(store, root, walk, { threads, pool, includeCode, maxFileSize, signal: opts.signal, progress: opts.progress, onSyntaxError: opts.onSyntaxError });
     // A signal during resolution or the last writes still rolls the whole run back.
     if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? 'SIGINT'));
@@ -97,6 +100,20 @@ export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummar
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * A store holds one folder's graph. Indexing another folder into it would silently drop that
+ * graph (its files are "deleted"), so it is refused unless asked; with `replace` the old graph
+ * is cleared first (same transaction: an interrupted run keeps it).
+ */
+async function checkRoot(store: CodeStore, root: string, replace: boolean): Promise<void> {
+  const [row] = await store.query<{ value: string }>("SELECT value FROM meta WHERE key = 'root'");
+  if (!row || row.value === root) return;
+  if (!replace) {
+    throw new ThreadmillError('ROOT_MISMATCH', `${store.location} holds the graph of ${row.value}; indexing ${root} into it would replace that graph: pass --replace, or choose another --db`, { exitCode: 2 });
+  }
+  for (const table of ['edges', 'imports', 'entities', 'files']) await store.execute(`DELETE FROM ${table}`);
 }
 
 const TASK_MODULE = new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);

@@ -3,6 +3,7 @@
  * reads, sniffs, hashes and parses its files itself, so the main thread only walks directories
  * and writes rows.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defineItemsTask } from '../../engine/many-inputs.js';
@@ -38,11 +39,11 @@ function empty(item: FileItem, status: FileFacts['status'], bytes: number, sha25
 }
 
 /** The first ERROR or MISSING node, as [line, column, byte offset] (tree-sitter counts UTF-16 units). */
-function firstError(root: Parser.SyntaxNode, text: string): [number, number, number] | undefined {
+function firstError(root: Parser.SyntaxNode, text: string, encoding: BufferEncoding): [number, number, number] | undefined {
   const cursor = root.walk();
   for (;;) {
     const n = cursor.currentNode;
-    if (n.type === 'ERROR' || n.isMissing) return [n.startPosition.row + 1, n.startPosition.column + 1, Buffer.byteLength(text.slice(0, n.startIndex))];
+    if (n.type === 'ERROR' || n.isMissing) return [n.startPosition.row + 1, n.startPosition.column + 1, Buffer.byteLength(text.slice(0, n.startIndex), encoding)];
     if (n.hasError && cursor.gotoFirstChild()) continue;
     while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return undefined;
   }
@@ -89,7 +90,10 @@ export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts
   if (isBinary(bytes)) return empty(item, 'binary', bytes.length);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (item.previousSha === sha256) return empty(item, 'unchanged', bytes.length, sha256);
-  let text = bytes.toString('utf8');
+  // Not valid UTF-8 (a Latin-1 source, a stray byte): read as Latin-1, one character a byte, so a
+  // name with such a byte stays whole instead of being cut at a U+FFFD the grammar rejects.
+  const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
+  let text = bytes.toString(encoding);
   const language = refineLanguage(item.language, item.path, text);
   const tools = toolsFor(language);
   let tree = parseText(tools, text);
@@ -100,7 +104,7 @@ export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) lines++;
   return {
     path: item.path, status: 'indexed', language, bytes: bytes.length, lines, sha256, pkg: facts.pkg,
-    parseErrors: tree.rootNode.hasError ? 1 : 0, errorAt: tree.rootNode.hasError ? firstError(tree.rootNode, text) : undefined,
+    parseErrors: tree.rootNode.hasError ? 1 : 0, errorAt: tree.rootNode.hasError ? firstError(tree.rootNode, text, encoding) : undefined,
     entities: facts.entities, refs: facts.refs, imports: facts.imports,
   };
 }

@@ -149,3 +149,21 @@ test('a function and a method of one name are both listed; Java overloads are on
     await store.close();
   }
 });
+
+test('a name with a byte that is not UTF-8 stays whole; a different root is refused unless --replace', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tm-code-bytes-'));
+  mkdirSync(join(root, 'a'));
+  mkdirSync(join(root, 'b'));
+  // Latin-1 é (0xE9) in a name: the file is not UTF-8.
+  writeFileSync(join(root, 'a', 'lat.py'), Buffer.concat([Buffer.from('def caf'), Buffer.from([0xe9]), Buffer.from('_x():\n    return 1\n\ndef user():\n    return caf'), Buffer.from([0xe9]), Buffer.from('_x()\n')]));
+  writeFileSync(join(root, 'b', 'm.py'), 'def f():\n    return 1\n');
+  const gdb = join(root, 'g.db');
+  await indexCode({ root: join(root, 'a'), db: gdb, threads: 1 });
+  const calls = edgesOf(gdb).filter((e) => e.kind === 'calls');
+  assert.deepEqual(calls.map((e) => [e.name, e.to]), [['caf\u00e9_x', 'caf\u00e9_x']]);
+  await assert.rejects(indexCode({ root: join(root, 'b'), db: gdb, threads: 1 }), { code: 'ROOT_MISMATCH' });
+  assert.equal(entitiesOf(gdb, 'lat.py').length, 3, 'the refused run left the graph as it was');
+  await indexCode({ root: join(root, 'b'), db: gdb, threads: 1, replace: true });
+  assert.deepEqual(entitiesOf(gdb, 'lat.py'), []);
+  assert.deepEqual(entitiesOf(gdb, 'm.py').slice(1), [['function', 'f']]);
+});
