@@ -6,6 +6,7 @@
  *   GET /blast-radius?key=K&depth=N      GET /search?q=PATTERN&limit=N
  *   GET /show?key=K                      GET /cycles          GET /stats
  *   GET /context?name=X&budget=TOKENS    GET /outline?path=FILE
+ *   GET /neighbourhood?name=X&depth=N    an HTML page drawing callers and callees (neighbourhood-page.ts)
  * Errors are JSON {"error": {"code", "message"}}: 400 bad parameters, 404 unknown entity or
  * route, 409 an ambiguous name (with "matches"), 431 a request over Node's 16 KiB header limit.
  */
@@ -14,6 +15,7 @@ import { ThreadmillError } from '../../engine/errors.js';
 import type { CodeStore } from '../../sinks/code-store.js';
 import { AmbiguousName, blastRadius, callees, callers, cycles, search, show, stats } from './graph-queries.js';
 import { context, fileOutline } from './agent-queries.js';
+import { NEIGHBOURHOOD_PATH, serveNeighbourhood } from './neighbourhood-page.js';
 
 type Params = URLSearchParams;
 
@@ -75,6 +77,8 @@ async function handle(store: CodeStore, req: IncomingMessage, res: ServerRespons
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = ROUTES[url.pathname];
   if (req.method !== 'GET') return send(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'only GET is served' } });
+  // The one HTML page (#19): an entity's callers/callees drawn (neighbourhood-page.ts).
+  if (url.pathname === NEIGHBOURHOOD_PATH) return serveNeighbourhood(store, req, res);
   if (!route) return send(res, 404, { error: { code: 'NO_ROUTE', message: `no route ${url.pathname}; routes: ${Object.keys(ROUTES).join(' ')}` } });
   try {
     send(res, 200, await route(store, url.searchParams));

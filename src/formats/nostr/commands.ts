@@ -96,6 +96,15 @@ function registerConvert(nostr: Command): void {
 
 function registerReaders(nostr: Command): void {
   registerNostrReaders(nostr);
+  nostr.command('report')
+    .description('one self-contained HTML page of charts from DIR/index.db (no network when opened): events per day and per kind, most active authors')
+    .argument('<dir>', 'output directory of convert')
+    .requiredOption('-o, --output <file>', 'the HTML file to write (- for stdout)')
+    .action(action(async (dir: string, flags: { output: string }) => {
+      recoverDirectory(dir);
+      const [{ nostrReport }, { writeReport }] = await Promise.all([import('./report.js'), import('../../sinks/html-report.js')]);
+      writeReport(flags.output, nostrReport(dir));
+    }));
   nostr.command('lookup')
     .description('find events by id in DIR/index.db: where each is, or with --print the events')
     .argument('<dir>', 'output directory of convert')
