@@ -107,19 +107,48 @@ const JS_SCOPE_TRANSPARENT = new Set(['program', 'export_statement', 'lexical_de
   'if_statement', 'else_clause', 'internal_module', 'module', 'ambient_declaration', 'interface_body', 'interface_declaration', 'object_type',
   'try_statement', 'catch_clause', 'finally_clause', 'member_expression', 'decorator', 'public_field_definition']);
 
-/** True when a JS/TS definition is reachable by name only from inside an anonymous expression. */
-function inAnonymousScope(node: Node, owner: Open | undefined): boolean {
+/** Definitions that bind their name in the scope they sit in (not object members or named function expressions). */
+const JS_DECLARATIONS = new Set(['function_declaration', 'generator_function_declaration', 'variable_declarator', 'class_declaration', 'abstract_class_declaration']);
+
+/**
+ * null when a JS/TS definition is named in its enclosing definition's scope; otherwise the
+ * anonymous function whose body it is named in (`it('…', () => { function helper() {} })`), or
+ * 'nowhere' (an object literal's member, a named function expression passed as an argument).
+ */
+function anonymousScope(node: Node, owner: Open | undefined): Node | 'nowhere' | null {
   for (let p = node.parent; p; p = p.parent) {
-    if (owner && p.startIndex === owner.start && p.endIndex === owner.end) return false;
+    if (owner && p.startIndex === owner.start && p.endIndex === owner.end) return null;
     if (FUNCTION_VALUES.has(p.type) || p.type === 'object') {
       // The function or object that is the enclosing definition's own value (`const f = () => {…}`).
       const up = p.parent;
-      if (owner && up && up.startIndex === owner.start && up.endIndex === owner.end) return false;
-      return true;
+      if (owner && up && up.startIndex === owner.start && up.endIndex === owner.end) return null;
+      return p.type === 'object' || !JS_DECLARATIONS.has(node.type) ? 'nowhere' : p;
     }
-    if (!JS_SCOPE_TRANSPARENT.has(p.type)) return true;
+    if (!JS_SCOPE_TRANSPARENT.has(p.type)) return 'nowhere';
   }
-  return false;
+  return null;
+}
+
+/** A JS/TS definition named only inside an anonymous function, and where that function's text is. */
+interface AnonymousDef { start: number; end: number; name: string; index: number }
+
+/**
+ * Bare calls inside an anonymous function to a definition named in it (hoisted: a call may come
+ * first) get the receiver `@N` (entity N of this file; write.ts turns it into the key). The
+ * innermost such function decides; two definitions of one name there leave the call alone.
+ */
+function bindAnonymousCalls(refs: RefRow[], bare: { ref: number; at: number }[], defs: AnonymousDef[]): void {
+  if (defs.length === 0) return;
+  for (const b of bare) {
+    const row = refs[b.ref]!;
+    let best: AnonymousDef[] = [];
+    for (const d of defs) {
+      if (d.name !== row[3] || b.at < d.start || b.at >= d.end) continue;
+      if (best.length === 0 || d.end - d.start < best[0]!.end - best[0]!.start) best = [d];
+      else if (d.start === best[0]!.start && d.end === best[0]!.end) best.push(d);
+    }
+    if (best.length === 1) row[4] = `@${best[0]!.index}`;
+  }
 }
 
 /** C/C++ function definitions: the name sits under pointer/reference declarators. */
@@ -151,21 +180,28 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
   const imports: ImportRow[] = [];
   const stack: Open[] = [];
   const namespaces = new Set<string>();
+  const anonymous: AnonymousDef[] = [];
+  const bare: { ref: number; at: number }[] = [];
   for (const it of items) {
     while (stack.length > 0 && stack[stack.length - 1]!.end <= it.start) stack.pop();
     const top = stack[stack.length - 1];
     const src = top ? top.index : -1;
     if (it.def) {
       const d = it.def;
-      const hidden = isJs(language) && inAnonymousScope(d.node, top);
-      const row = entityRow(language, sep, d, top, text, includeCode, namespaces, hidden);
+      const scope = isJs(language) ? anonymousScope(d.node, top) : null;
+      const row = entityRow(language, sep, d, top, text, includeCode, namespaces, scope !== null);
       if (d.kind === 'namespace') namespaces.add(d.name);
       entities.push(row);
+      if (scope !== null && scope !== 'nowhere') anonymous.push({ start: scope.startIndex, end: scope.endIndex, name: d.name, index: entities.length - 1 });
       stack.push({ start: it.start, end: it.end, index: entities.length - 1, qualified: row[1], kind: row[2], recvName: d.recvName ?? enclosingRecv(stack) });
       if (d.aliasOf) refs.push([entities.length - 1, 'aliases', d.node.startPosition.row + 1, cut(d.aliasOf, MAX_NAME), localReceiver(stack, d.aliasOf, 1)]);
     } else if (it.ref) {
       const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);
-      if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, r.receiver === '' && r.kind === 'calls' && language !== 'java' ? localReceiver(stack, r.name, 0) : r.receiver]);
+      if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) {
+        const receiver = r.receiver === '' && r.kind === 'calls' && language !== 'java' ? localReceiver(stack, r.name, 0) : r.receiver;
+        if (receiver === '' && r.kind === 'calls') bare.push({ ref: refs.length, at: it.start });
+        refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, receiver]);
+      }
     } else if (it.local !== undefined) {
       // Not the name a definition itself binds (`const f = () => …` is f's own declarator).
       if (top && SCOPE_KINDS.has(top.kind) && it.start !== top.start) (top.locals ??= new Set()).add(it.local);
@@ -181,6 +217,7 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
       for (const row of parseImport(language, it.imp.text)) imports.push([it.imp.startPosition.row + 1, row[0], row[1], row[2]]);
     }
   }
+  bindAnonymousCalls(refs, bare, anonymous);
   return { entities, refs, imports, pkg };
 }
 
@@ -200,7 +237,7 @@ function enclosingRecv(stack: Open[]): string | undefined {
   return undefined;
 }
 
-/** Marks a definition visible only inside an anonymous expression (see inAnonymousScope). */
+/** Marks a definition visible only inside an anonymous expression (see anonymousScope). */
 export const ANONYMOUS_SCOPE = '<anonymous>';
 
 function entityRow(language: Language, sep: string, d: Def, parent: Open | undefined, text: string, includeCode: boolean, namespaces: Set<string>, hidden: boolean): EntityRow {

@@ -87,6 +87,7 @@ export class Resolver {
     const r = ref.receiver;
     if (r === '') return overloadOrOne(this.lookupName(ref.name, src, CALLABLE));
     if (r.startsWith('local:')) return one(this.localDefinition(ref.name, src, Number(r.slice(6))));
+    if (r.startsWith('@')) return this.byKey.has(r.slice(1)) ? r.slice(1) : null;
     if (r === '#new') return one(this.typeNamed(ref.name, src));
     if (r.startsWith('#new:')) return one(this.typeNamed(`${r.slice(5)}${sepOf(this.family(src.file))}${ref.name}`, src));
     if (r === 'self' || r === 'Self') {

@@ -43,7 +43,8 @@ export class FactsWriter {
     for (const [src, kind, line, name, receiver] of f.refs) {
       const srcKey = src < 0 ? modKey : keys[src]!;
       if (kind === 'new') this.edges.push([srcKey, null, 'calls', f.path, line, name, receiver ? `#new:${receiver}` : '#new', 0]);
-      else this.edges.push([srcKey, null, kind, f.path, line, name, receiver, 0]);
+      // `@N`: entity N of this file, found by extract.ts in the same anonymous function.
+      else this.edges.push([srcKey, null, kind, f.path, line, name, receiver.startsWith('@') ? `@${keys[Number(receiver.slice(1))] ?? ''}` : receiver, 0]);
     }
     for (const [line, module, name, alias] of f.imports) this.imports.push([f.path, line, module, name, alias]);
   }

@@ -28,7 +28,7 @@ const FILES: Record<string, string> = {
   'ts/app.ts': "import { createVNode, render } from './vnode';\nimport { parse } from './parse';\n"
     + 'const app = createApp({ render() { return 1; }, parse: () => 2 });\n'
     + 'export function mount(root: unknown) {\n  render(createVNode());\n  return parse(root);\n}\n'
-    + "describe('x', () => { function helper() { return 0; } helper(); });\n"
+    + "describe('x', () => { function helper() { return 0; } helper(); }); helper();\n"
     + 'export function withLocal(render: (n: number) => number) {\n  function inner() { return 1; }\n  inner();\n  return render(1);\n}\n'
     + 'export interface Api { call(n: number): void; }\n',
   'ts/parse.ts': 'export function parse(x: unknown) { return x; }\nexport const table = { parse: (s: string) => s };\n',
@@ -81,7 +81,8 @@ test('ts: definitions inside callbacks and object literals are not file-level; i
   }
   assert.equal(to('ts/app.ts', 5, 'render'), 'render', 'the imported render, not the object literal\'s');
   assert.equal(to('ts/app.ts', 6, 'parse'), 'parse', 'the imported parse, not a { parse: … } property');
-  assert.equal(to('ts/app.ts', 8, 'helper'), null, 'helper is visible only inside its callback');
+  const helper = edges.filter((e) => e.file === 'ts/app.ts' && e.name === 'helper').map((e) => [e.from, e.to]);
+  assert.deepEqual(helper, [['ts/app.ts', '<anonymous>.helper'], ['ts/app.ts', null]], 'helper is visible inside its callback only');
   assert.equal(to('ts/app.ts', 11, 'inner'), 'withLocal.inner');
   assert.equal(to('ts/app.ts', 12, 'render'), null, 'the parameter render shadows the import');
 });
