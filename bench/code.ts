@@ -5,6 +5,10 @@
  * call resolution rate per language. Writes its section of docs/benchmarks.md.
  *
  *   node dist/bench/code.js [--repos DIR]     (default $TMPDIR/threadmill-code-repos: one folder per repository)
+ *   node dist/bench/code.js --resolution [--before OLD/dist/src/cli.js] [--sample 40]
+ *       only the resolution among calls to names defined in the repository (REPOS and
+ *       RESOLUTION_REPOS), this build beside an older one, and a seeded random sample of resolved
+ *       edges per repository to judge by hand (docs/code.md lists the judged samples)
  *
  * Get the repositories with e.g. `git clone --depth 1 https://github.com/pallets/flask
  * /tmp/threadmill-code-repos/flask` for each of REPOS below; missing ones are skipped with a
@@ -27,6 +31,15 @@ export const REPOS: { name: string; url: string; language: string }[] = [
   { name: 'gson', url: 'https://github.com/google/gson', language: 'Java' },
   { name: 'redis', url: 'https://github.com/redis/redis', language: 'C' },
   { name: 'parseltongue', url: 'https://github.com/that-in-rust/parseltongue-rust-LLM-companion', language: 'Rust (+ others)' },
+];
+
+/** The repositories issue #17 measured resolution on (the sample in docs/code.md is from these). */
+export const RESOLUTION_REPOS: { name: string; url: string; language: string }[] = [
+  { name: 'flask', url: 'https://github.com/pallets/flask', language: 'Python' },
+  { name: 'cobra', url: 'https://github.com/spf13/cobra', language: 'Go' },
+  { name: 'gson', url: 'https://github.com/google/gson', language: 'Java' },
+  { name: 'tokio', url: 'https://github.com/tokio-rs/tokio', language: 'Rust' },
+  { name: 'vue', url: 'https://github.com/vuejs/core', language: 'TypeScript' },
 ];
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -88,6 +101,82 @@ function recall(dir: string, db: string): { tags: number; found: number; seconds
 
 function ctagsTime(dir: string): { seconds: number; cpuSeconds: number } {
   return measure('ctags', ['-R', '-f', '/dev/null', '.'], dir);
+}
+
+/**
+ * Calls whose callee name is defined somewhere in the repository (any entity but a module or a
+ * field, by name), and how many of them are resolved: the issue's measure of how much `callers`
+ * can see. Calls to names defined nowhere in the tree (the standard library, dependencies) are
+ * left out; calls to a name the tree defines but that mean something else (vitest's global
+ * `test`, `Arc::new`) stay in, so 100% is not reachable.
+ */
+export function inRepoResolution(db: string): { calls: number; resolved: number } {
+  const g = new Database(db, { readonly: true });
+  try {
+    const r = g.prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(resolved), 0) AS r FROM edges WHERE kind = 'calls'
+      AND dst_name IN (SELECT name FROM entities WHERE kind NOT IN ('module', 'field'))`).get() as { n: number; r: number };
+    return { calls: r.n, resolved: r.r };
+  } finally {
+    g.close();
+  }
+}
+
+/** `n` resolved call edges drawn with a seeded generator (the same sample on every run of one database). */
+export function sampleEdges(db: string, n: number, seed = 17): { id: number; src: string; dst: string; file: string; line: number; name: string; receiver: string }[] {
+  const g = new Database(db, { readonly: true });
+  try {
+    const rows = g.prepare("SELECT id, src, dst, file, line, dst_name AS name, receiver FROM edges WHERE kind = 'calls' AND resolved = 1 ORDER BY file, line, id").all() as { id: number; src: string; dst: string; file: string; line: number; name: string; receiver: string }[];
+    let a = seed >>> 0;
+    const next = (): number => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+    const out: typeof rows = [];
+    const taken = new Set<number>();
+    while (out.length < Math.min(n, rows.length)) {
+      const i = Math.floor(next() * rows.length);
+      if (!taken.has(i)) { taken.add(i); out.push(rows[i]!); }
+    }
+    return out;
+  } finally {
+    g.close();
+  }
+}
+
+function resolutionOnly(): void {
+  const before = arg('--before');
+  const sample = Number(arg('--sample') ?? 0);
+  const out: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'tm-bench-code-res-'));
+  for (const repo of RESOLUTION_REPOS) {
+    const tree = join(reposDir, repo.name);
+    if (!existsSync(tree)) { process.stderr.write(`bench code: ${tree} missing, skipped (git clone --depth 1 ${repo.url} ${tree})\n`); continue; }
+    const cell = (cliPath: string, tag: string): string => {
+      const db = join(dir, `${repo.name}-${tag}.db`);
+      const t = measure(process.execPath, [cliPath, 'code', 'index', tree, '--db', db, '-j', '2', '--json', '-q']);
+      if (t.status !== 0) throw new Error(`code index failed on ${tree}: ${t.stderr}`);
+      const r = inRepoResolution(db);
+      if (tag === 'after' && sample > 0) {
+        process.stdout.write(`## ${repo.name}: ${sample} resolved edges (seed 17)\n`);
+        for (const e of sampleEdges(db, sample)) process.stdout.write(`${e.file}:${e.line}  ${e.receiver ? `${e.receiver}.` : ''}${e.name}  →  ${e.dst}\n`);
+      }
+      return `${r.resolved.toLocaleString('en-US')} / ${r.calls.toLocaleString('en-US')} (${((r.resolved / Math.max(1, r.calls)) * 100).toFixed(1)}%) | ${t.cpuSeconds.toFixed(1)} | ${Math.round(t.rssMiB)}`;
+    };
+    out.push(`| ${repo.name} (${repo.language}) | ${before ? cell(before, 'before') : 'n/a | | '} | ${cell(cli, 'after')} |`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  writeSection('code-resolution', `## code index: calls to names defined in the repository (${new Date().toISOString().slice(0, 10)})
+
+Of the calls whose callee name is defined somewhere in the repository, how many are resolved to
+one definition (bench/code.ts \`--resolution\`, -j 2). "before" is the build before issue #17.
+CPU s and peak RSS of the whole index.
+
+| repository | before: resolved / calls | CPU s | RSS MiB | after: resolved / calls | CPU s | RSS MiB |
+|---|---|---|---|---|---|---|
+${out.join('\n')}
+`);
+}
+
+if (process.argv.includes('--resolution')) {
+  resolutionOnly();
+  process.exit(0);
 }
 
 const cores = availableParallelism();
