@@ -182,6 +182,11 @@ export class ParquetPieceWriter {
     while (this.inFlight.length > this.maxInFlight) this.merger.append(await this.inFlight.shift()!);
   }
 
+  /** Appends every pending piece (their encoding needs the workers: before a run's pool closes). */
+  async drain(): Promise<void> {
+    while (this.inFlight.length > 0) this.merger.append(await this.inFlight.shift()!);
+  }
+
   /** Appends every pending piece and writes the footer; must run while the workers are up. */
   async close(): Promise<void> {
     while (this.inFlight.length > 0) this.merger.append(await this.inFlight.shift()!);

@@ -21,7 +21,7 @@ function statsJson(args: string[]): unknown {
   return JSON.parse(r.stdout);
 }
 
-const whole = statsJson(['fastq', 'stats', fq, ...CHUNK]) as { num_seqs: number };
+const whole = statsJson(['fastq', 'stats', fq, ...CHUNK]) as { files: Array<{ num_seqs: number }> };
 
 async function shardedStats(input: string, n: number, from: IndexFrom, label: string): Promise<unknown> {
   const parts = join(dir, label);
@@ -30,7 +30,7 @@ async function shardedStats(input: string, n: number, from: IndexFrom, label: st
 }
 
 test('fastq stats: N = 1, 2, 3, 7 shards merged give the unsharded numbers', async () => {
-  assert.ok(whole.num_seqs === 9000 && readFileSync(fq).length > 8 * 65536, 'the input spans several chunks');
+  assert.ok(whole.files[0]!.num_seqs === 9000 && readFileSync(fq).length > 8 * 65536, 'the input spans several chunks');
   const from: IndexFrom[] = ['explicit', 'SLURM_ARRAY_TASK_ID', 'JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID'];
   for (const [k, n] of [1, 2, 3, 7].entries()) assert.deepEqual(await shardedStats(fq, n, from[k]!, `stats-${n}`), whole, `N=${n}`);
 });

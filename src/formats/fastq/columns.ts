@@ -45,3 +45,33 @@ export function columnsOf(p: ParsedChunk): FastqColumns {
 export function columnBuffers(c: FastqColumns): ArrayBuffer[] {
   return COLUMN_NAMES.flatMap((k) => [c[k].data.buffer as ArrayBuffer, c[k].offsets.buffer as ArrayBuffer]);
 }
+
+/** The id without a trailing `/1` or `/2` (the old Illumina mate suffix), as [start, end) in `data`. */
+function pairName(id: Utf8Column, r: number): [number, number] {
+  const s = id.offsets[r]!;
+  let e = id.offsets[r + 1]!;
+  if (e - s >= 2 && id.data[e - 2] === 0x2f && (id.data[e - 1] === 0x31 || id.data[e - 1] === 0x32)) e -= 2;
+  return [s, e];
+}
+
+/** Do records a and b (of the same or two chunks' id columns) name one pair? */
+export function sameMate(a: Utf8Column, i: number, b: Utf8Column, j: number): boolean {
+  const [s1, e1] = pairName(a, i);
+  const [s2, e2] = pairName(b, j);
+  if (e1 - s1 !== e2 - s2) return false;
+  for (let k = 0; k < e1 - s1; k++) if (a.data[s1 + k] !== b.data[s2 + k]) return false;
+  return true;
+}
+
+/**
+ * For interleaved input, run in the worker (the chunk's parity is not known there): the first
+ * record r ≥ start, r ≡ start (mod 2), whose next record has another name, for start 0 and 1
+ * (-1 when none), so the main thread checks a chunk's pairs without touching its records.
+ */
+export function firstPairMismatch(c: FastqColumns): [number, number] {
+  const at = (start: number): number => {
+    for (let r = start; r + 1 < c.count; r += 2) if (!sameMate(c.id, r, c.id, r + 1)) return r;
+    return -1;
+  };
+  return [at(0), at(1)];
+}

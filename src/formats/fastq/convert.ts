@@ -3,7 +3,7 @@
  * (`.parquet`), columns id, description, sequence, quality. Workers build the Arrow columns; the main
  * thread wraps them (no copy) and writes, to a temporary file renamed into place at the end.
  */
-import { Field, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
+import { Field, makeData, RecordBatch, Schema, Struct, Uint8, Utf8, type Data } from 'apache-arrow';
 import { ArrowIpcFileWriter, piecesOf, type IpcCodec } from '../../sinks/arrow-pieces.js';
 import { compressBatches } from '../../sinks/ipc-compression-call.js';
 import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
@@ -15,11 +15,20 @@ import { UsageError } from '../../engine/errors.js';
 import { defaultThreads } from '../../engine/run.js';
 import type { ErrorLog } from '../../engine/error-log.js';
 import type { Progress } from '../../engine/progress.js';
-import { COLUMN_NAMES, type FastqColumns } from './columns.js';
+import { COLUMN_NAMES, sameMate, type FastqColumns } from './columns.js';
+import { ThreadmillError } from '../../engine/errors.js';
 import { runFastq } from './pipeline.js';
 
 export interface ConvertOptions {
   input: string;
+  /** Several inputs into one table, in this order (`input` is then ignored). */
+  inputs?: string[];
+  /**
+   * The input holds pairs, mate 1 then mate 2 (interleaved): a `mate` column (1, 2) is added and
+   * each pair's names must agree (a trailing /1, /2 aside), else FASTQ_PAIR_MISMATCH; a rejected
+   * record would shift every later pair, so any record error fails the run.
+   */
+  interleaved?: boolean;
   output: string;
   threads?: number;
   chunkSize?: number;
@@ -44,23 +53,27 @@ export interface ConvertOptions {
   shard?: import('../../engine/shard.js').Shard;
 }
 
-export interface ConvertSummary { input: string; output: string; records_in: number; written: number; rejected: number; threads: number; seconds: number; records_per_second: number; share?: import('../../engine/share-plan.js').ShareCoverage[] }
+export interface ConvertSummary { input: string; inputs: string[]; output: string; records_in: number; written: number; rejected: number; threads: number; seconds: number; records_per_second: number; share?: import('../../engine/share-plan.js').ShareCoverage[] }
 
 const schema = new Schema(COLUMN_NAMES.map((n) => new Field(n, new Utf8(), false)), new Map([['threadmill', JSON.stringify({ format: 'fastq' })]]));
+const pairedSchema = new Schema([...schema.fields, new Field('mate', new Uint8(), false)], schema.metadata);
 
-/** Wraps worker-built columns in a RecordBatch (no copy). */
-export function batchOf(c: FastqColumns): RecordBatch {
-  const children = COLUMN_NAMES.map((n) => makeData({ type: new Utf8(), length: c.count, nullCount: 0, valueOffsets: c[n].offsets, data: c[n].data }));
-  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: c.count, nullCount: 0, children }));
+/** Wraps worker-built columns in a RecordBatch (no copy); `mate`, for interleaved pairs, adds that column. */
+export function batchOf(c: FastqColumns, mate?: Uint8Array): RecordBatch {
+  const children: Data[] = COLUMN_NAMES.map((n) => makeData({ type: new Utf8(), length: c.count, nullCount: 0, valueOffsets: c[n].offsets, data: c[n].data }));
+  if (mate) children.push(makeData({ type: new Uint8(), length: c.count, nullCount: 0, data: mate }));
+  const s = mate ? pairedSchema : schema;
+  return new RecordBatch(s, makeData({ type: new Struct(s.fields), length: c.count, nullCount: 0, children }));
 }
 
 /** close() runs in the engine's onEnd, while the workers (which encode Parquet) are still up. */
-interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; close(engine: EngineHandle): void | Promise<void>; abort(): void }
+/** drain(): the work given to the workers is done, so the next input's run may start with a new pool. */
+interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; drain(): Promise<void>; close(engine: EngineHandle): void | Promise<void>; abort(): void }
 
 /** No rows at all (empty or all-rejected input): the schema alone, as a zero-row batch. */
-function emptyBatch(): RecordBatch {
+function emptyBatch(paired: boolean): RecordBatch {
   const none = (): { data: Uint8Array; offsets: Int32Array } => ({ data: new Uint8Array(0), offsets: new Int32Array(1) });
-  return batchOf({ count: 0, id: none(), description: none(), sequence: none(), quality: none() });
+  return batchOf({ count: 0, id: none(), description: none(), sequence: none(), quality: none() }, paired ? new Uint8Array(0) : undefined);
 }
 
 /**
@@ -68,9 +81,10 @@ function emptyBatch(): RecordBatch {
  * worker compresses each chunk's batches (the chunk's columns are moved to it, not copied), one
  * chunk per worker in flight.
  */
-function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcCodec | null, threads: number): Sink {
-  const opened = ArrowIpcFileWriter.open(path, schema, [], { stream, maxInFlight: codec ? Math.max(4, threads) : 4 });
+function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcCodec | null, threads: number, paired: boolean): Sink {
+  const opened = ArrowIpcFileWriter.open(path, paired ? pairedSchema : schema, [], { stream, maxInFlight: codec ? Math.max(4, threads) : 4 });
   opened.catch(() => {});
+  const compressing: Array<Promise<unknown>> = [];
   return {
     async write(b, engine) {
       const w = await opened;
@@ -83,7 +97,11 @@ function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcC
       // `b` is not read again: its buffers (the worker's columns) can move.
       const compressed = compressBatches(engine, codec, slices, true);
       compressed.catch(() => {});
+      compressing.push(compressed);
       for (let i = 0; i < slices.length; i++) await w.write(compressed.then((c) => c[i]!));
+    },
+    async drain() {
+      await Promise.all(compressing.splice(0));
     },
     close: async () => (await opened).close(),
     abort: () => void opened.then((w) => w.abort(), () => {}),
@@ -91,7 +109,7 @@ function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcC
 }
 
 /** Parquet: one row group per batch, encoded in the workers and merged in order (src/sinks/parquet-merge.ts). */
-function parquetSink(path: string, batchSize: number, threads: number, compression: CompressionChoice | undefined): Sink {
+function parquetSink(path: string, batchSize: number, threads: number, compression: CompressionChoice | undefined, paired: boolean): Sink {
   const w = new ParquetPieceWriter(path, { rowGroupSize: batchSize, compression: parquetCompressionOf(compression) }, 2 * threads);
   return {
     async write(b, engine) {
@@ -100,8 +118,9 @@ function parquetSink(path: string, batchSize: number, threads: number, compressi
     // A Parquet file needs at least its schema in a footer, which comes from an encoded piece:
     // with no rows (issue 8: `parquet merge: no pieces`) one zero-row piece makes a valid empty
     // file, as the Arrow writer makes a schema-only one.
+    drain: () => w.drain(),
     async close(engine) {
-      if (w.rows === 0) await w.write(emptyBatch(), engine);
+      if (w.rows === 0) await w.write(emptyBatch(paired), engine);
       await w.close();
     },
     abort: () => w.abort(),
@@ -109,12 +128,12 @@ function parquetSink(path: string, batchSize: number, threads: number, compressi
 }
 
 /** The sink for the final path's extension, writing to the temporary path. */
-function sinkFor(final: string, tmp: string, batchSize: number, threads = 1, compression?: CompressionChoice): Sink {
-  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads, compression);
+function sinkFor(final: string, tmp: string, batchSize: number, threads = 1, compression?: CompressionChoice, paired = false): Sink {
+  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads, compression, paired);
   const codec = ipcCodecOf(compression);
-  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize, codec, threads);
-  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize, codec, threads);
-  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize, codec, threads); // -, a pipe or terminal: the IPC stream format
+  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize, codec, threads, paired);
+  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize, codec, threads, paired);
+  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize, codec, threads, paired); // -, a pipe or terminal: the IPC stream format
   throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
 }
 
@@ -125,35 +144,92 @@ function validateConvertOptions(o: ConvertOptions): void {
   }
 }
 
+/**
+ * Interleaved pairs across chunks: the mate column of each chunk (1, 2, … from the parity of the
+ * rows before it) and the pair checks — a chunk's own pairs by its worker (firstPairMismatch), the
+ * pair that straddles two chunks here, with the previous chunk's last id kept for it.
+ */
+class PairCheck {
+  private rows = 0;
+  private last: { cols: FastqColumns; input: string; record: number } | null = null;
+  constructor(private readonly fail: (input: string, record: number, why: string) => never) {}
+
+  mates(c: FastqColumns, pairMismatch: [number, number] | undefined, input: string, recordsBefore: number): Uint8Array {
+    const start = this.rows & 1;
+    if (start === 1 && c.count > 0 && !sameMate(this.last!.cols.id, this.last!.cols.count - 1, c.id, 0)) this.fail(input, recordsBefore + 1, 'names a different read than the mate 1 before it');
+    const first = start === 1 ? 1 : 0;
+    const bad = pairMismatch?.[first] ?? -1;
+    if (bad >= 0) this.fail(input, recordsBefore + bad + 2, 'names a different read than the mate 1 before it');
+    const mate = new Uint8Array(c.count);
+    for (let r = 0; r < c.count; r++) mate[r] = ((this.rows + r) & 1) + 1;
+    this.rows += c.count;
+    if (c.count > 0) this.last = { cols: c, input, record: recordsBefore + c.count };
+    return mate;
+  }
+
+  /** At the end: an odd number of records leaves mate 1 without its mate 2. */
+  finish(): void {
+    if (this.rows & 1) this.fail(this.last!.input, this.last!.record, 'is a mate 1 without a mate 2 (odd number of records)');
+  }
+}
+
+function pairError(input: string, record: number, why: string): never {
+  throw new ThreadmillError('FASTQ_PAIR_MISMATCH', `${input === '-' ? 'stdin' : input}: record ${record} ${why}; --interleaved expects mate 1, mate 2 of each pair in turn`);
+}
+
 export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   validateConvertOptions(o);
+  const inputs = o.inputs && o.inputs.length > 0 ? o.inputs : [o.input];
   const batchSize = o.batchSize ?? 65_536;
   const limit = o.limit ?? Infinity;
   const tx = new OutputTransaction();
-  checkFileOutput(o.output, { option: '-o', inputs: [o.input], stdout: true });
+  checkFileOutput(o.output, { option: '-o', inputs, stdout: true });
   if (!isStreamTarget(o.output) && !/\.(parquet|arrows?|feather|ipc)$/i.test(o.output)) sinkFor(o.output, '', batchSize);
   // A codec the output format has not: a usage error before any work.
   if (/\.parquet$/i.test(o.output)) parquetCompressionOf(o.compression);
   else ipcCodecOf(o.compression);
-  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads(), o.compression);
+  const paired = o.interleaved === true;
+  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads(), o.compression, paired);
+  const pairs = paired ? new PairCheck(pairError) : null;
   let written = 0;
+  const total = { records: 0, errors: 0, threads: 0, seconds: 0 };
+  let share: ConvertSummary['share'];
   try {
-    const stats = await runFastq(o.input, { mode: 'columns', phred: o.phred ?? 33 }, {
-      threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, shard: o.shard,
-      shouldStop: () => written >= limit,
-      onEnd: (engine) => sink.close(engine),
-    }, async (c, engine) => {
-      if (c.payload.kind !== 'columns' || written >= limit) return;
-      let batch = batchOf(c.payload.columns);
-      if (written + batch.numRows > limit) batch = batch.slice(0, limit - written);
-      written += batch.numRows;
-      await sink.write(batch, engine);
-    });
+    for (const [k, input] of inputs.entries()) {
+      let records = 0;
+      const stats = await runFastq(input, { mode: 'columns', phred: o.phred ?? 33, pairs: paired }, {
+        threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, shard: o.shard,
+        failTruncatedRecord: true,
+        shouldStop: () => written >= limit,
+        // The sink closes while the last run's workers (which encode Parquet) are still up.
+        onEnd: (engine) => (k === inputs.length - 1 || written >= limit ? pairsDone(engine) : sink.drain()),
+      }, async (c, engine) => {
+        if (c.payload.kind !== 'columns' || written >= limit) return;
+        if (pairs && c.errors.length > 0) pairError(input, c.errors[0]!.record ?? records + 1, `is rejected (${c.errors[0]!.reason}), which would shift every later pair`);
+        const mate = pairs?.mates(c.payload.columns, c.payload.pairMismatch, input, records);
+        records += c.records;
+        let batch = batchOf(c.payload.columns, mate);
+        if (written + batch.numRows > limit) batch = batch.slice(0, limit - written);
+        written += batch.numRows;
+        await sink.write(batch, engine);
+      });
+      total.records += stats.records;
+      total.errors += stats.errors;
+      total.threads = Math.max(total.threads, stats.threads);
+      total.seconds += stats.seconds;
+      share ??= stats.share;
+      if (written >= limit) break;
+    }
     tx.commit();
-    return { input: o.input, output: o.output, records_in: stats.records, written, rejected: stats.errors, threads: stats.threads, seconds: stats.seconds, records_per_second: Math.round(written / Math.max(stats.seconds, 1e-9)), ...(stats.share ? { share: stats.share } : {}) };
+    return { input: inputs[0]!, inputs, output: o.output, records_in: total.records, written, rejected: total.errors, threads: total.threads, seconds: total.seconds, records_per_second: Math.round(written / Math.max(total.seconds, 1e-9)), ...(share ? { share } : {}) };
   } catch (err) {
     sink.abort();
     tx.abort();
     throw err;
+  }
+
+  async function pairsDone(engine: EngineHandle): Promise<void> {
+    if (written < limit) pairs?.finish();
+    await sink.close(engine);
   }
 }

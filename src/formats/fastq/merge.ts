@@ -20,7 +20,7 @@ import { mergedManifest, readParts, readStatsFile, writePart, type Part } from '
 import type { Shard } from '../../engine/shard.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
 import { runFastq } from './pipeline.js';
-import { emptyPartial, finalizeStats, mergePartials, statsTable, statsTsv, type StatsPartial } from './stats.js';
+import { emptyPartial, finalizeStats, mergePartials, statsJson, statsTable, statsTsv, type StatsPartial } from './stats.js';
 import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 
 export interface FastqShardFlags extends RunFlags { phred: 33 | 64; wrapped?: boolean; chunkSize?: number }
@@ -102,7 +102,7 @@ function sumStats(parts: Part[]): { names: string[]; sums: StatsPartial[]; rejec
 function mergeStats(parts: Part[], flags: MergeFlags): void {
   const { names, sums, rejected } = sumStats(parts);
   const rows = names.map((n, i) => finalizeStats(n, sums[i]!));
-  if (flags.json) process.stdout.write(`${JSON.stringify(rows.length === 1 ? rows[0] : rows)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(statsJson(rows, sums))}\n`);
   else process.stdout.write(flags.tsv ? statsTsv(rows) : statsTable(rows));
   if (rejected > 0 && !flags.quiet) process.stderr.write(`threadmill fastq stats: ${rejected} bad record(s) left out\n`);
 }

@@ -218,7 +218,9 @@ function parseQual(st: State, q: number, f: Int32Array, o: number, guess: boolea
   // Guess that the quality is one line as long as the sequence (no search); the character check
   // then proves it (a newline inside fails it, and the record is parsed again without the guess).
   const g = q + seqLen;
-  if (guess && (g >= n || b[g] === NL || (b[g] === CR && b[g + 1] === NL))) {
+  // g === n: the last line has no newline. Past n the quality is cut short: the slow path below
+  // reports it (accepting it here wrote a record whose quality was shorter than its sequence).
+  if (guess && (g === n || (g < n && (b[g] === NL || (b[g] === CR && b[g + 1] === NL))))) {
     f[o + QUAL] = q;
     st.line += g < n ? 1 : 0;
     return Math.min(b[g] === CR ? g + 2 : g + 1, n);

@@ -36,6 +36,12 @@ export function looksWrapped(head: Uint8Array): boolean {
 export interface FastqRunOptions extends Omit<EngineOptions<FastqTaskOptions, FastqPayload>, 'inputs' | 'taskModule' | 'taskOptions' | 'onChunk'> {
   /** Treat the input as wrapped (one chunk) without sniffing. */
   wrapped?: boolean;
+  /**
+   * A record cut short by the end of the input stops the run with FASTQ_TRUNCATED (file, record,
+   * byte offset) unless `allowTruncated`, which keeps the records before it with a warning. Off,
+   * the cut record is a record error like any other (the parser API's choice).
+   */
+  failTruncatedRecord?: boolean;
 }
 
 /** The FASTQ options a library caller may get wrong (the CLI's parsers check the same). */
@@ -62,10 +68,20 @@ export async function runFastq(input: string, taskOptions: FastqTaskOptions, opt
       // boundaries around it may be wrong, so the run stops rather than return doubtful records.
       if (!wrapped && (sawWrapped || (c.payload.wrapped && c.index > 0))) throw wrappedLate(input, head !== null);
       sawWrapped ||= c.payload.wrapped;
+      if (opts.failTruncatedRecord) checkTruncated(c, opts);
       return onChunk(c, engine);
     },
   });
   return { ...stats, wrapped };
+}
+
+/** A silently dropped last record looked like a complete run; it is a failure unless asked for. */
+function checkTruncated(c: OrderedChunk<FastqPayload>, opts: FastqRunOptions): void {
+  const cut = c.errors.find((e) => e.category === 'truncated');
+  if (!cut) return;
+  const where = `${cut.input === '-' ? 'stdin' : cut.input}: record ${cut.record ?? '?'} (line ${cut.line ?? '?'}, byte ${cut.offset})`;
+  if (!opts.allowTruncated) throw new ThreadmillError('FASTQ_TRUNCATED', `${where}: ${cut.reason}; the input is cut short — rerun with --allow-truncated to keep the records before it`);
+  opts.warn?.(`${where}: ${cut.reason}; kept the ${(cut.record ?? 1) - 1} records before it (--allow-truncated)`);
 }
 
 function wrappedLate(input: string, sniffed: boolean): ThreadmillError {

@@ -258,3 +258,12 @@ export function statsTable(rows: FastqStats[]): string {
   const fmt = (c: string[], header: boolean): string => c.map((x, i) => (i < 3 || header ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ').trimEnd();
   return [fmt(head, true), ...cells.map((c) => fmt(c, false))].join('\n') + '\n';
 }
+
+/**
+ * `fastq stats --json`: one shape whatever the number of inputs — a list of per-file objects and
+ * their total (all inputs' records as one set: the total's quartiles and N50 are of all reads,
+ * not sums of the files'), so a script never checks whether it got an object or an array.
+ */
+export function statsJson(rows: FastqStats[], partials: StatsPartial[]): { files: FastqStats[]; total: FastqStats } {
+  return { files: rows, total: finalizeStats('total', partials.reduce(mergePartials, emptyPartial())) };
+}

@@ -11,12 +11,14 @@ import { ThreadmillError } from '../../engine/errors.js';
 import { fastqFraming } from './framing.js';
 import { notFastq } from './sniff.js';
 import { parseChunk } from './parse.js';
-import { columnBuffers, columnsOf, type FastqColumns } from './columns.js';
+import { columnBuffers, columnsOf, firstPairMismatch, type FastqColumns } from './columns.js';
 import { recordsOf, type FastqRecord, type RecordsPayload } from './record.js';
 import { statsOfChunk, type StatsPartial } from './stats.js';
 
 export interface FastqTaskOptions {
   mode: 'records' | 'stats' | 'map' | 'columns';
+  /** `columns` mode, interleaved pairs: also find the first pair whose names differ (firstPairMismatch). */
+  pairs?: boolean;
   phred?: 33 | 64;
   /** `map` mode: module URL and export name. The export is `(record) => R` (values come back per chunk) or `{ map, combine }` (folded per chunk). */
   mapModule?: string;
@@ -27,7 +29,7 @@ export type FastqPayload =
   | ({ kind: 'records' } & RecordsPayload)
   | { kind: 'stats'; partial: StatsPartial; wrapped: boolean }
   | { kind: 'map'; values: unknown[]; wrapped: boolean }
-  | { kind: 'columns'; columns: FastqColumns; wrapped: boolean };
+  | { kind: 'columns'; columns: FastqColumns; wrapped: boolean; pairMismatch?: [number, number] };
 
 type MapFn = (record: FastqRecord) => unknown;
 interface MapCombine { map: MapFn; combine(a: unknown, b: unknown): unknown }
@@ -53,7 +55,8 @@ function stats(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayl
 function columns(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayload> {
   const p = parseChunk(bytes, { phred: opts.phred ?? 33 });
   const cols = columnsOf(p);
-  return { payload: { kind: 'columns', columns: cols, wrapped: p.wrapped }, transfer: columnBuffers(cols), records: p.records, lines: p.lines, errors: p.errors };
+  const pairMismatch = opts.pairs ? firstPairMismatch(cols) : undefined;
+  return { payload: { kind: 'columns', columns: cols, wrapped: p.wrapped, ...(pairMismatch ? { pairMismatch } : {}) }, transfer: columnBuffers(cols), records: p.records, lines: p.lines, errors: p.errors };
 }
 
 function mapped(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayload> {
