@@ -197,10 +197,22 @@ function registerHistogram(fsscan: Command): void {
     }));
 }
 
+function registerReport(fsscan: Command): void {
+  fsscan.command('report')
+    .description('one self-contained HTML page of charts (no network when opened): largest directories (treemap, drill-down), size and files by owner and group, access-age and size histograms')
+    .requiredOption('--db <file>', 'the database')
+    .requiredOption('-o, --output <file>', 'the HTML file to write (- for stdout)')
+    .action(action(async (flags: { db: string; output: string }) => {
+      const [{ fsscanReport }, { writeReport }] = await Promise.all([import('./report.js'), import('../../sinks/html-report.js')]);
+      writeReport(flags.output, fsscanReport(flags.db));
+    }));
+}
+
 export function registerFsscanCommands(program: Command): void {
   const fsscan = program.command('fsscan').description('file-system scan logs (GPFS LIST, Lustre lfs find, GNU find) → SQLite, queries, histograms');
   registerImport(fsscan);
   registerFsscanMerge(fsscan);
   registerQuery(fsscan);
   registerHistogram(fsscan);
+  registerReport(fsscan);
 }
