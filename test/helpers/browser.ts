@@ -24,7 +24,7 @@ export async function launchBrowser(): Promise<Browser> {
   return puppeteer.launch({
     executablePath: chromiumPath!,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'tm-chromium-'))}`],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'tm-chromium-'))}`],
   });
 }
 
