@@ -7,6 +7,7 @@ import type { RecordError } from '../../engine/plugin.js';
 import { Bytes, Ints, fit as fitIn, formatG, heapMemory, int32s, uint16s, type ColumnMemory } from './bytes.js';
 import { isUtf8 } from 'node:buffer';
 import { FIXED, MAX_RECORD, auxSize } from './framing.js';
+import { isFiltering, keeps, type RecordFilter } from './filter.js';
 
 export interface DecodeOptions {
   sequence: boolean;
@@ -14,6 +15,8 @@ export interface DecodeOptions {
   tags: boolean;
   /** Number of references when known (records are checked against it), else -1. */
   nRef: number;
+  /** samtools view's -f/-F/-G/-q: records it drops are read and checked, not decoded. */
+  filter?: RecordFilter;
 }
 
 /** A UTF-8 column: row i is data[offsets[i], offsets[i+1]); an empty value means SAM `*` (null). */
@@ -360,6 +363,7 @@ export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions
   const b = new Builders(Math.ceil(((end - start) / first) * 1.1) + 1, Math.min(bases, MAX_RECORD), o, mem);
   const tags = b.tagEntries && b.tagKeys && b.tagValues ? { entries: b.tagEntries, keys: b.tagKeys, values: b.tagValues } : null;
   const errors: RecordError[] = [];
+  const filter = isFiltering(o.filter) ? o.filter : null;
   let records = 0;
   let p = start;
   while (p < end) {
@@ -378,6 +382,10 @@ export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions
     const bad = checkFixed(bytes, dv, p, bs, o.nRef);
     if (bad) {
       errors.push(recordError(bad, p, records));
+      p += 4 + bs;
+      continue;
+    }
+    if (filter && !keeps(filter, dv.getUint16(p + 18, true), bytes[p + 13]!)) {
       p += 4 + bs;
       continue;
     }

@@ -12,10 +12,22 @@ export interface BamHeader {
 
 const MAGIC = [0x42, 0x41, 0x4d, 0x01]; // "BAM\1"
 
+/**
+ * What the data looks like when it is not BAM, with what to run instead: SAM text and CRAM are the
+ * usual mix-ups (same tools, same data), and each has a one-line fix with samtools.
+ */
+function notBamHint(buf: Uint8Array): string {
+  const head = new TextDecoder('latin1').decode(buf.subarray(0, 4096));
+  if (head.startsWith('CRAM')) return 'it is CRAM, which threadmill does not decode (it needs the reference): convert it with `samtools view -b -T ref.fa -o in.bam in.cram`, or pipe `samtools view -u -T ref.fa in.cram | threadmill bam convert - -o …`';
+  const line = head.split('\n', 1)[0]!;
+  if (/^@(HD|SQ|RG|PG|CO)\t/.test(line) || line.split('\t').length >= 11) return 'it is SAM text: convert it with `samtools view -b -o in.bam in.sam`, or pipe `samtools view -u in.sam | threadmill bam convert - -o …`';
+  return 'the decompressed data does not start with "BAM\\1"';
+}
+
 /** Checks the magic bytes present so far; throws BAM_BAD_MAGIC as soon as one differs. */
 function checkMagic(buf: Uint8Array): void {
   for (let i = 0; i < 4 && i < buf.length; i++) {
-    if (buf[i] !== MAGIC[i]) throw new BamError('BAM_BAD_MAGIC', 'not a BAM file: the decompressed data does not start with "BAM\\1"');
+    if (buf[i] !== MAGIC[i]) throw new BamError('BAM_BAD_MAGIC', `not a BAM file: ${notBamHint(buf)}`);
   }
 }
 

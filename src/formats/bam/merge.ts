@@ -20,7 +20,7 @@ import { mergedManifest, readParts, readStatsFile, writePart, type Part } from '
 import type { Shard } from '../../engine/shard.js';
 import { mergeConverted } from '../fastq/merge.js';
 import { statsBam, type BamRunOptions } from './pipeline.js';
-import { emptyStats, formatStats, mergeStats, type BamStatsPartial } from './stats.js';
+import { emptyStats, formatStats, mergeStats, statsJson, type BamStatsPartial } from './stats.js';
 import type { BamReference } from './header.js';
 
 const STATS_FILE = 'stats.json';
@@ -95,7 +95,7 @@ function mergeBamStats(parts: Part[], json?: boolean): void {
   // The manifest's JSON has sorted keys; `bam stats --json` prints a reference as the header
   // reader builds it (name, then length), and so must the merge.
   const references = (parts[0]!.manifest.data!.references as BamReference[]).map(({ name, length }) => ({ name, length }));
-  if (json) process.stdout.write(`${JSON.stringify({ flags: Array.from(total.flags), perRef: Array.from(total.perRef), references })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(statsJson(total, references))}\n`);
   else process.stdout.write(formatStats(total, references));
 }
 

@@ -16,6 +16,7 @@ import { emptyStats, mergeStats, type BamStatsPartial } from './stats.js';
 import type { BamPayload, BamTaskOptions, ResyncValue } from './task.js';
 import { RESYNC_CALL, type ResyncArg } from './calls.js';
 import type { BamColumns } from './decode.js';
+import type { RecordFilter } from './filter.js';
 
 const TASK = new URL('./task.js', import.meta.url);
 
@@ -37,6 +38,8 @@ export interface BamRunOptions {
    * first bad record fails the run. A record cut short or with an impossible length is always fatal.
    */
   errorLog?: ErrorLog;
+  /** samtools view's -f/-F/-G/-q (filter.ts): records it drops are counted as read, not written or counted in stats. */
+  filter?: RecordFilter;
 }
 
 /**
@@ -107,7 +110,7 @@ export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, o
   const engineOptions: EngineOptions<BamTaskOptions, BamPayload> = {
     inputs: [opts.input],
     taskModule: TASK,
-    taskOptions: { ...taskOptions, nRef: pre ? pre.references.length : -1 },
+    taskOptions: { ...taskOptions, nRef: pre ? pre.references.length : -1, ...(opts.filter ? { filter: opts.filter } : {}) },
     threads: opts.threads,
     chunkSize,
     progress: opts.progress,

@@ -6,6 +6,7 @@
 import type { RecordError } from '../../engine/plugin.js';
 import type { BamReference } from './header.js';
 import { FIXED, MAX_RECORD } from './framing.js';
+import { isFiltering, keeps, type RecordFilter } from './filter.js';
 
 /** Counter slots, each kept for QC-passed (even index) and QC-failed (odd index) reads. */
 export const FLAGSTAT_FIELDS = [
@@ -53,7 +54,8 @@ function countFlags(c: Float64Array, flag: number, tid: number, mtid: number, ma
 export interface StatsResult { partial: BamStatsPartial; errors: RecordError[]; records: number }
 
 /** Folds the records of bytes[start, end) into a partial; stops at a record that runs past the data. */
-export function scanStats(bytes: Uint8Array, start: number, nRef: number): StatsResult {
+export function scanStats(bytes: Uint8Array, start: number, nRef: number, filter?: RecordFilter): StatsResult {
+  const keep = isFiltering(filter) ? filter : null;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const flags = new Float64Array(2 * FLAGSTAT_FIELDS.length);
   let perRef: Float64Array<ArrayBuffer> = new Float64Array(2 * Math.max(1, nRef + 1));
@@ -75,6 +77,10 @@ export function scanStats(bytes: Uint8Array, start: number, nRef: number): Stats
       continue;
     }
     const flag = dv.getUint16(p + 18, true);
+    if (keep && !keeps(keep, flag, bytes[p + 13]!)) {
+      p += 4 + bs;
+      continue;
+    }
     countFlags(flags, flag, tid, mtid, bytes[p + 13]!);
     const slot = 2 * (tid + 1) + (flag & 4 ? 1 : 0);
     if (slot >= perRef.length) perRef = grow(perRef, slot + 2);
@@ -124,4 +130,28 @@ export function formatStats(s: BamStatsPartial, refs: readonly BamReference[]): 
   refs.forEach((r, i) => lines.push(`${r.name}\t${r.length}\t${s.perRef[2 * (i + 1)] ?? 0}\t${s.perRef[2 * (i + 1) + 1] ?? 0}`));
   lines.push(`*\t0\t${s.perRef[0] ?? 0}\t${s.perRef[1] ?? 0}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A flagstat counter name as a JSON key: 'with mate mapped to a different chr (mapQ>=5)' → with_mate_mapped_to_a_different_chr_mapq_5. */
+function snakeKey(name: string): string {
+  return name.toLowerCase().replace(/>=/g, ' ').replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+}
+
+export interface BamStatsJson {
+  qc_passed: Record<string, number>;
+  qc_failed: Record<string, number>;
+  references: Array<{ name: string; length: number; mapped: number; unmapped: number }>;
+}
+
+/**
+ * `bam stats --json` (and `bam merge --json` of stats parts): the flagstat counters by name, for
+ * QC-passed and QC-failed reads as `samtools flagstat -O json` splits them, and one object per
+ * reference (then `*`, the unplaced reads) like `samtools idxstats`. Keys are snake_case, as in
+ * every other command's JSON.
+ */
+export function statsJson(s: BamStatsPartial, refs: readonly BamReference[]): BamStatsJson {
+  const side = (w: number): Record<string, number> => Object.fromEntries(FLAGSTAT_FIELDS.map((name) => [snakeKey(name), s.flags[F[name] + w]!]));
+  const references = refs.map((r, i) => ({ name: r.name, length: r.length, mapped: s.perRef[2 * (i + 1)] ?? 0, unmapped: s.perRef[2 * (i + 1) + 1] ?? 0 }));
+  references.push({ name: '*', length: 0, mapped: s.perRef[0] ?? 0, unmapped: s.perRef[1] ?? 0 });
+  return { qc_passed: side(0), qc_failed: side(1), references };
 }

@@ -44,7 +44,7 @@ function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTas
     nRef = header.references.length;
   }
   if (options.mode === 'stats') {
-    const r = scanStats(bytes, start, nRef);
+    const r = scanStats(bytes, start, nRef, options.filter);
     return { payload: { header, columns: null, stats: r.partial }, transfer: [r.partial.flags.buffer as ArrayBuffer, r.partial.perRef.buffer as ArrayBuffer], records: r.records, lines: 0, errors: r.errors };
   }
   const r = decodeRecords(bytes, start, { ...options, nRef }, memory);
