@@ -23,9 +23,9 @@ import type { Shard } from '../../engine/shard.js';
 import type { AggregateOptions, DirPartial } from './aggregate.js';
 import { HIST_WIDTH } from './buckets.js';
 import { DirTable } from './merge.js';
-import { formatOfRun, resolveFacts, taskModule, type FsscanImportOptions } from './import.js';
+import { formatOfRun, nameSources, resolveFacts, taskModule, type FsscanImportOptions } from './import.js';
 import { buildTree } from './tree.js';
-import { writeDatabase } from './write.js';
+import { writeDatabase, type ScanFacts } from './write.js';
 import type { ScanFormat } from './parse.js';
 
 const TABLE_FILE = 'dirs.bin';
@@ -135,7 +135,7 @@ export async function mergeFsscanPartial(parts: Part[], output: string): Promise
 }
 
 /** Merges fsscan parts into the database `db`, atomically, under its lock. */
-export function mergeFsscan(parts: Part[], db: string): Record<string, string | number | null> {
+export function mergeFsscan(parts: Part[], db: string, names?: ScanFacts['names']): Record<string, string | number | null> {
   const started = performance.now();
   const m0 = parts[0]!.manifest;
   const { filesystem, scanDate, format } = m0.options as { filesystem: string; scanDate: number | null; format: ScanFormat | null };
@@ -147,7 +147,7 @@ export function mergeFsscan(parts: Part[], db: string): Record<string, string | 
   const tx = new OutputTransaction();
   try {
     writeDatabase(tx.tempFor(db), table, tree, {
-      sourceFile: (m0.data?.names as string[]).join(','), filesystem, scanDate,
+      sourceFile: (m0.data?.names as string[]).join(','), filesystem, scanDate, names,
       extra: { format: runFormat ?? '', lines, records, messages: table.messages, rejected, created_directories: tree.created },
     });
     tx.commit();
@@ -168,10 +168,15 @@ export function registerFsscanMerge(fsscan: Command): void {
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no summary on stderr')
     .option('--partial', PARTIAL_HELP.replace('-o (or --db)', '--db'))
-    .action(action(async (paths: string[], flags: { db: string; json?: boolean; quiet?: boolean; partial?: boolean }) => {
+    // Names are looked up when the database is written, here, as in import (issue 19).
+    .option('--passwd <file>', 'user names from this passwd file (default /etc/passwd here)')
+    .option('--group <file>', 'group names from this group file (default /etc/group here)')
+    .option('--no-names', 'store no user or group names')
+    .action(action(async (paths: string[], flags: { db: string; json?: boolean; quiet?: boolean; partial?: boolean; passwd?: string; group?: string; names: boolean }) => {
+      const names = nameSources({ inputs: [], db: flags.db, passwd: flags.passwd, group: flags.group, names: flags.names });
       const parts = readParts(paths, 'fsscan', ['import'], { partial: flags.partial });
       if (flags.partial) return mergeFsscanPartial(parts, mergedPartPath(flags.db, '--db'));
-      const s = mergeFsscan(parts, flags.db);
+      const s = mergeFsscan(parts, flags.db, names);
       if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
       else if (!flags.quiet) process.stderr.write(`threadmill fsscan merge: ${flags.db}\n${formatTable(Object.entries(s).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)]))}\n`);
       await Promise.resolve();

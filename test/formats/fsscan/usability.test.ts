@@ -79,3 +79,12 @@ test('query tables fit the terminal (--wide shows every column); an empty answer
   assert.equal(none.stdout, '');
   assert.match(none.stderr, /^threadmill: no directory matched \(--min-size is 1GiB unless given/);
 });
+
+test('merge takes --passwd/--group too: the merged database names owners as one import with them does', () => {
+  const parts = [0, 1].map((i) => join(dir, `part${i}`));
+  for (const [i, part] of parts.entries()) assert.equal(runCli(['fsscan', 'import', scan, '--db', part, '--shard', `${i}/2`, ...common]).status, 0);
+  const merged = join(dir, 'merged.db');
+  const r = runCli(['fsscan', 'merge', ...parts, '--db', merged, '--passwd', passwd, '--group', group, '-q']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(names(merged), names(join(dir, 'named.db')));
+});
