@@ -9,11 +9,19 @@ import { readFileSync } from 'node:fs';
 import { defineItemsTask } from '../../engine/many-inputs.js';
 import { refineLanguage, type Language } from './languages.js';
 import { toolsFor, parseText, releaseTrees } from './parsers.js';
-import { extractFacts } from './extract.js';
+import { extractFacts, type Extracted } from './extract.js';
+import { appendPiece, cutPoints, HUGE_FILE, pieceChars } from './huge-files.js';
 import type { FileFacts } from './facts.js';
 import type Parser from 'tree-sitter';
 
-export interface CodeTaskOptions { maxFileSize: number; includeCode: boolean }
+export interface CodeTaskOptions {
+  maxFileSize: number;
+  includeCode: boolean;
+  /** Files over this many bytes are parsed in pieces (huge-files.ts); tests force it small. */
+  hugeFile?: number;
+  /** Characters a piece holds at least. */
+  chunkChars?: number;
+}
 
 export interface FileItem {
   /** Absolute path to read. */
@@ -78,7 +86,7 @@ function unwrapCfgMacros(tools: ReturnType<typeof toolsFor>, text: string, tree:
   return { text, tree };
 }
 
-export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts {
+export async function factsOfFile(item: FileItem, options: CodeTaskOptions): Promise<FileFacts> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(item.abs);
@@ -93,25 +101,47 @@ export function factsOfFile(item: FileItem, options: CodeTaskOptions): FileFacts
   // Not valid UTF-8 (a Latin-1 source, a stray byte): read as Latin-1, one character a byte, so a
   // name with such a byte stays whole instead of being cut at a U+FFFD the grammar rejects.
   const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
-  let text = bytes.toString(encoding);
-  const language = refineLanguage(item.language, item.path, text);
+  const fullText = bytes.toString(encoding);
+  const language = refineLanguage(item.language, item.path, fullText);
   const tools = toolsFor(language);
-  let tree = parseText(tools, text);
-  if (language === 'rust') ({ text, tree } = unwrapCfgMacros(tools, text, tree));
-  const facts = extractFacts(language, text, tree, tools.query, options.includeCode);
+  const pieces = bytes.length > (options.hugeFile ?? HUGE_FILE) ? cutPoints(fullText, options.chunkChars ?? pieceChars(fullText.length)) : [0];
+  const facts: Extracted = { entities: [], refs: [], imports: [], pkg: '' };
+  let errorAt: [number, number, number] | undefined;
+  let parseErrors = 0;
+  let lineOffset = 0;
+  for (let p = 0; p < pieces.length; p++) {
+    const start = pieces[p]!;
+    let text = pieces.length === 1 ? fullText : fullText.slice(start, pieces[p + 1] ?? fullText.length);
+    let tree = parseText(tools, text);
+    if (language === 'rust') ({ text, tree } = unwrapCfgMacros(tools, text, tree));
+    const piece = extractFacts(language, text, tree, tools.query, options.includeCode);
+    if (pieces.length === 1) Object.assign(facts, piece);
+    else appendPiece(facts, piece, lineOffset);
+    if (tree.rootNode.hasError) {
+      parseErrors = 1;
+      const at = errorAt ? undefined : firstError(tree.rootNode, text, encoding);
+      if (at) errorAt = [at[0] + lineOffset, at[1], at[2] + Buffer.byteLength(fullText.slice(0, start), encoding)];
+    }
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineOffset++;
+    if (pieces.length > 1) {
+      // Free this piece's tree before the next is parsed (huge-files.ts).
+      releaseTrees();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
   let lines = 0;
   for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) lines++;
   return {
     path: item.path, status: 'indexed', language, bytes: bytes.length, lines, sha256, pkg: facts.pkg,
-    parseErrors: tree.rootNode.hasError ? 1 : 0, errorAt: tree.rootNode.hasError ? firstError(tree.rootNode, text, encoding) : undefined,
-    entities: facts.entities, refs: facts.refs, imports: facts.imports,
+    parseErrors, errorAt, entities: facts.entities, refs: facts.refs, imports: facts.imports,
   };
 }
 
 export default defineItemsTask<CodeTaskOptions, FileItem, FileFacts[]>({
   async processBatch(items, options) {
-    const value = items.map((item) => factsOfFile(item, options));
+    const value: FileFacts[] = [];
+    for (const item of items) value.push(await factsOfFile(item, options));
     releaseTrees();
     // The worker chains queued batches as microtasks; this turn of its event loop is what runs
     // the finalizers that free the trees.

@@ -7,6 +7,7 @@ import { walkSources } from '../../../src/formats/code/walk.js';
 import { parseImport } from '../../../src/formats/code/imports.js';
 import { planBatches } from '../../../src/engine/many-inputs.js';
 import { factsOfFile } from '../../../src/formats/code/task.js';
+import { cutPoints } from '../../../src/formats/code/huge-files.js';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'tm-walk-'));
@@ -71,11 +72,27 @@ test('many-inputs plan: consecutive batches closed by weight or count, nothing l
   assert.deepEqual(batches.flat().map((x) => x.i), items.map((x) => x.i));
 });
 
-test('a file with a syntax error is indexed, and the first error is located by line, column and byte', () => {
+test('a file with a syntax error is indexed, and the first error is located by line, column and byte', async () => {
   const root = tree({ 'bad.py': '# é\ndef ok():\n    return 1\n\ndef broken(:\n    pass\n' });
-  const f = factsOfFile({ abs: join(root, 'bad.py'), path: 'bad.py', language: 'python', weight: 10 }, { maxFileSize: 1 << 20, includeCode: false });
+  const f = await factsOfFile({ abs: join(root, 'bad.py'), path: 'bad.py', language: 'python', weight: 10 }, { maxFileSize: 1 << 20, includeCode: false });
   assert.equal(f.status, 'indexed');
   assert.equal(f.parseErrors, 1);
   assert.deepEqual(f.errorAt, [5, 12, 40]); // the ':' after 'def broken(', past a 2-byte é
   assert.ok(f.entities.some((e) => e[1] === 'ok'));
+});
+
+test('a huge file is parsed in pieces cut at top-level lines: the same facts as in one piece', async () => {
+  const parts: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    parts.push(`export class C${i} {\n  m() { return f${i}(1); }\n}\nfunction f${i}(x) {\n  const inner = () => g(x);\n  return inner();\n}\n// a comment\ndescribe(() => { function h() {} h(); });\n`);
+  }
+  parts.push("import { q } from './q';\n");
+  const root = tree({ 'big.js': parts.join('') });
+  const item = { abs: join(root, 'big.js'), path: 'big.js', language: 'javascript' as const, weight: 10 };
+  const whole = await factsOfFile(item, { maxFileSize: 1 << 20, includeCode: true });
+  const pieces = await factsOfFile(item, { maxFileSize: 1 << 20, includeCode: true, hugeFile: 100, chunkChars: 500 });
+  assert.equal(cutPoints(parts.join(''), 500).length > 10, true);
+  assert.deepEqual(pieces, whole);
+  assert.equal(whole.entities.length, 60 * 5);
+  assert.equal(whole.refs.filter((r) => r[4].startsWith("@")).length, 60);
 });
