@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { makeEvents, toJsonl } from '../formats/nostr/fixtures.js';
 import { failedWith, partPaths, runCli, runShards, tempDir, type IndexFrom } from './helpers.js';
@@ -80,4 +80,16 @@ test('nostr merge refuses parts made with other options or a missing part, and w
   assert.ok(failedWith(mixed, 'PART_MISMATCH') && mixed.stderr.includes('validateSignatures'), mixed.stderr);
   assert.ok(failedWith(runCli(['nostr', 'merge', parts[0]!, parts[2]!, '-o', out], { env }), 'PART_MISSING'));
   assert.ok(!existsSync(out));
+});
+
+test('nostr merge names a part\'s day file whose last record is cut short (PB_CORRUPT), and writes nothing', () => {
+  const parts = join(dir, 'cut');
+  cpSync(join(dir, 'n3'), parts, { recursive: true });
+  const day = readdirSync(join(parts, '1')).find((n) => n.endsWith('.pb.gz'))!;
+  const raw = gunzipSync(readFileSync(join(parts, '1', day)));
+  writeFileSync(join(parts, '1', day), gzipSync(raw.subarray(0, raw.length - 1)));
+  const out = join(dir, 'cut-merged');
+  const r = runCli(['nostr', 'merge', ...partPaths(parts, 3), '-o', out], { env });
+  assert.ok(failedWith(r, 'PB_CORRUPT') && r.stderr.includes(join(parts, '1', day)), r.stderr);
+  assert.ok(!existsSync(out) || !readdirSync(out).some((n) => n.endsWith('.pb.gz')), 'no day file written');
 });

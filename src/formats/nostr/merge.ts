@@ -9,9 +9,9 @@
  * inflated, filtered and compressed again. Every day file is inflated once to read its ids. The
  * index rows come from the parts' index.db through SQLite (`INSERT OR IGNORE … SELECT`).
  */
-import { copyFileSync, createReadStream, createWriteStream, existsSync, openSync, readSync, closeSync, writeSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, readSync, closeSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { pipeline as pipeCb } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -33,6 +33,8 @@ import { SCHEMA, SECONDARY_INDEXES, forEachIndexedId, indexPath } from './index-
 import { dayFilesIn, rebuildIndex } from './index-rebuild.js';
 
 const COPY_BLOCK = 8 << 20;
+/** Compressed day files up to this size are inflated in one call (a few MiB decompressed at most). */
+const SMALL_DAY_FILE = 1 << 20;
 
 /** Delimited records of decompressed bytes: [begin (length prefix), start (body), end); returns where the unread rest begins. */
 function* records(buf: Uint8Array): Generator<{ begin: number; start: number; end: number }, number> {
@@ -55,6 +57,16 @@ function* records(buf: Uint8Array): Generator<{ begin: number; start: number; en
 
 /** The records of a .pb.gz file, in order, a decompressed buffer at a time. */
 async function forEachRecord(path: string, each: (buf: Uint8Array, r: { begin: number; start: number; end: number }) => void): Promise<void> {
+  // A part holds a file for nearly every day, most of them small: inflating those in one call
+  // saves a stream's round trips per file (half of a merge's wall time was spent waiting on them).
+  if (statSync(path).size <= SMALL_DAY_FILE) {
+    const buf = gunzipSync(readFileSync(path));
+    const it = records(buf);
+    let r = it.next();
+    for (; !r.done; r = it.next()) each(buf, r.value);
+    if (r.value < buf.length) throw new ThreadmillError('PB_CORRUPT', `${path}: truncated record at its end (${buf.length - r.value} bytes left over)`);
+    return;
+  }
   let carry: Uint8Array = new Uint8Array(0);
   const gunzip = pipeCb(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), () => {});
   for await (const data of gunzip as AsyncIterable<Buffer>) {
@@ -67,15 +79,37 @@ async function forEachRecord(path: string, each: (buf: Uint8Array, r: { begin: n
   if (carry.length > 0) throw new ThreadmillError('PB_CORRUPT', `${path}: truncated record at its end (${carry.length} bytes left over)`);
 }
 
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/**
+ * The event id of one record. Writers (ours, Proton Beam) put the id first: field 1, length 64,
+ * lowercase hex; that is read in place. Anything else is decoded whole. The whole decode was most
+ * of a nostr merge's CPU (every event of every part, only for its id).
+ */
 function idOf(buf: Uint8Array, start: number, end: number): Uint8Array {
+  if (end - start >= 66 && buf[start] === 0x0a && buf[start + 1] === 64) {
+    const id = new Uint8Array(32);
+    let bad = 0;
+    for (let i = 0; i < 32; i++) {
+      const hi = HEX_VALUE[buf[start + 2 + 2 * i]!]!;
+      const lo = HEX_VALUE[buf[start + 3 + 2 * i]!]!;
+      bad |= hi | lo;
+      id[i] = (hi << 4) | lo;
+    }
+    if (bad >= 0) return id;
+  }
   return hexToBytes(decodeEvent(new Reader(buf, start, end)).id);
 }
+
+/** One copy buffer for the whole merge: a fresh zeroed 8 MiB per day file per part was most of its CPU. */
+let copyBlock: Buffer | null = null;
 
 function appendFile(from: string, to: string): void {
   const src = openSync(from, 'r');
   const dst = openSync(to, 'a');
   try {
-    const block = Buffer.alloc(COPY_BLOCK);
+    const block = (copyBlock ??= Buffer.allocUnsafe(COPY_BLOCK));
     for (let n = readSync(src, block, 0, COPY_BLOCK, null); n > 0; n = readSync(src, block, 0, COPY_BLOCK, null)) {
       let w = 0;
       while (w < n) w += writeSync(dst, block, w, n - w);
