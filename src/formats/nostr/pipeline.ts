@@ -21,6 +21,7 @@ import { ErrorLog } from '../../engine/error-log.js';
 import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
 import { PartitionSpill } from '../../engine/partition-spill.js';
 import { faultPoint } from '../../engine/fault-points.js';
+import { sampleThreads } from '../../engine/thread-cpu.js';
 import { releaseShared } from '../../engine/shared-pool.js';
 import { dataBudget, defaultMemoryLimit, fitThreads } from '../../engine/memory-budget.js';
 import type { EngineHandle } from '../../engine/run-types.js';
@@ -128,6 +129,7 @@ class IndexWriterThread {
   async finish(): Promise<number> {
     this.worker.postMessage({ type: 'finish' } satisfies ToIndexWriter);
     const rows = await this.done;
+    sampleThreads();
     await this.worker.terminate();
     return rows;
   }
