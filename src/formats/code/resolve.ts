@@ -48,7 +48,9 @@ export class Resolver {
     for (const e of entities) this.byKey.set(e.key, e);
     for (const e of entities) {
       if (e.kind === 'module') continue;
-      const hidden = e.qname.includes(ANONYMOUS);
+      // The definition itself is reachable only inside its anonymous expression; what it contains
+      // (a class's methods, a function's nested functions) is scoped as usual below it.
+      const hidden = e.qname.endsWith(`${ANONYMOUS}.${e.name}`) || e.qname.endsWith(`${ANONYMOUS}::${e.name}`);
       if (!hidden && this.isFileLevel(e)) add(this.fileLevel, e.file, e.name, e);
       if (e.parent && !hidden) add(this.children, e.parent, e.name, e);
       add2(this.byQname, `${familyOf(e.language)}|${e.qname}`, e);
@@ -87,7 +89,12 @@ export class Resolver {
     const r = ref.receiver;
     if (r === '') return overloadOrOne(this.lookupName(ref.name, src, CALLABLE));
     if (r.startsWith('local:')) return one(this.localDefinition(ref.name, src, Number(r.slice(6))));
-    if (r.startsWith('@')) return this.byKey.has(r.slice(1)) ? r.slice(1) : null;
+    if (r.startsWith('@')) {
+      // A function between the call and the anonymous scope may define the name again, nearer.
+      const nearer = this.nestedInScopes(ref.name, src, CALLABLE);
+      if (nearer.length > 0) return one(nearer);
+      return this.byKey.has(r.slice(1)) ? r.slice(1) : null;
+    }
     if (r === '#new') return one(this.typeNamed(ref.name, src));
     if (r.startsWith('#new:')) return one(this.typeNamed(`${r.slice(5)}${sepOf(this.family(src.file))}${ref.name}`, src));
     if (r === 'self' || r === 'Self') {
@@ -197,16 +204,22 @@ export class Resolver {
     return scope ? (this.children.get(scope.key)?.get(name) ?? []).filter((e) => CALLABLE.has(e.kind)) : [];
   }
 
+  /** Definitions nested in the functions enclosing `src` (innermost first): they shadow everything outside. */
+  private nestedInScopes(name: string, src: Ent, kinds: Set<string>): Ent[] {
+    for (let p: Ent | undefined = src; p && SCOPES.has(p.kind); p = p.parent ? this.byKey.get(p.parent) : undefined) {
+      const nested = (this.children.get(p.key)?.get(name) ?? []).filter((e) => kinds.has(e.kind));
+      if (nested.length > 0) return nested;
+    }
+    return [];
+  }
+
   /** A bare name, scope by scope; the first scope with candidates decides. */
   lookupName(name: string, src: Ent, kinds: Set<string>): Ent[] {
     const file = src.file;
     const info = this.files.get(file);
     if (!info) return [];
-    // Definitions nested in the enclosing functions (innermost first) shadow everything outside.
-    for (let p: Ent | undefined = src; p && SCOPES.has(p.kind); p = p.parent ? this.byKey.get(p.parent) : undefined) {
-      const nested = (this.children.get(p.key)?.get(name) ?? []).filter((e) => kinds.has(e.kind));
-      if (nested.length > 0) return nested;
-    }
+    const nested = this.nestedInScopes(name, src, kinds);
+    if (nested.length > 0) return nested;
     if (IMPLICIT_THIS.has(info.language)) {
       for (let cls = this.enclosingType(src); cls; cls = cls.parent ? this.enclosingType(this.byKey.get(cls.parent)!) : null) {
         const hits = this.member(cls, name, new Set()).filter((e) => kinds.has(e.kind));

@@ -30,7 +30,8 @@ const FILES: Record<string, string> = {
     + 'export function mount(root: unknown) {\n  render(createVNode());\n  return parse(root);\n}\n'
     + "describe('x', () => { function helper() { return 0; } helper(); }); helper();\n"
     + 'export function withLocal(render: (n: number) => number) {\n  function inner() { return 1; }\n  inner();\n  return render(1);\n}\n'
-    + 'export interface Api { call(n: number): void; }\n',
+    + 'export interface Api { call(n: number): void; }\n'
+    + "it('y', () => { function twin() { return 1; } function f() { function twin() { return 2; } return twin(); } class K { m() { return this.n(); } n() { return 0; } } return f(); });\n",
   'ts/parse.ts': 'export function parse(x: unknown) { return x; }\nexport const table = { parse: (s: string) => s };\n',
   // A workspace: tsconfig paths, barrels, and a package found by its package.json name.
   'ws/tsconfig.json': '{\n  // comments and trailing commas, as tsc allows\n  "compilerOptions": { "paths": { "@ws/*": ["./packages/*/src"], }, },\n}\n',
@@ -85,6 +86,9 @@ test('ts: definitions inside callbacks and object literals are not file-level; i
   assert.deepEqual(helper, [['ts/app.ts', '<anonymous>.helper'], ['ts/app.ts', null]], 'helper is visible inside its callback only');
   assert.equal(to('ts/app.ts', 11, 'inner'), 'withLocal.inner');
   assert.equal(to('ts/app.ts', 12, 'render'), null, 'the parameter render shadows the import');
+  assert.equal(to('ts/app.ts', 15, 'twin'), '<anonymous>.f.twin', 'the nearer nested twin, not the callback\'s');
+  assert.equal(to('ts/app.ts', 15, 'f'), '<anonymous>.f');
+  assert.equal(to('ts/app.ts', 15, 'n'), '<anonymous>.K.n', 'a class inside a callback still has members');
 });
 
 test('ts: a const bound to any expression is a constant; calls resolve to it; a plain reference is an alias', () => {
