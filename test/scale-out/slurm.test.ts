@@ -118,9 +118,17 @@ test('two-level merge on Slurm at N = 8 (nostr, fastq convert): a cancelled and 
   const merged = { nostr: nostrContents(join(dir, 'nostr-out')), parquet: readFileSync(join(dir, 'reads.parquet')) };
 
   run('scontrol', ['requeue', final]); // a requeued merge job finds its own earlier output
-  // slurmctld holds a requeued job back (a begin time ~2 min ahead); let it start now.
-  for (let k = 0; k < 20 && jobFields(final).JobState !== 'PENDING'; k++) await sleep(250);
-  spawnSync('scontrol', ['update', `JobId=${final}`, 'StartTime=now'], { encoding: 'utf8', timeout: 10_000 });
+  // slurmctld holds a requeued job back (a begin time ~2 min ahead); let it start sooner, once
+  // the requeue has shown (Restarts counts it; the state may pass through COMPLETING first).
+  for (let k = 0; k < 60; k++) {
+    const f = jobFields(final);
+    if (Number(f.Restarts) >= 1 && f.JobState === 'PENDING') break;
+    await sleep(250);
+  }
+  // Not "now": slurmd refuses a launch in the second the earlier run's credential was revoked
+  // ("Job credential revoked", exit 1) — the reason slurmctld holds requeued jobs back at all.
+  spawnSync('scontrol', ['update', `JobId=${final}`, 'StartTime=now+3'], { encoding: 'utf8', timeout: 10_000 });
+  await sleep(500);
   const second = await waitDone(final, 120_000);
   assert.equal(second.JobState, 'COMPLETED', `requeued merge: ${JSON.stringify(second)} ${readFileSync(join(dir, `final-${final}.out`), 'utf8')}`);
   assert.ok(Number(second.Restarts) >= 1, `the merge job ran again (Restarts=${second.Restarts})`);
