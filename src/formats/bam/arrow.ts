@@ -5,14 +5,29 @@
  * chunk, not per row. See
  * src/sinks/arrow-pieces.ts.
  */
-import { Dictionary, Field, Int32, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import { Bool, Dictionary, Field, Int32, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
 import { pieceBuffer, type PieceBatch, type PieceBuffer, type PieceDictionary, type PieceNode } from '../../sinks/arrow-pieces.js';
 import type { BamColumns, TextColumn } from './decode.js';
 import type { RowSpan } from './batch.js';
 import type { BatchAssembly, Bits } from './assemble.js';
 import { samHeaderText, type BamHeader } from './header.js';
+import { FLAG_COLUMNS } from './column-names.js';
 
-export interface BamSchemaOptions { sequence: boolean; quality: boolean; tags: boolean }
+export interface BamSchemaOptions {
+  sequence: boolean;
+  quality: boolean;
+  tags: boolean;
+  /** `--columns`: the fixed SAM columns to write (null: all of them); seq, qual, tags follow the three flags above. */
+  columns?: readonly string[] | null;
+  /** `--flag-columns`: one boolean column per flag bit, after `flag`. */
+  flagColumns?: boolean;
+}
+
+
+/** Is fixed column `name` written? */
+export function writes(options: BamSchemaOptions, name: string): boolean {
+  return !options.columns || options.columns.includes(name);
+}
 
 export interface BamArrow {
   schema: Schema;
@@ -31,17 +46,22 @@ function tagsType(): Map_<Utf8, Utf8> {
 
 /** The output schema; the SAM header text and the reference list go into its metadata. */
 export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArrow {
-  const fields: Field[] = [
-    new Field('qname', utf8(), false),
-    new Field('flag', new Uint16(), false),
-    new Field('rname', new Dictionary(utf8(), new Int32(), RNAME_ID), true),
-    new Field('pos', new Int32(), true),
-    new Field('mapq', new Uint8(), true),
-    new Field('cigar', utf8(), true),
-    new Field('rnext', new Dictionary(utf8(), new Int32(), RNEXT_ID), true),
-    new Field('pnext', new Int32(), true),
-    new Field('tlen', new Int32(), false),
+  const fixed: Array<[string, DataType, boolean]> = [
+    ['qname', utf8(), false],
+    ['flag', new Uint16(), false],
+    ['rname', new Dictionary(utf8(), new Int32(), RNAME_ID), true],
+    ['pos', new Int32(), true],
+    ['mapq', new Uint8(), true],
+    ['cigar', utf8(), true],
+    ['rnext', new Dictionary(utf8(), new Int32(), RNEXT_ID), true],
+    ['pnext', new Int32(), true],
+    ['tlen', new Int32(), false],
   ];
+  const fields: Field[] = [];
+  for (const [name, type, nullable] of fixed) {
+    if (writes(options, name)) fields.push(new Field(name, type, nullable));
+    if (name === 'flag' && options.flagColumns) for (const f of FLAG_COLUMNS) fields.push(new Field(f, new Bool(), false));
+  }
   if (options.sequence) fields.push(new Field('seq', utf8(), true));
   if (options.quality) fields.push(new Field('qual', utf8(), true));
   if (options.tags) fields.push(new Field('tags', tagsType(), false));
@@ -53,9 +73,10 @@ export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArro
   const names = header.references.map((r) => r.name);
   return {
     schema: new Schema(fields, metadata),
+    // A dictionary only for a column written: readers refuse one no field names.
     dictionaries: [
-      { id: RNAME_ID, values: vectorFromArray(names, utf8()) as Vector },
-      { id: RNEXT_ID, values: vectorFromArray(['=', ...names], utf8()) as Vector },
+      ...(writes(options, 'rname') ? [{ id: RNAME_ID, values: vectorFromArray(names, utf8()) as Vector }] : []),
+      ...(writes(options, 'rnext') ? [{ id: RNEXT_ID, values: vectorFromArray(['=', ...names], utf8()) as Vector }] : []),
     ],
     options,
   };
@@ -120,15 +141,17 @@ function addTags(l: BatchLayout, spans: RowSpan[], m: BatchAssembly, n: number):
 export function toPieceBatch(options: BamSchemaOptions, spans: RowSpan[], m: BatchAssembly): PieceBatch {
   const n = m.rows;
   const l = new BatchLayout();
-  l.node(n, null, pieceBuffer(m.qname), textData(spans, (c) => c.qname));
-  l.node(n, null, values(spans, (c) => c.flag));
-  l.node(n, m.refId, m.refIdKeys ? pieceBuffer(m.refIdKeys) : values(spans, (c) => c.refId));
-  l.node(n, m.pos, values(spans, (c) => c.pos));
-  l.node(n, m.mapq, values(spans, (c) => c.mapq));
-  l.node(n, m.cigar.bits, pieceBuffer(m.cigar.offsets), textData(spans, (c) => c.cigar));
-  l.node(n, m.rnext, m.rnextKeys ? pieceBuffer(m.rnextKeys) : values(spans, (c) => c.rnext));
-  l.node(n, m.pnext, values(spans, (c) => c.pnext));
-  l.node(n, null, values(spans, (c) => c.tlen));
+  const w = (name: string): boolean => writes(options, name);
+  if (w('qname')) l.node(n, null, pieceBuffer(m.qname), textData(spans, (c) => c.qname));
+  if (w('flag')) l.node(n, null, values(spans, (c) => c.flag));
+  if (options.flagColumns) for (const bits of m.flagBits!) l.node(n, null, pieceBuffer(bits));
+  if (w('rname')) l.node(n, m.refId, m.refIdKeys ? pieceBuffer(m.refIdKeys) : values(spans, (c) => c.refId));
+  if (w('pos')) l.node(n, m.pos, values(spans, (c) => c.pos));
+  if (w('mapq')) l.node(n, m.mapq, values(spans, (c) => c.mapq));
+  if (w('cigar')) l.node(n, m.cigar.bits, pieceBuffer(m.cigar.offsets), textData(spans, (c) => c.cigar));
+  if (w('rnext')) l.node(n, m.rnext, m.rnextKeys ? pieceBuffer(m.rnextKeys) : values(spans, (c) => c.rnext));
+  if (w('pnext')) l.node(n, m.pnext, values(spans, (c) => c.pnext));
+  if (w('tlen')) l.node(n, null, values(spans, (c) => c.tlen));
   if (options.sequence) l.node(n, m.seq!.bits, pieceBuffer(m.seq!.offsets), textData(spans, (c) => c.seq!));
   if (options.quality) l.node(n, m.qual!.bits, pieceBuffer(m.qual!.offsets), textData(spans, (c) => c.qual!));
   if (options.tags) addTags(l, spans, m, n);

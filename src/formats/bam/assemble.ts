@@ -29,6 +29,8 @@ export interface BatchAssembly {
   pnext: Bits;
   tagEntries: Int32Array | null;
   tagValueOffsets: Int32Array | null;
+  /** --flag-columns: one bitmap per flag bit (FLAG_COLUMNS order). */
+  flagBits: Uint8Array[] | null;
 }
 
 /**
@@ -133,6 +135,23 @@ function bitsNot255(spans: RowSpan[], pick: (c: BamColumns) => Uint8Array, n: nu
   return { bits, nulls };
 }
 
+/** The 12 flag bits of every row as 12 Arrow boolean bitmaps. */
+function flagBitmaps(spans: RowSpan[], n: number): Uint8Array[] {
+  const out = Array.from({ length: 12 }, () => new Uint8Array((n + 7) >> 3));
+  let row = 0;
+  for (const r of spans) {
+    const a = r.cols.flag;
+    for (let i = r.from; i < r.to; i++, row++) {
+      const f = a[i]!;
+      if (f === 0) continue;
+      const byte = row >> 3;
+      const bit = 1 << (row & 7);
+      for (let b = 0; b < 12; b++) if (f & (1 << b)) out[b]![byte]! |= bit;
+    }
+  }
+  return out;
+}
+
 function joinTags(spans: RowSpan[], n: number): { entries: Int32Array; values: Int32Array } {
   const entries = joinOffsets(spans.map((r) => ({ offsets: r.cols.tags!.entries, from: r.from, to: r.to })), n);
   const values = joinOffsets(spans.map((r) => {
@@ -163,6 +182,7 @@ export function assembleBatch(spans: RowSpan[], options: BamSchemaOptions): Batc
     pnext: bitsNonZero(spans, (c) => c.pnext, n),
     tagEntries: tags?.entries ?? null,
     tagValueOffsets: tags?.values ?? null,
+    flagBits: options.flagColumns ? flagBitmaps(spans, n) : null,
   };
 }
 
@@ -173,6 +193,7 @@ export function assemblyBuffers(m: BatchAssembly): ArrayBuffer[] {
   if (m.refIdKeys) views.push(m.refIdKeys);
   if (m.rnextKeys) views.push(m.rnextKeys);
   if (m.tagEntries) views.push(m.tagEntries);
+  if (m.flagBits) views.push(...m.flagBits);
   if (m.tagValueOffsets) views.push(m.tagValueOffsets);
   return views.map((v) => v.buffer as ArrayBuffer);
 }

@@ -9,6 +9,7 @@ import { shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerBamMerge, shardBamConvert, shardBamStats } from './merge.js';
 import { samHeaderText } from './header.js';
 import { formatStats, statsJson } from './stats.js';
+import { BAM_COLUMNS, FLAG_COLUMNS } from './column-names.js';
 import { COMPRESSION_CHOICES, COMPRESSION_HELP, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 
 interface ConvertFlags extends RunFlags, FilterFlags {
@@ -19,6 +20,8 @@ interface ConvertFlags extends RunFlags, FilterFlags {
   sequence: boolean;
   quality: boolean;
   tags: boolean;
+  columns?: string[];
+  flagColumns?: boolean;
   limit?: number;
   allowTruncated?: boolean;
   compression?: CompressionChoice;
@@ -80,6 +83,8 @@ export function registerBamCommands(program: Command): void {
     .option('--no-sequence', 'leave out the seq column')
     .option('--no-quality', 'leave out the qual column')
     .option('--no-tags', 'leave out the tags column')
+    .option('--columns <list>', `only these columns, comma-separated (of ${BAM_COLUMNS.join(',')})`, (v) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .option('--flag-columns', `add one boolean column per flag bit after flag (${FLAG_COLUMNS.join(', ')})`)
     .option('--limit <n>', 'stop after N records', positiveInt('--limit'))
     .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES))
     .option('--allow-truncated', 'keep the records before a truncated end instead of failing')))
@@ -92,7 +97,7 @@ export function registerBamCommands(program: Command): void {
       const { convertBam } = await import('./convert.js');
       const r = await convertBam({
         ...base, output: flags.output, format: flags.format, batchSize: flags.batchSize, maxBatchBytes: flags.batchMib * 2 ** 20,
-        sequence: flags.sequence, quality: flags.quality, tags: flags.tags, limit: flags.limit, compression: flags.compression,
+        sequence: flags.sequence, quality: flags.quality, tags: flags.tags, columns: flags.columns, flagColumns: flags.flagColumns, limit: flags.limit, compression: flags.compression,
         rejectsPath: flags.rejects, maxErrors: flags.maxErrors, onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags),
       });
       base.progress.finish();

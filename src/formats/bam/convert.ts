@@ -17,6 +17,7 @@ import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../
 import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
 import { BamError } from './errors.js';
 import type { BamHeader } from './header.js';
+import { BAM_COLUMNS } from './column-names.js';
 import { bamSchema, toPieceBatch, type BamArrow, type BamSchemaOptions } from './arrow.js';
 import { RowBatcher, rowsOf, type RowRange, type RowSpan } from './batch.js';
 import { assembleBatch, type BatchAssembly } from './assemble.js';
@@ -35,6 +36,10 @@ export interface BamConvertOptions extends BamRunOptions {
   sequence?: boolean;
   quality?: boolean;
   tags?: boolean;
+  /** Only these columns (BAM_COLUMNS names), in the schema's order; seq, qual and tags among them too. */
+  columns?: string[];
+  /** One boolean column per flag bit (FLAG_COLUMNS), after `flag`. */
+  flagColumns?: boolean;
   limit?: number;
   /**
    * Parquet page compression (zstd, the default, snappy or none; decision 0004), or Arrow IPC
@@ -64,6 +69,16 @@ export interface BamConvertResult {
   batches: number;
   truncated: boolean;
   stats: RunStats;
+}
+
+/** The columns asked for: --no-sequence etc. and --columns (checked against the names). */
+function schemaOptionsOf(opts: BamConvertOptions): BamSchemaOptions {
+  const cols = opts.columns ?? null;
+  const unknown = cols?.filter((c) => !(BAM_COLUMNS as readonly string[]).includes(c)) ?? [];
+  if (unknown.length > 0) throw new UsageError(`--columns: unknown column ${JSON.stringify(unknown[0])} (columns: ${BAM_COLUMNS.join(', ')})`);
+  if (cols && cols.length === 0 && !opts.flagColumns) throw new UsageError('--columns: name at least one column');
+  const has = (c: string): boolean => !cols || cols.includes(c);
+  return { sequence: (opts.sequence ?? true) && has('seq'), quality: (opts.quality ?? true) && has('qual'), tags: (opts.tags ?? true) && has('tags'), columns: cols, flagColumns: opts.flagColumns ?? false };
 }
 
 /** The output format from `--format` or else the output's extension. */
@@ -191,7 +206,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   if (format === 'ipc') ipcCodecOf(opts.compression);
   else parquetCompressionOf(opts.compression);
   const batchSize = opts.batchSize ?? 100_000;
-  const schemaOptions = { sequence: opts.sequence ?? true, quality: opts.quality ?? true, tags: opts.tags ?? true };
+  const schemaOptions = schemaOptionsOf(opts);
   const limit = opts.limit ?? Infinity;
   const tx = new OutputTransaction();
   const tmp = tx.tempFor(opts.output);

@@ -7,6 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { tableFromIPC } from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { FLAG_COLUMNS } from '../../../src/formats/bam/column-names.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -96,4 +99,33 @@ test('SAM text (plain, gzip, stdin) and CRAM are refused with BAM_BAD_MAGIC and 
   const r = run(['bam', 'convert', cram, '-o', join(dir, 'y.arrow')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /BAM_BAD_MAGIC.*it is CRAM.*samtools view -b -T ref\.fa/);
+});
+
+test('bam convert --columns and --flag-columns: only the named columns, one boolean per flag bit equal to samtools\' flag, same bytes for any -j, Parquet too', { skip: skipNoSamtools }, () => {
+  const dir = tempDir();
+  const bam = samToBam(generateSam({ records: 1500, seed: 24, readLength: 30 }), join(dir, 'in.bam'));
+  const sam = samtools(['view', bam]).trim().split('\n').map((l) => l.split('\t'));
+  const args = ['--columns', 'qname,pos,flag', '--flag-columns', '--chunk-size', '65536', '--batch-size', '400', '--quiet'];
+  for (const ext of ['arrow', 'parquet']) {
+    const outs = ['1', '2'].map((j) => {
+      const out = join(dir, `c-j${j}.${ext}`);
+      const r = run(['bam', 'convert', bam, ...args, '-j', j, '-o', out]);
+      assert.equal(r.status, 0, r.stderr);
+      return out;
+    });
+    assert.ok(readFileSync(outs[0]!).equals(readFileSync(outs[1]!)), `${ext}: -j 1 and -j 2 differ`);
+    const t = ext === 'arrow' ? readArrow(outs[0]!) : tableFromIPC(pw.readParquet(readFileSync(outs[0]!)).intoIPCStream());
+    assert.deepEqual(t.schema.fields.map((f) => f.name), ['qname', 'flag', ...FLAG_COLUMNS, 'pos'], ext);
+    assert.equal(t.numRows, sam.length);
+    for (const [i, row] of [...t].entries()) {
+      const r = row.toJSON() as Record<string, unknown>;
+      const flag = Number(sam[i]![1]);
+      assert.equal(r.qname, sam[i]![0]);
+      assert.equal(r.pos ?? 0, Number(sam[i]![3]));
+      FLAG_COLUMNS.forEach((name, b) => assert.equal(r[name], (flag & (1 << b)) !== 0, `${ext} row ${i} ${name}`));
+    }
+  }
+  const bad = run(['bam', 'convert', bam, '--columns', 'qname,nope', '-o', join(dir, 'x.arrow')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--columns: unknown column "nope"/);
 });
