@@ -78,14 +78,15 @@ function registerConvert(fastq: Command): void {
   addFastqOptions(fastq.command('convert')
     .description('FASTQ → Parquet (.parquet) or Arrow IPC (.arrow, .arrows) with columns id, description, sequence, quality (and mate with --interleaved); several inputs make one table, in order')
     .argument('<inputs...>', 'FASTQ files, or - for stdin')
+    .option('--quality-scores', 'write quality as list<uint8> of Phred scores (the --phred offset removed) instead of text')
     .option('--interleaved', 'the input holds pairs, mate 1 then mate 2: add a mate column (1, 2) and check that each pair\'s names agree')
     .requiredOption('-o, --output <file>', 'output file; the format follows the extension')
     .option('--batch-size <rows>', 'rows per record batch / row group', positiveInt('--batch-size'), 65_536)
     .option('--limit <records>', 'stop after this many records', positiveInt('--limit'))
     .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES)))
-    .action(action(async (inputs: string[], flags: FastqFlags & ShardFlags & { output: string; batchSize: number; limit?: number; compression?: CompressionChoice; interleaved?: boolean }) => {
+    .action(action(async (inputs: string[], flags: FastqFlags & ShardFlags & { output: string; batchSize: number; limit?: number; compression?: CompressionChoice; interleaved?: boolean; qualityScores?: boolean }) => {
       const shard = shardOf(flags);
-      if (shard && (inputs.length > 1 || flags.interleaved)) throw new UsageError('--shard takes one input without --interleaved');
+      if (shard && (inputs.length > 1 || flags.interleaved || flags.qualityScores)) throw new UsageError('--shard takes one input without --interleaved or --quality-scores');
       if (shard) return shardConvert(inputs[0]!, flags, shard);
       checkRejects(flags, inputs, [flags.output]);
       const tx = new OutputTransaction();
@@ -94,7 +95,7 @@ function registerConvert(fastq: Command): void {
       try {
         // Loaded here: stats runs need neither it nor apache-arrow.
         const { convertFastq } = await import('./convert.js');
-        const s = await convertFastq({ input: inputs[0]!, inputs, interleaved: flags.interleaved, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, compression: flags.compression, phred: flags.phred, wrapped: flags.wrapped, allowTruncated: flags.allowTruncated, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
+        const s = await convertFastq({ input: inputs[0]!, inputs, interleaved: flags.interleaved, qualityScores: flags.qualityScores, output: flags.output, threads: flags.threads, chunkSize: flags.chunkSize, batchSize: flags.batchSize, limit: flags.limit, compression: flags.compression, phred: flags.phred, wrapped: flags.wrapped, allowTruncated: flags.allowTruncated, progress, errorLog, signal: interruptSignal(), warn: warner(flags) });
         progress.finish();
         errorLog.close();
         tx.commit();

@@ -3,7 +3,7 @@
  * (`.parquet`), columns id, description, sequence, quality. Workers build the Arrow columns; the main
  * thread wraps them (no copy) and writes, to a temporary file renamed into place at the end.
  */
-import { Field, makeData, RecordBatch, Schema, Struct, Uint8, Utf8, type Data } from 'apache-arrow';
+import { Field, List, makeData, RecordBatch, Schema, Struct, Uint8, Utf8, type Data } from 'apache-arrow';
 import { ArrowIpcFileWriter, piecesOf, type IpcCodec } from '../../sinks/arrow-pieces.js';
 import { compressBatches } from '../../sinks/ipc-compression-call.js';
 import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
@@ -29,6 +29,8 @@ export interface ConvertOptions {
    * record would shift every later pair, so any record error fails the run.
    */
   interleaved?: boolean;
+  /** The quality column as list<uint8> of Phred scores (the --phred offset removed) instead of text. */
+  qualityScores?: boolean;
   output: string;
   threads?: number;
   chunkSize?: number;
@@ -55,14 +57,29 @@ export interface ConvertOptions {
 
 export interface ConvertSummary { input: string; inputs: string[]; output: string; records_in: number; written: number; rejected: number; threads: number; seconds: number; records_per_second: number; share?: import('../../engine/share-plan.js').ShareCoverage[] }
 
-const schema = new Schema(COLUMN_NAMES.map((n) => new Field(n, new Utf8(), false)), new Map([['threadmill', JSON.stringify({ format: 'fastq' })]]));
-const pairedSchema = new Schema([...schema.fields, new Field('mate', new Uint8(), false)], schema.metadata);
+/** What the table holds besides the four text columns. */
+export interface FastqLayout { mate: boolean; scores: boolean }
+const scoresType = (): List<Uint8> => new List(new Field('item', new Uint8(), false));
 
-/** Wraps worker-built columns in a RecordBatch (no copy); `mate`, for interleaved pairs, adds that column. */
-export function batchOf(c: FastqColumns, mate?: Uint8Array): RecordBatch {
-  const children: Data[] = COLUMN_NAMES.map((n) => makeData({ type: new Utf8(), length: c.count, nullCount: 0, valueOffsets: c[n].offsets, data: c[n].data }));
+function schemaOf(l: FastqLayout): Schema {
+  const fields: Field[] = COLUMN_NAMES.map((n) => new Field(n, n === 'quality' && l.scores ? scoresType() : new Utf8(), false));
+  if (l.mate) fields.push(new Field('mate', new Uint8(), false));
+  return new Schema(fields, new Map([['threadmill', JSON.stringify({ format: 'fastq', ...(l.scores ? { quality: 'list<uint8>: Phred scores, the offset removed' } : {}) })]]));
+}
+
+/**
+ * Wraps worker-built columns in a RecordBatch (no copy); `mate`, for interleaved pairs, adds that
+ * column; with `scores` the quality bytes are already Phred scores (the worker removed the offset)
+ * and become a list<uint8> over the same offsets.
+ */
+export function batchOf(c: FastqColumns, mate?: Uint8Array, scores = false): RecordBatch {
+  const s = schemaOf({ mate: mate !== undefined, scores });
+  const children: Data[] = COLUMN_NAMES.map((n) => {
+    if (n !== 'quality' || !scores) return makeData({ type: new Utf8(), length: c.count, nullCount: 0, valueOffsets: c[n].offsets, data: c[n].data });
+    const items = makeData({ type: new Uint8(), length: c.quality.data.length, nullCount: 0, data: c.quality.data });
+    return makeData({ type: scoresType(), length: c.count, nullCount: 0, valueOffsets: c.quality.offsets, child: items });
+  });
   if (mate) children.push(makeData({ type: new Uint8(), length: c.count, nullCount: 0, data: mate }));
-  const s = mate ? pairedSchema : schema;
   return new RecordBatch(s, makeData({ type: new Struct(s.fields), length: c.count, nullCount: 0, children }));
 }
 
@@ -71,9 +88,9 @@ export function batchOf(c: FastqColumns, mate?: Uint8Array): RecordBatch {
 interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; drain(): Promise<void>; close(engine: EngineHandle): void | Promise<void>; abort(): void }
 
 /** No rows at all (empty or all-rejected input): the schema alone, as a zero-row batch. */
-function emptyBatch(paired: boolean): RecordBatch {
+function emptyBatch(l: FastqLayout): RecordBatch {
   const none = (): { data: Uint8Array; offsets: Int32Array } => ({ data: new Uint8Array(0), offsets: new Int32Array(1) });
-  return batchOf({ count: 0, id: none(), description: none(), sequence: none(), quality: none() }, paired ? new Uint8Array(0) : undefined);
+  return batchOf({ count: 0, id: none(), description: none(), sequence: none(), quality: none() }, l.mate ? new Uint8Array(0) : undefined, l.scores);
 }
 
 /**
@@ -81,8 +98,8 @@ function emptyBatch(paired: boolean): RecordBatch {
  * worker compresses each chunk's batches (the chunk's columns are moved to it, not copied), one
  * chunk per worker in flight.
  */
-function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcCodec | null, threads: number, paired: boolean): Sink {
-  const opened = ArrowIpcFileWriter.open(path, paired ? pairedSchema : schema, [], { stream, maxInFlight: codec ? Math.max(4, threads) : 4 });
+function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcCodec | null, threads: number, layout: FastqLayout): Sink {
+  const opened = ArrowIpcFileWriter.open(path, schemaOf(layout), [], { stream, maxInFlight: codec ? Math.max(4, threads) : 4 });
   opened.catch(() => {});
   const compressing: Array<Promise<unknown>> = [];
   return {
@@ -109,7 +126,7 @@ function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcC
 }
 
 /** Parquet: one row group per batch, encoded in the workers and merged in order (src/sinks/parquet-merge.ts). */
-function parquetSink(path: string, batchSize: number, threads: number, compression: CompressionChoice | undefined, paired: boolean): Sink {
+function parquetSink(path: string, batchSize: number, threads: number, compression: CompressionChoice | undefined, layout: FastqLayout): Sink {
   const w = new ParquetPieceWriter(path, { rowGroupSize: batchSize, compression: parquetCompressionOf(compression) }, 2 * threads);
   return {
     async write(b, engine) {
@@ -120,7 +137,7 @@ function parquetSink(path: string, batchSize: number, threads: number, compressi
     // file, as the Arrow writer makes a schema-only one.
     drain: () => w.drain(),
     async close(engine) {
-      if (w.rows === 0) await w.write(emptyBatch(paired), engine);
+      if (w.rows === 0) await w.write(emptyBatch(layout), engine);
       await w.close();
     },
     abort: () => w.abort(),
@@ -128,12 +145,12 @@ function parquetSink(path: string, batchSize: number, threads: number, compressi
 }
 
 /** The sink for the final path's extension, writing to the temporary path. */
-function sinkFor(final: string, tmp: string, batchSize: number, threads = 1, compression?: CompressionChoice, paired = false): Sink {
-  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads, compression, paired);
+function sinkFor(final: string, tmp: string, batchSize: number, threads = 1, compression?: CompressionChoice, layout: FastqLayout = { mate: false, scores: false }): Sink {
+  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads, compression, layout);
   const codec = ipcCodecOf(compression);
-  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize, codec, threads, paired);
-  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize, codec, threads, paired);
-  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize, codec, threads, paired); // -, a pipe or terminal: the IPC stream format
+  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize, codec, threads, layout);
+  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize, codec, threads, layout);
+  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize, codec, threads, layout); // -, a pipe or terminal: the IPC stream format
   throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
 }
 
@@ -189,7 +206,8 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   if (/\.parquet$/i.test(o.output)) parquetCompressionOf(o.compression);
   else ipcCodecOf(o.compression);
   const paired = o.interleaved === true;
-  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads(), o.compression, paired);
+  const scores = o.qualityScores === true;
+  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads(), o.compression, { mate: paired, scores });
   const pairs = paired ? new PairCheck(pairError) : null;
   let written = 0;
   const total = { records: 0, errors: 0, threads: 0, seconds: 0 };
@@ -197,7 +215,7 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   try {
     for (const [k, input] of inputs.entries()) {
       let records = 0;
-      const stats = await runFastq(input, { mode: 'columns', phred: o.phred ?? 33, pairs: paired }, {
+      const stats = await runFastq(input, { mode: 'columns', phred: o.phred ?? 33, pairs: paired, qualityScores: scores }, {
         threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, shard: o.shard,
         failTruncatedRecord: true,
         shouldStop: () => written >= limit,
@@ -208,7 +226,7 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
         if (pairs && c.errors.length > 0) pairError(input, c.errors[0]!.record ?? records + 1, `is rejected (${c.errors[0]!.reason}), which would shift every later pair`);
         const mate = pairs?.mates(c.payload.columns, c.payload.pairMismatch, input, records);
         records += c.records;
-        let batch = batchOf(c.payload.columns, mate);
+        let batch = batchOf(c.payload.columns, mate, scores);
         if (written + batch.numRows > limit) batch = batch.slice(0, limit - written);
         written += batch.numRows;
         await sink.write(batch, engine);

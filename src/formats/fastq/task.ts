@@ -19,6 +19,8 @@ export interface FastqTaskOptions {
   mode: 'records' | 'stats' | 'map' | 'columns';
   /** `columns` mode, interleaved pairs: also find the first pair whose names differ (firstPairMismatch). */
   pairs?: boolean;
+  /** `columns` mode: quality bytes become Phred scores (the offset subtracted), for a list<uint8> column. */
+  qualityScores?: boolean;
   phred?: 33 | 64;
   /** `map` mode: module URL and export name. The export is `(record) => R` (values come back per chunk) or `{ map, combine }` (folded per chunk). */
   mapModule?: string;
@@ -39,6 +41,11 @@ function ownBuffer(b: Uint8Array): Uint8Array {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
 }
 
+/** Quality characters → Phred scores in place; the parser has checked every one is ≥ the offset. */
+function toScores(q: Uint8Array, offset: number): void {
+  for (let i = 0; i < q.length; i++) q[i]! -= offset;
+}
+
 function records(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayload> {
   const p = parseChunk(bytes, { phred: opts.phred ?? 33 });
   const buf = p.buf === bytes ? ownBuffer(bytes) : p.buf;
@@ -55,6 +62,7 @@ function stats(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayl
 function columns(bytes: Uint8Array, opts: FastqTaskOptions): ChunkResult<FastqPayload> {
   const p = parseChunk(bytes, { phred: opts.phred ?? 33 });
   const cols = columnsOf(p);
+  if (opts.qualityScores) toScores(cols.quality.data, opts.phred ?? 33);
   const pairMismatch = opts.pairs ? firstPairMismatch(cols) : undefined;
   return { payload: { kind: 'columns', columns: cols, wrapped: p.wrapped, ...(pairMismatch ? { pairMismatch } : {}) }, transfer: columnBuffers(cols), records: p.records, lines: p.lines, errors: p.errors };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { tableFromIPC } from 'apache-arrow';
+import * as pw from 'parquet-wasm';
 import { convertFastq } from '../../../src/formats/fastq/convert.js';
 import { haveTool, syntheticFastq } from './helpers.js';
 
@@ -112,4 +113,26 @@ test('a record cut short fails fastq stats and convert (file, record, byte) unle
   assert.equal(tableFromIPC(readFileSync(join(dir, 'cut.arrow'))).numRows, 999);
   await assert.rejects(convertFastq({ input: cut, output: join(dir, 'lib.arrow') }), { code: 'FASTQ_TRUNCATED' });
   if (haveTool('seqkit')) assert.notEqual(spawnSync('seqkit', ['seq', cut]).status, 0, 'seqkit also refuses the cut file');
+});
+
+test('fastq convert --quality-scores: quality as list<uint8> of Phred scores (Phred+33 and +64), Arrow and Parquet, same bytes for any -j', async () => {
+  const body = syntheticFastq(1500, 9);
+  const fq = file('scores.fq', body);
+  const quals = body.split('\n').filter((_, i) => i % 4 === 3);
+  for (const ext of ['arrow', 'parquet']) {
+    for (const j of ['1', '3']) assert.equal(run(['fastq', 'convert', '--quality-scores', fq, ...CHUNK, '-j', j, '-q', '-o', join(dir, `s-j${j}.${ext}`)]).status, 0);
+    assert.ok(readFileSync(join(dir, `s-j1.${ext}`)).equals(readFileSync(join(dir, `s-j3.${ext}`))), `${ext}: -j 1 and -j 3 differ`);
+  }
+  const t = tableFromIPC(readFileSync(join(dir, 's-j1.arrow')));
+  assert.equal(String(t.schema.fields[3]!.type), 'List<Uint8>');
+  const col = t.getChild('quality')!;
+  for (let i = 0; i < quals.length; i++) assert.deepEqual([...(col.get(i) as Iterable<number>)], [...quals[i]!].map((c) => c.charCodeAt(0) - 33), `row ${i}`);
+  const pq = tableFromIPC(pw.readParquet(readFileSync(join(dir, 's-j1.parquet'))).intoIPCStream());
+  assert.deepEqual([...(pq.getChild('quality')!.get(7) as Iterable<number>)], [...quals[7]!].map((c) => c.charCodeAt(0) - 33));
+  // Phred+64 input: the same scores from the other offset.
+  const shifted = body.split('\n').map((l, i) => (i % 4 === 3 ? [...l].map((c) => String.fromCharCode(c.charCodeAt(0) + 31)).join('') : l)).join('\n');
+  const s = await convertFastq({ input: file('s64.fq', shifted), output: join(dir, 's64.arrow'), phred: 64, qualityScores: true });
+  assert.equal(s.written, 1500);
+  const q64 = tableFromIPC(readFileSync(join(dir, 's64.arrow'))).getChild('quality')!;
+  for (let i = 0; i < quals.length; i += 97) assert.deepEqual([...(q64.get(i) as Iterable<number>)], [...quals[i]!].map((c) => c.charCodeAt(0) - 33), `phred 64 row ${i}`);
 });
