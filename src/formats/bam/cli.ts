@@ -4,6 +4,7 @@ import { isFiltering, parseFlagValue, type RecordFilter } from './filter.js';
 import { action, addRunOptions, checkRejects, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { ErrorLog } from '../../engine/error-log.js';
+import { UsageError } from '../../engine/errors.js';
 import { headerBam, statsBam } from './pipeline.js';
 import { shardOf, type ShardFlags } from '../../cli/shard.js';
 import { registerBamMerge, shardBamConvert, shardBamStats } from './merge.js';
@@ -52,6 +53,9 @@ function addFilterOptions(cmd: Command): Command {
     });
 }
 
+/** Parts' manifests do not record these yet, so a merge could not tell parts written with other ones. */
+const NOT_IN_MANIFEST = '--shard cannot be combined with -f/-F/-G/--min-mapq, --columns or --flag-columns yet (the part manifest does not record them)';
+
 function filterOf(flags: FilterFlags): RecordFilter | undefined {
   const f = { require: flags.requireFlags ?? 0, exclude: flags.excludeFlags ?? 0, excludeAll: flags.excludeAllFlags ?? 0, minMapq: flags.minMapq ?? 0 };
   return isFiltering(f) ? f : undefined;
@@ -90,6 +94,7 @@ export function registerBamCommands(program: Command): void {
     .option('--allow-truncated', 'keep the records before a truncated end instead of failing')))
     .action(action(async (input: string, flags: ConvertFlags & ShardFlags & { chunkSize?: number }) => {
       const shard = shardOf(flags);
+      if (shard && (filterOf(flags) || flags.columns || flags.flagColumns)) throw new UsageError(NOT_IN_MANIFEST);
       if (shard) return shardBamConvert(runBase(input, flags, 'bam convert'), flags, shard, flags.quiet);
       checkRejects(flags, [input], [flags.output]);
       const base = runBase(input, flags, 'bam convert');
@@ -116,6 +121,7 @@ export function registerBamCommands(program: Command): void {
     .option('--allow-truncated', 'count the records before a truncated end instead of failing')))
     .action(action(async (input: string, flags: RunFlags & ShardFlags & FilterFlags & { allowTruncated?: boolean; output?: string; chunkSize?: number }) => {
       const shard = shardOf(flags);
+      if (shard && filterOf(flags)) throw new UsageError(NOT_IN_MANIFEST);
       if (shard) return shardBamStats(runBase(input, flags, 'bam stats'), flags.output, shard, flags.quiet);
       checkRejects(flags, [input], [], true);
       const base = runBase(input, flags, 'bam stats');

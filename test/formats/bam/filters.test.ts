@@ -129,3 +129,11 @@ test('bam convert --columns and --flag-columns: only the named columns, one bool
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--columns: unknown column "nope"/);
 });
+
+test('--shard refuses filters and column choices, which part manifests do not record', () => {
+  for (const args of [['stats', '-F', '4'], ['convert', '--flag-columns', '-o', 'x'], ['convert', '--columns', 'qname', '-o', 'x']]) {
+    const r = run(['bam', args[0]!, 'in.bam', ...args.slice(1), '--shard', '1/2']);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /--shard cannot be combined with/);
+  }
+});
