@@ -56,7 +56,7 @@ function printConvertSummary(s: ConvertSummary, flags: RunFlags): void {
   printSummary(flags, s, 'threadmill nostr convert: done', () => [
     ['lines read', s.lines_read], ['valid', s.valid], ['written', s.written], ['duplicates', s.duplicates],
     ...REJECT_CATEGORIES.map((c): [string, number] => [`rejected ${c.replace('_', ' ')}`, s.rejected[c]]),
-    ['day files written', s.files_written], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['events/s', s.events_per_second],
+    ['day files written', s.files_written], ['spilled bytes', s.spilled_bytes], ['dedup passes (most a day took)', s.dedup_passes], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['events/s', s.events_per_second],
   ]);
 }
 
