@@ -21,17 +21,15 @@
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, existsSync, fsyncSync, openSync, closeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ThreadmillError } from './errors.js';
+import { faultPoint } from './fault-points.js';
 import { hostToken, ownerGone, startHeartbeat, stopHeartbeat } from './owner.js';
 
 const TMP_MARK = '.threadmill-tmp-';
 const JOURNAL_PREFIX = '.threadmill-journal-';
-/** `kill-at-rename:N`: SIGKILL this process just before its N-th rename into place (tests only). */
-export const FAULT_ENV = 'THREADMILL_FAULT';
 /** What `-` as an output path writes to. */
 export const STDOUT_PATH = '/dev/stdout';
 const STD_STREAM = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 let counter = 0;
-let renamesDone = 0;
 
 /** Transactions not yet committed or aborted; removed at exit or on a closed stdout (abortAllOutputs). */
 const live = new Set<OutputTransaction>();
@@ -81,7 +79,8 @@ export class OutputTransaction {
       writeDurably(journal, JSON.stringify(list));
     }
     for (const r of list) {
-      injectFault();
+      // THREADMILL_FAULT=kill-at-rename:N kills the process just before its N-th rename (test/helpers/faults.ts).
+      faultPoint('rename');
       // A reader may have rolled our journal forward already (recoverDirectory): then it is in place.
       renameUnlessDone(r.tmp, r.final, journal !== null);
     }
@@ -180,16 +179,9 @@ function statOrNull(path: string): ReturnType<typeof statSync> | null {
 function renameUnlessDone(tmp: string, final: string, journaled: boolean): void {
   try {
     renameSync(tmp, final);
-    renamesDone++;
   } catch (err) {
     if (!(journaled && (err as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(final))) throw err;
   }
-}
-
-/** THREADMILL_FAULT=kill-at-rename:N kills the process just before its N-th rename (test/helpers/faults.ts). */
-function injectFault(): void {
-  const m = /^kill-at-rename:(\d+)$/.exec(process.env[FAULT_ENV] ?? '');
-  if (m && renamesDone + 1 === Number(m[1])) process.kill(process.pid, 'SIGKILL');
 }
 
 function writeDurably(path: string, text: string): void {

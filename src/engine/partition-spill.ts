@@ -29,7 +29,7 @@ function costOf(buf: HeldBuffer): number {
   return buf.bytes.buffer.byteLength;
 }
 
-interface Partition { key: number; count: number; bytes: number; extents: SpillPiece[]; held: { buf: HeldBuffer; start: number; end: number }[] }
+interface Partition { key: number; count: number; extents: SpillPiece[]; held: { buf: HeldBuffer; start: number; end: number }[] }
 
 /** Staging buffer of a spill write: one copy, then one large sequential write. */
 const STAGE_BYTES = 4 << 20;
@@ -55,13 +55,12 @@ export class PartitionSpill {
   add(key: number, buf: HeldBuffer, start: number, end: number, count: number): void {
     let p = this.parts.get(key);
     if (!p) {
-      p = { key, count: 0, bytes: 0, extents: [], held: [] };
+      p = { key, count: 0, extents: [], held: [] };
       this.parts.set(key, p);
     }
     p.held.push({ buf, start, end });
     if (buf.refs++ === 0) this.heldBytes += costOf(buf);
     p.count += count;
-    p.bytes += end - start;
   }
 
   /** Frees a buffer that no segment was added from (a chunk with no records). */
@@ -122,10 +121,6 @@ export class PartitionSpill {
 
   count(key: number): number {
     return this.parts.get(key)?.count ?? 0;
-  }
-
-  bytes(key: number): number {
-    return this.parts.get(key)?.bytes ?? 0;
   }
 
   /** The partition's data in arrival order: spilled extents, then views of what is in memory. */

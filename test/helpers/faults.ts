@@ -6,13 +6,14 @@
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { FAULT_ENV } from '../../src/engine/fault-points.js';
 
 /** The built `threadmill` CLI (dist/src/cli.js). */
 export const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const lockModule = new URL('../../src/engine/lock.js', import.meta.url).href;
 
-/** The environment variable OutputTransaction.commit reads; see src/engine/atomic.ts. */
-export const FAULT_ENV = 'THREADMILL_FAULT';
+/** The environment variable the engine's fault points read (src/engine/fault-points.ts). */
+export { FAULT_ENV };
 
 /** Environment that makes the run SIGKILL itself just before its n-th rename into place (1-based). */
 export function killAtRename(n: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

@@ -37,7 +37,10 @@ export interface FinalizeDayArg {
 
 export interface FinalizeDayResult { written: number; passes: number }
 
-/** An IdSet slot is 36 bytes at a load of at most 0.7, and it doubles: ~100 bytes per id at worst. */
+/**
+ * An IdSet slot is 33 bytes (key + used flag) at a load between 0.35 and 0.7 (it is sized by powers
+ * of two): up to 94 bytes per id, rounded up.
+ */
 export const BYTES_PER_ID = 104;
 
 export function finalizeDay(a: FinalizeDayArg): FinalizeDayResult {
@@ -91,27 +94,25 @@ function subPartition(id: Uint8Array, at: number, passes: number): number {
   return (Math.imul(w ^ (w >>> 15), 0x2c1b3c6d) >>> 0) % passes;
 }
 
-/** Read-only connections to the old index, one per worker and path. */
-const oldIndexes = new Map<string, Database.Database>();
+/**
+ * The day query on a read-only connection to the old index, one per worker and path; connections
+ * close with the worker (the pool is closed before the run commits and renames index.db).
+ */
+const dayQueries = new Map<string, Database.Statement<[number, number], string>>();
 
 /**
  * The ids DIR's index holds for this day, as raw bytes. By created_at (idx_created_at), not by
  * file name: a copy of an event has the same created_at, so this is exactly the set it can meet.
  */
 function existingIds(path: string, day: number): Uint8Array {
-  let db = oldIndexes.get(path);
-  if (!db) {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-    oldIndexes.set(path, db);
+  let query = dayQueries.get(path);
+  if (!query) {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    query = db.prepare<[number, number], string>('SELECT id FROM events WHERE created_at >= ? AND created_at < ?').pluck();
+    dayQueries.set(path, query);
   }
-  const ids = db.prepare('SELECT id FROM events WHERE created_at >= ? AND created_at < ?').pluck().all(day * 86400, (day + 1) * 86400) as string[];
+  const ids = query.all(day * 86400, (day + 1) * 86400);
   const out = Buffer.alloc(ids.length * 32);
   ids.forEach((id, i) => out.write(id, i * 32, 32, 'hex'));
   return out;
-}
-
-/** Closes the old index's connections (the run is over; its file may be replaced). */
-export function closeOldIndexes(): void {
-  for (const db of oldIndexes.values()) db.close();
-  oldIndexes.clear();
 }

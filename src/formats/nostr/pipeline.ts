@@ -189,7 +189,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   const rows = new PartitionSpill(budget * ROW_SPILL_SHARE, spillPath);
   const errorLog = new ErrorLog({ maxErrors: o.maxErrors, rejectsPath: o.rejectsPath ? tx.tempFor(o.rejectsPath) : undefined, onError: o.onRecordError, onMore: o.onMoreRecordErrors, echo: 5 });
   const taskOptions: NostrTaskOptions = {
-    validateIds: o.validateIds ?? true, validateSignatures: o.validateSignatures ?? true, filterKinds: o.filterKinds ?? true, compressionLevel: o.compressionLevel ?? 6,
+    validateIds: o.validateIds ?? true, validateSignatures: o.validateSignatures ?? true, filterKinds: o.filterKinds ?? true,
   };
   let linesRead = 0;
   let valid = 0;

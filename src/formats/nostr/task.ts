@@ -16,7 +16,7 @@ import { finalizeDay, type FinalizeDayArg, type FinalizeDayResult } from './day-
 import { sortRows, type SortRowsArg, type SortedRows } from './index-rows.js';
 import { firstInvalidUtf8 } from './utf8.js';
 
-export interface NostrTaskOptions extends ValidationOptions { compressionLevel: number }
+export type NostrTaskOptions = ValidationOptions;
 
 export interface ConvertPayload {
   /** Valid events in the chunk. */
