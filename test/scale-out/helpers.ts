@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { cliPath, runCli } from '../helpers/faults.js';
 
 export { cliPath, runCli };
@@ -69,4 +71,14 @@ export function partContent(dir: string): Map<string, Buffer> {
 /** A coded failure: exit status 1 and `[CODE]` in the message. */
 export function failedWith(r: { status: number | null; stderr: string }, code: string): boolean {
   return r.status === 1 && r.stderr.includes(`[${code}]`);
+}
+
+/** What a nostr DIR holds: each day file's decompressed bytes (hex), and the index rows by id. */
+export function nostrContents(out: string): { days: Record<string, string>; rows: unknown[] } {
+  const days: Record<string, string> = {};
+  for (const name of readdirSync(out).filter((n) => n.endsWith('.pb.gz')).sort()) days[name] = gunzipSync(readFileSync(join(out, name))).toString('hex');
+  const db = new Database(join(out, 'index.db'), { readonly: true });
+  const rows = db.prepare('SELECT * FROM events ORDER BY id').all();
+  db.close();
+  return { days, rows };
 }

@@ -12,8 +12,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gunzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { tableFromIPC } from 'apache-arrow';
 import { syntheticFastq } from '../formats/fastq/helpers.js';
 import { bamHeader, bamRecord, lcg, writeBam } from '../formats/bam/raw.js';
@@ -21,7 +19,7 @@ import { makeEvents, toJsonl } from '../formats/nostr/fixtures.js';
 import { dumpDb as dumpScanDb, generateScan, scanText } from '../formats/fsscan/helpers.js';
 import { dumpDb as dumpCodeDb, fixtureTree } from '../formats/code/helpers.js';
 import { killAtRename } from '../helpers/faults.js';
-import { partPaths, runCli, tempDir } from './helpers.js';
+import { nostrContents, partPaths, runCli, tempDir } from './helpers.js';
 import { holdLockOnHost, hostsUnavailable, runOnHost, type HostOptions } from './hosts.js';
 
 const skip = hostsUnavailable();
@@ -70,15 +68,6 @@ function shardCommands(x: Record<string, string>, s: string): string[][] {
     ['fsscan', 'import', x.scan!, ...J1, '--shard', s, '--db', p('fsscan')],
     ['code', 'index', x.tree!, '-j', '1', '-q', '--shard', s, '--db', p('code')],
   ];
-}
-
-function nostrContents(out: string): unknown {
-  const days: Record<string, string> = {};
-  for (const name of readdirSync(out).filter((n) => n.endsWith('.pb.gz')).sort()) days[name] = gunzipSync(readFileSync(join(out, name))).toString('hex');
-  const db = new Database(join(out, 'index.db'), { readonly: true });
-  const rows = db.prepare('SELECT * FROM events ORDER BY id').all();
-  db.close();
-  return { days, rows };
 }
 
 /** Every row of an Arrow IPC file as plain values (bam convert parts restart batches: compare rows). */

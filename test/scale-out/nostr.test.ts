@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { makeEvents, toJsonl } from '../formats/nostr/fixtures.js';
-import { failedWith, partPaths, runCli, runShards, tempDir, type IndexFrom } from './helpers.js';
+import { failedWith, nostrContents, partPaths, runCli, runShards, tempDir, type IndexFrom } from './helpers.js';
 
 const dir = tempDir('nostr');
 const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
@@ -20,16 +19,6 @@ const lines = toJsonl(events).split('\n').filter(Boolean);
 // Duplicates far apart (so in other shards) and a bad line: 0-299, 150-419, 0-49, one parse error.
 const input = join(dir, 'events.jsonl');
 writeFileSync(input, [...lines.slice(0, 300), '{"broken"', ...lines.slice(150), ...lines.slice(0, 50)].join('\n') + '\n');
-
-/** What a DIR holds: each day file's decompressed bytes, and the index rows. */
-function contents(out: string): { days: Record<string, string>; rows: unknown[] } {
-  const days: Record<string, string> = {};
-  for (const name of readdirSync(out).filter((n) => n.endsWith('.pb.gz')).sort()) days[name] = gunzipSync(readFileSync(join(out, name))).toString('hex');
-  const db = new Database(join(out, 'index.db'), { readonly: true });
-  const rows = db.prepare('SELECT * FROM events ORDER BY id').all();
-  db.close();
-  return { days, rows };
-}
 
 function ok(args: string[]): void {
   const r = runCli([...args, '-q'], { env });
@@ -48,15 +37,15 @@ async function sharded(source: string, n: number, from: IndexFrom, label: string
 test('nostr: N = 1, 2, 3, 7 and more shards than events merge to the unsharded day files and index', async () => {
   const full = join(dir, 'full');
   ok(['nostr', 'convert', input, ...OPTS, '-o', full]);
-  const whole = contents(full);
+  const whole = nostrContents(full);
   assert.equal(whole.rows.length, 420);
   const from: IndexFrom[] = ['explicit', 'SLURM_ARRAY_TASK_ID', 'JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID'];
-  for (const [k, n] of [1, 2, 3, 7].entries()) assert.deepEqual(contents(await sharded(input, n, from[k]!, `n${n}`)), whole, `N=${n}`);
+  for (const [k, n] of [1, 2, 3, 7].entries()) assert.deepEqual(nostrContents(await sharded(input, n, from[k]!, `n${n}`)), whole, `N=${n}`);
   const tiny = join(dir, 'tiny.jsonl');
   writeFileSync(tiny, `${lines.slice(0, 2).join('\n')}\n`);
   const tinyFull = join(dir, 'tiny-full');
   ok(['nostr', 'convert', tiny, ...OPTS, '-o', tinyFull]);
-  assert.deepEqual(contents(await sharded(tiny, 4, 'JOB_COMPLETION_INDEX', 'tiny')), contents(tinyFull));
+  assert.deepEqual(nostrContents(await sharded(tiny, 4, 'JOB_COMPLETION_INDEX', 'tiny')), nostrContents(tinyFull));
 });
 
 test('nostr merge into a DIR that already holds events adds only new ones, like a second convert', () => {
@@ -68,7 +57,7 @@ test('nostr merge into a DIR that already holds events adds only new ones, like 
   cpSync(again, merged, { recursive: true });
   ok(['nostr', 'convert', input, ...OPTS, '-o', again]);
   ok(['nostr', 'merge', ...partPaths(join(dir, 'n3'), 3), '-o', merged]);
-  assert.deepEqual(contents(merged), contents(again));
+  assert.deepEqual(nostrContents(merged), nostrContents(again));
 });
 
 test('nostr merge refuses parts made with other options or a missing part, and writes nothing', () => {

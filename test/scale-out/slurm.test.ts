@@ -11,13 +11,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gunzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { makeEvents, toJsonl } from '../formats/nostr/fixtures.js';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { syntheticFastq } from '../formats/fastq/helpers.js';
-import { cliPath, runCli, tempDir } from './helpers.js';
+import { cliPath, nostrContents, runCli, tempDir } from './helpers.js';
 
 function slurmState(): string | false {
   const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000 });
@@ -72,15 +70,6 @@ async function waitDone(id: string, timeoutMs: number): Promise<Record<string, s
     assert.ok(Date.now() < until, `job ${id} still ${f.JobState} after ${timeoutMs / 1000} s`);
     await sleep(500);
   }
-}
-
-function nostrContents(out: string): unknown {
-  const days: Record<string, string> = {};
-  for (const name of readdirSync(out).filter((n) => n.endsWith('.pb.gz')).sort()) days[name] = gunzipSync(readFileSync(join(out, name))).toString('hex');
-  const db = new Database(join(out, 'index.db'), { readonly: true });
-  const rows = db.prepare('SELECT * FROM events ORDER BY id').all();
-  db.close();
-  return { days, rows };
 }
 
 test('two-level merge on Slurm at N = 8 (nostr, fastq convert): a cancelled and resubmitted task, a requeued final merge', { skip, timeout: 300_000 }, async () => {
