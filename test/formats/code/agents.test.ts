@@ -13,9 +13,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { indexCode } from '../../../src/formats/code/index-run.js';
 import { callers, show } from '../../../src/formats/code/graph-queries.js';
 import { context, estimateTokens, fileOutline, fuzzySearch } from '../../../src/formats/code/agent-queries.js';
-import { serveGraph } from '../../../src/formats/code/serve.js';
 import { openStore } from '../../../src/sinks/code-store.js';
-import { fixtureTree } from './helpers.js';
+import { fixtureTree, servedGraph } from './helpers.js';
 
 const { root, dir } = fixtureTree();
 const db = join(dir, 'agents.db');
@@ -83,12 +82,8 @@ test('code mcp: the SDK client lists the tools and calls each over stdio', async
 });
 
 test('HTTP: context and outline; limit 0 or -5 is a 400; a 20 KB query gets a JSON error body', async () => {
-  const server = await serveGraph(store, 0);
-  const port = (server.address() as { port: number }).port;
-  const get = async (path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: r.status, body: await r.json() as Record<string, unknown> };
-  };
+  const server = await servedGraph(store);
+  const { get, port } = server;
   try {
     assert.deepEqual((await get('/context?name=helper&budget=400')).body, JSON.parse(JSON.stringify(await context(store, 'helper', 400))));
     assert.equal((await get('/outline?path=py/shapes.py')).status, 200);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { writeFixtureTree } from './fixtures.js';
+import { serveGraph } from '../../../src/formats/code/serve.js';
+import type { CodeStore } from '../../../src/sinks/code-store.js';
 
 export function fixtureTree(): { root: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tm-code-'));
@@ -49,4 +51,18 @@ export function entitiesOf(path: string, file: string): [string, string][] {
   } finally {
     db.close();
   }
+}
+
+/** `code serve` on a free port of 127.0.0.1, and a GET that returns the status and JSON body. */
+export async function servedGraph(store: CodeStore): Promise<{ port: number; get(path: string): Promise<{ status: number; body: Record<string, unknown> }>; close(): void }> {
+  const server = await serveGraph(store, 0);
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    async get(path) {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: r.status, body: await r.json() as Record<string, unknown> };
+    },
+    close: () => server.close(),
+  };
 }

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { indexCode } from '../../../src/formats/code/index-run.js';
 import { callers, callees, blastRadius, search, show, cycles, stats, stronglyConnected, AmbiguousName } from '../../../src/formats/code/graph-queries.js';
-import { serveGraph } from '../../../src/formats/code/serve.js';
 import { openStore } from '../../../src/sinks/code-store.js';
-import { fixtureTree } from './helpers.js';
+import { fixtureTree, servedGraph } from './helpers.js';
 import { writeFileSync } from 'node:fs';
 
 const { root, dir } = fixtureTree();
@@ -68,12 +67,8 @@ test('strongly connected components: self-loops count, chains do not', () => {
 });
 
 test('serve answers the same queries as JSON over HTTP on 127.0.0.1', async () => {
-  const server = await serveGraph(store, 0);
-  const port = (server.address() as { port: number }).port;
-  const get = async (path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: r.status, body: await r.json() as Record<string, unknown> };
-  };
+  const server = await servedGraph(store);
+  const get = server.get;
   try {
     const health = await get('/health');
     assert.equal(health.status, 200);
