@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { startCpuReport } from './engine/thread-cpu.js';
 import { jsonProgressAsked, jsonStderr } from './cli/json-stderr.js';
 import { threadmillVersion } from './engine/version.js';
+import { registerFormat } from './cli/register.js';
+import type { FormatSpec } from './cli/command-spec.js';
 
 startCpuReport();
 if (jsonProgressAsked(process.argv)) jsonStderr();
@@ -21,10 +23,11 @@ const program = new Command('threadmill')
  * bcrypto, parquet-wasm, apache-arrow) took ~0.4 s of every run's start-up on this machine.
  * Help, a bare `threadmill` and unknown commands load them all, so commander lists every group.
  */
+const specOf = (format: FormatSpec) => (p: Command): void => void registerFormat(p, format);
 const groups: Record<string, () => Promise<(p: Command) => void>> = {
   nostr: async () => (await import('./formats/nostr/commands.js')).registerNostrCommands,
-  fastq: async () => (await import('./formats/fastq/commands.js')).registerFastqCommands,
-  bam: async () => (await import('./formats/bam/cli.js')).registerBamCommands,
+  fastq: async () => specOf((await import('./formats/fastq/commands.js')).fastqFormat),
+  bam: async () => specOf((await import('./formats/bam/cli.js')).bamFormat),
   fsscan: async () => (await import('./formats/fsscan/commands.js')).registerFsscanCommands,
   code: async () => (await import('./formats/code/commands.js')).registerCodeCommands,
 };

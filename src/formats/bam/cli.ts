@@ -1,34 +1,26 @@
-/** `threadmill bam convert|stats|header`. Registered by src/cli.ts. */
+/** `threadmill bam`: convert and stats declared for the runner (src/cli/command-spec.ts), and header. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { action, positiveInt } from '../../cli/common.js';
+import { defineCommand, type CommonFlags, type FormatSpec, type RunContext } from '../../cli/command-spec.js';
+import { normalChunkSize } from '../../engine/manifest.js';
+import { tableKindOf } from '../../sinks/table-file.js';
+import { COMPRESSION_CHOICES, COMPRESSION_HELP, ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
 import { isFiltering, parseFlagValue, type RecordFilter } from './filter.js';
-import { action, addRunOptions, checkRejects, formatTable, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
-import { OutputTransaction } from '../../engine/atomic.js';
-import { ErrorLog } from '../../engine/error-log.js';
-import { UsageError } from '../../engine/errors.js';
-import { headerBam, statsBam } from './pipeline.js';
-import { shardOf, type ShardFlags } from '../../cli/shard.js';
-import { registerBamMerge, shardBamConvert, shardBamStats } from './merge.js';
-import { samHeaderText } from './header.js';
-import { formatStats, statsJson } from './stats.js';
+import { headerBam, statsBam, type BamRunOptions } from './pipeline.js';
+import { samHeaderText, type BamReference } from './header.js';
+import { formatStats, mergeStats, statsJson, type BamStatsPartial } from './stats.js';
 import { BAM_COLUMNS, FLAG_COLUMNS } from './column-names.js';
-import { COMPRESSION_CHOICES, COMPRESSION_HELP, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
-
-interface ConvertFlags extends RunFlags, FilterFlags {
-  output: string;
-  format?: 'ipc' | 'parquet';
-  batchSize: number;
-  batchMib: number;
-  sequence: boolean;
-  quality: boolean;
-  tags: boolean;
-  columns?: string[];
-  flagColumns?: boolean;
-  limit?: number;
-  allowTruncated?: boolean;
-  compression?: CompressionChoice;
-}
+import type { BamConvertResult } from './convert.js';
+import type { ShareCoverage } from '../../engine/share-plan.js';
 
 interface FilterFlags { requireFlags?: number; excludeFlags?: number; excludeAllFlags?: number; minMapq?: number }
+interface BamFlags extends CommonFlags, FilterFlags { allowTruncated?: boolean; chunkSize?: number }
+interface ConvertFlags extends BamFlags {
+  output: string; format?: 'ipc' | 'parquet'; batchSize: number; batchMib: number; sequence: boolean; quality: boolean; tags: boolean;
+  columns?: string[]; flagColumns?: boolean; limit?: number; compression?: CompressionChoice;
+}
+interface StatsResult { references: BamReference[]; stats: BamStatsPartial; truncated: boolean; records: number; rejected: number; share: ShareCoverage[] | null }
+type ConvertResult = BamConvertResult & { input: string; output: string };
 
 /** commander shows an InvalidArgumentError as a usage error (exit 2). */
 function flagArg(option: string, v: string): number {
@@ -39,8 +31,8 @@ function flagArg(option: string, v: string): number {
   }
 }
 
-/** samtools view's record filters, as options of convert and stats. */
-function addFilterOptions(cmd: Command): Command {
+/** samtools view's record filters, the truncation policy and the hidden chunk size: convert's and stats' options. */
+function bamOptions(cmd: Command): Command {
   return cmd
     .option('-f, --require-flags <flags>', 'only records with all these flag bits set (samtools view -f: a number, 0x…, or names like PAIRED,READ1)', (v) => flagArg('-f', v))
     .option('-F, --exclude-flags <flags>', 'leave out records with any of these flag bits set (samtools view -F)', (v) => flagArg('-F', v))
@@ -50,7 +42,9 @@ function addFilterOptions(cmd: Command): Command {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 255) throw new InvalidArgumentError('-q must be an integer from 0 to 255');
       return n;
-    });
+    })
+    .option('--allow-truncated', 'keep the records before a truncated end instead of failing')
+    .addOption(new Option('--chunk-size <bytes>', 'target chunk size (compressed bytes)').argParser(positiveInt('--chunk-size')).hideHelp());
 }
 
 /** Parts' manifests do not record these yet, so a merge could not tell parts written with other ones. */
@@ -61,26 +55,54 @@ function filterOf(flags: FilterFlags): RecordFilter | undefined {
   return isFiltering(f) ? f : undefined;
 }
 
-function runBase(input: string, flags: RunFlags & FilterFlags & { allowTruncated?: boolean; chunkSize?: number }, label: string) {
-  return {
-    input,
-    filter: filterOf(flags),
-    threads: flags.threads,
-    chunkSize: flags.chunkSize,
-    progress: progressFor(flags, label),
-    warn: warner(flags),
-    allowTruncated: flags.allowTruncated ?? false,
-    signal: interruptSignal(),
-  };
+/** A bad record fails a bam run unless --rejects or --max-errors ask to skip it (decision 0022). */
+function runOptionsOf(ctx: RunContext<BamFlags>, label?: string): BamRunOptions & { progress: { finish(): void } } {
+  const f = ctx.flags;
+  return { input: ctx.inputs[0]!, filter: filterOf(f), threads: f.threads, chunkSize: f.chunkSize, allowTruncated: f.allowTruncated ?? false, progress: ctx.progress(label), warn: ctx.warn, signal: ctx.signal, shard: ctx.shard, errorLog: ctx.rejecting ? ctx.errorLog : undefined };
 }
 
-export function registerBamCommands(program: Command): void {
-  const bam = program.command('bam').description('BAM (BGZF-compressed alignments): convert to Arrow IPC / Parquet, stats, header');
+const readOptions = (f: BamFlags): Record<string, unknown> => ({ allowTruncated: f.allowTruncated ?? false, chunkSize: normalChunkSize(f.chunkSize) });
+const rejectedNote = (n: number): string | undefined => (n > 0 ? `threadmill bam stats: ${n} bad record(s) left out` : undefined);
+/** The manifest's JSON has sorted keys; a reference is printed as the header reader builds it. */
+const referencesOf = (refs: BamReference[]): BamReference[] => refs.map(({ name, length }) => ({ name, length }));
 
-  addFilterOptions(addRunOptions(bam.command('convert')
-    .description('convert a BAM file (or - for stdin) to Arrow IPC or Parquet, one row per record')
-    .argument('<input>', 'BAM file, or - for stdin')
-    .requiredOption('-o, --output <file>', 'output file (.arrow / .parquet)')
+const statsCommand = defineCommand<BamFlags, StatsResult, BamStatsPartial>({
+  name: 'stats',
+  description: 'record counts like samtools flagstat, and per-reference mapped/unmapped counts like samtools idxstats',
+  inputs: { name: 'input', help: 'BAM file, or - for stdin', many: false },
+  options: bamOptions,
+  async run(ctx) {
+    const base = runOptionsOf(ctx);
+    const r = await statsBam(base);
+    base.progress.finish();
+    return { references: r.header.references, stats: r.stats, truncated: r.truncated, records: r.run.records, rejected: ctx.errorLog.total, share: r.run.share ?? null };
+  },
+  counts: (r) => ({ records: r.records, rejected: r.rejected }),
+  report: (r) => ({ summary: statsJson(r.stats, r.references), stdout: formatStats(r.stats, r.references), note: rejectedNote(r.rejected) }),
+  shard: {
+    refuse: (f) => (filterOf(f) ? NOT_IN_MANIFEST : undefined),
+    manifestOptions: readOptions,
+    share: (r) => r.share,
+    data: (r) => ({ references: r.references, truncated: r.truncated }),
+    part: {
+      kind: 'summary',
+      partialOf: (r) => r.stats,
+      toJson: (s) => ({ flags: Array.from(s.flags), perRef: Array.from(s.perRef) }),
+      fromJson: (x) => {
+        const s = x as { flags?: unknown; perRef?: unknown };
+        return Array.isArray(s.flags) && Array.isArray(s.perRef) ? { flags: Float64Array.from(s.flags as number[]), perRef: Float64Array.from(s.perRef as number[]) } : null;
+      },
+      combine: mergeStats,
+      resultOf: (s, data) => ({ references: referencesOf(data.references as BamReference[]), stats: s, truncated: data.truncated === true, records: Number(data.records ?? 0), rejected: Number(data.rejected ?? 0), share: null }),
+    },
+  },
+});
+
+const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
+  name: 'convert',
+  description: 'convert a BAM file (or - for stdin) to Arrow IPC or Parquet, one row per record',
+  inputs: { name: 'input', help: 'BAM file, or - for stdin', many: false },
+  options: (cmd) => bamOptions(cmd)
     .addOption(new Option('--format <format>', 'output format (default: from the extension)').choices(['ipc', 'parquet']))
     .option('--batch-size <n>', 'rows per record batch / row group', positiveInt('--batch-size'), 100_000)
     .option('--batch-mib <n>', 'at most this many MiB of values per batch (long reads)', positiveInt('--batch-mib'), 64)
@@ -90,64 +112,49 @@ export function registerBamCommands(program: Command): void {
     .option('--columns <list>', `only these columns, comma-separated (of ${BAM_COLUMNS.join(',')})`, (v) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
     .option('--flag-columns', `add one boolean column per flag bit after flag (${FLAG_COLUMNS.join(', ')})`)
     .option('--limit <n>', 'stop after N records', positiveInt('--limit'))
-    .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES))
-    .option('--allow-truncated', 'keep the records before a truncated end instead of failing')))
-    .action(action(async (input: string, flags: ConvertFlags & ShardFlags & { chunkSize?: number }) => {
-      const shard = shardOf(flags);
-      if (shard && (filterOf(flags) || flags.columns || flags.flagColumns)) throw new UsageError(NOT_IN_MANIFEST);
-      if (shard) return shardBamConvert(runBase(input, flags, 'bam convert'), flags, shard, flags.quiet);
-      checkRejects(flags, [input], [flags.output]);
-      const base = runBase(input, flags, 'bam convert');
-      // Loaded here: `bam stats` and `bam header` need neither it nor apache-arrow.
-      const { convertBam } = await import('./convert.js');
-      const r = await convertBam({
-        ...base, output: flags.output, format: flags.format, batchSize: flags.batchSize, maxBatchBytes: flags.batchMib * 2 ** 20,
-        sequence: flags.sequence, quality: flags.quality, tags: flags.tags, columns: flags.columns, flagColumns: flags.flagColumns, limit: flags.limit, compression: flags.compression,
-        rejectsPath: flags.rejects, maxErrors: flags.maxErrors, onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags),
-      });
-      base.progress.finish();
-      const rejected = Object.values(r.rejected).reduce((a, b) => a + b, 0);
-      const summary = { input, output: flags.output, records: r.written, rejected, rejected_by_category: r.rejected, batches: r.batches, truncated: r.truncated, seconds: r.stats.seconds, threads: r.stats.threads, records_per_second: Math.round(r.written / Math.max(r.stats.seconds, 1e-9)) };
-      if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else if (!flags.quiet) {
-        const byCategory = Object.entries(r.rejected).map(([c, n]): [string, number] => [`rejected ${c.replace('_', ' ')}`, n]);
-        process.stderr.write(`${formatTable([['records', r.written], ...byCategory, ['batches', r.batches], ['threads', r.stats.threads], ['seconds', r.stats.seconds.toFixed(2)], ['records/s', summary.records_per_second]])}\n`);
-      }
-    }));
+    .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES)),
+  output: { flags: '-o, --output <file>', help: 'output file (.arrow / .parquet)', required: true, of: (f) => f.output },
+  async run(ctx) {
+    const f = ctx.flags;
+    const base = runOptionsOf(ctx);
+    // Loaded here: `bam stats` and `bam header` need neither it nor apache-arrow.
+    const { convertBam } = await import('./convert.js');
+    const r = await convertBam({
+      ...base, output: ctx.output!, format: f.format, batchSize: f.batchSize, maxBatchBytes: f.batchMib * 2 ** 20,
+      sequence: f.sequence, quality: f.quality, tags: f.tags, columns: f.columns, flagColumns: f.flagColumns, limit: f.limit, compression: f.compression,
+    });
+    base.progress.finish();
+    return { ...r, input: ctx.inputs[0]!, output: ctx.output! };
+  },
+  counts: (r) => ({ records: r.written, rejected: Object.values(r.rejected).reduce((a, b) => a + b, 0) }),
+  report(r) {
+    const rejected = Object.values(r.rejected).reduce((a, b) => a + b, 0);
+    const perSecond = Math.round(r.written / Math.max(r.stats.seconds, 1e-9));
+    const byCategory = Object.entries(r.rejected).map(([c, n]): [string, number] => [`rejected ${c.replace('_', ' ')}`, n]);
+    return {
+      summary: { input: r.input, output: r.output, records: r.written, rejected, rejected_by_category: r.rejected, batches: r.batches, truncated: r.truncated, seconds: r.stats.seconds, threads: r.stats.threads, records_per_second: perSecond },
+      rows: () => [['records', r.written], ...byCategory, ['batches', r.batches], ['threads', r.stats.threads], ['seconds', r.stats.seconds.toFixed(2)], ['records/s', perSecond]],
+    };
+  },
+  shard: {
+    refuse(f) {
+      if (filterOf(f) || f.columns || f.flagColumns) return NOT_IN_MANIFEST;
+      if (f.limit !== undefined) return '--limit cannot be combined with --shard (each shard would stop at its own limit)';
+      return undefined;
+    },
+    manifestOptions(f) {
+      const format = f.format ?? (tableKindOf(f.output) === 'parquet' ? 'parquet' : 'ipc');
+      // Normalised: `--compression zstd` and no flag are one run.
+      const compression = format === 'parquet' ? parquetCompressionOf(f.compression) : ipcCodecOf(f.compression) ?? 'none';
+      return { ...readOptions(f), format, batchSize: f.batchSize, batchMib: f.batchMib, sequence: f.sequence, quality: f.quality, tags: f.tags, compression, ext: format === 'parquet' ? 'parquet' : 'arrow' };
+    },
+    share: (r) => r.stats.share,
+    data: (r) => ({ truncated: r.truncated }),
+    part: { kind: 'table', records: (r) => r.written },
+  },
+});
 
-  addFilterOptions(addRunOptions(bam.command('stats')
-    .description('record counts like samtools flagstat, and per-reference mapped/unmapped counts like samtools idxstats')
-    .argument('<input>', 'BAM file, or - for stdin')
-    .option('--allow-truncated', 'count the records before a truncated end instead of failing')))
-    .action(action(async (input: string, flags: RunFlags & ShardFlags & FilterFlags & { allowTruncated?: boolean; output?: string; chunkSize?: number }) => {
-      const shard = shardOf(flags);
-      if (shard && filterOf(flags)) throw new UsageError(NOT_IN_MANIFEST);
-      if (shard) return shardBamStats(runBase(input, flags, 'bam stats'), flags.output, shard, flags.quiet);
-      checkRejects(flags, [input], [], true);
-      const base = runBase(input, flags, 'bam stats');
-      // Rejected records are skipped (not counted) and listed like convert's; the list is atomic.
-      const tx = new OutputTransaction();
-      const errorLog = flags.rejects !== undefined || flags.maxErrors !== undefined
-        ? new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), onMore: moreErrorsNote(flags), echo: 5 })
-        : undefined;
-      let r;
-      try {
-        r = await statsBam({ ...base, errorLog });
-        errorLog?.close();
-        tx.commit();
-      } catch (err) {
-        tx.abort();
-        throw err;
-      }
-      base.progress.finish();
-      if (errorLog && errorLog.total > 0 && !flags.quiet) process.stderr.write(`threadmill: ${errorLog.total} records rejected and not counted\n`);
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(statsJson(r.stats, r.header.references))}\n`);
-      } else process.stdout.write(formatStats(r.stats, r.header.references));
-    }));
-
-  registerBamMerge(bam);
-
+function registerHeader(bam: Command): void {
   bam.command('header')
     .description('print the SAM header text (as samtools view -H does)')
     .argument('<input>', 'BAM file, or - for stdin')
@@ -156,3 +163,10 @@ export function registerBamCommands(program: Command): void {
       process.stdout.write(samHeaderText(h));
     }));
 }
+
+export const bamFormat: FormatSpec = {
+  name: 'bam',
+  description: 'BAM (BGZF-compressed alignments): convert to Arrow IPC / Parquet, stats, header',
+  commands: [convertCommand, statsCommand],
+  more: registerHeader,
+};

@@ -210,8 +210,10 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   const limit = opts.limit ?? Infinity;
   const tx = new OutputTransaction();
   const tmp = tx.tempFor(opts.output);
-  const errorLog = opts.rejectsPath !== undefined || opts.maxErrors !== undefined
-    ? new ErrorLog({ maxErrors: opts.maxErrors, rejectsPath: opts.rejectsPath ? tx.tempFor(opts.rejectsPath) : undefined, onError: opts.onRecordError, onMore: opts.onMoreRecordErrors, echo: 5 })
+  // The CLI's runner passes its own log (opts.errorLog: it owns the rejects file); a library caller may name the file.
+  const ownLog = opts.errorLog === undefined;
+  const errorLog = !ownLog ? opts.errorLog : opts.rejectsPath !== undefined || opts.maxErrors !== undefined
+    ? new ErrorLog({ maxErrors: opts.maxErrors, rejectsPath: opts.rejectsPath ? tx.tempFor(opts.rejectsPath) : undefined, onError: opts.onRecordError, onMore: opts.onMoreRecordErrors, echo: 20 })
     : undefined;
   const batcher = new RowBatcher(batchSize, opts.maxBatchBytes);
   const leases = new ColumnLeases();
@@ -261,13 +263,13 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
     if (!sink) throw new BamError('BAM_BAD_HEADER', `${opts.input}: empty input, no BAM header`);
     // Every row handed to the batcher must have been written; never commit a file missing some.
     if (written !== taken) throw new ThreadmillError('INTERNAL', `bam convert wrote ${written} of ${taken} decoded records; output discarded`);
-    errorLog?.close();
+    if (ownLog) errorLog?.close();
     tx.commit();
     return { records: run.records, written, rejected: Object.fromEntries(errorLog?.counts ?? []), batches, truncated: run.truncated, stats: run.stats };
   } catch (err) {
     (sink as Sink | null)?.abort();
     try {
-      errorLog?.close();
+      if (ownLog) errorLog?.close();
     } catch {
       // Already closed by the success path (the commit failed); the file is discarded anyway.
     }

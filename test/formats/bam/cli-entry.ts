@@ -1,9 +1,10 @@
 /** A `threadmill` with only the bam commands, so the BAM CLI tests do not depend on src/cli.ts. */
 import { Command } from 'commander';
-import { registerBamCommands } from '../../../src/formats/bam/cli.js';
+import { bamFormat } from '../../../src/formats/bam/cli.js';
+import { registerFormat } from '../../../src/cli/register.js';
 
 const program = new Command('threadmill').exitOverride();
-registerBamCommands(program);
+registerFormat(program, bamFormat);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
