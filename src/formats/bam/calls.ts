@@ -23,3 +23,6 @@ export interface ParquetArg extends AssembleArg { head: Uint8Array; parquet: Par
  */
 export const RESYNC_CALL = 'bamResyncChunk';
 export interface ResyncArg { input: string; path: string; size: number; chunkSize: number; index: number; allowTruncated: boolean }
+
+/** Read one region piece (region-read.ts): a RegionArg; returns a RegionValue (task.ts). */
+export const REGION_CALL = 'bamRegionPiece';

@@ -12,9 +12,10 @@ import { formatStats, mergeStats, statsJson, type BamStatsPartial } from './stat
 import { BAM_COLUMNS, FLAG_COLUMNS } from './column-names.js';
 import type { BamConvertResult } from './convert.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
+import { addRegionOptions, regionChoiceOf, regionShardRefusal, type RegionFlags } from './region-options.js';
 
 interface FilterFlags { requireFlags?: number; excludeFlags?: number; excludeAllFlags?: number; minMapq?: number }
-interface BamFlags extends CommonFlags, FilterFlags { allowTruncated?: boolean; chunkSize?: number }
+interface BamFlags extends CommonFlags, FilterFlags, RegionFlags { allowTruncated?: boolean; chunkSize?: number }
 interface ConvertFlags extends BamFlags {
   output: string; format?: 'ipc' | 'parquet'; batchSize: number; batchMib: number; sequence: boolean; quality: boolean; tags: boolean;
   columns?: string[]; flagColumns?: boolean; limit?: number; compression?: CompressionChoice;
@@ -33,7 +34,7 @@ function flagArg(option: string, v: string): number {
 
 /** samtools view's record filters, the truncation policy and the hidden chunk size: convert's and stats' options. */
 function bamOptions(cmd: Command): Command {
-  return cmd
+  return addRegionOptions(cmd)
     .option('-f, --require-flags <flags>', 'only records with all these flag bits set (samtools view -f: a number, 0x…, or names like PAIRED,READ1)', (v) => flagArg('-f', v))
     .option('-F, --exclude-flags <flags>', 'leave out records with any of these flag bits set (samtools view -F)', (v) => flagArg('-F', v))
     .option('-G, --exclude-all-flags <flags>', 'leave out records with all of these flag bits set (samtools view -G)', (v) => flagArg('-G', v))
@@ -58,7 +59,7 @@ function filterOf(flags: FilterFlags): RecordFilter | undefined {
 /** A bad record fails a bam run unless --rejects or --max-errors ask to skip it (decision 0022). */
 function runOptionsOf(ctx: RunContext<BamFlags>, label?: string): BamRunOptions & { progress: { finish(): void } } {
   const f = ctx.flags;
-  return { input: ctx.inputs[0]!, filter: filterOf(f), threads: f.threads, chunkSize: f.chunkSize, allowTruncated: f.allowTruncated ?? false, progress: ctx.progress(label), warn: ctx.warn, signal: ctx.signal, shard: ctx.shard, errorLog: ctx.rejecting ? ctx.errorLog : undefined };
+  return { input: ctx.inputs[0]!, filter: filterOf(f), threads: f.threads, chunkSize: f.chunkSize, allowTruncated: f.allowTruncated ?? false, progress: ctx.progress(label), warn: ctx.warn, signal: ctx.signal, shard: ctx.shard, errorLog: ctx.rejecting ? ctx.errorLog : undefined, regions: regionChoiceOf(f) };
 }
 
 const readOptions = (f: BamFlags): Record<string, unknown> => ({ allowTruncated: f.allowTruncated ?? false, chunkSize: normalChunkSize(f.chunkSize) });
@@ -80,7 +81,7 @@ const statsCommand = defineCommand<BamFlags, StatsResult, BamStatsPartial>({
   counts: (r) => ({ records: r.records, rejected: r.rejected }),
   report: (r) => ({ summary: statsJson(r.stats, r.references), stdout: formatStats(r.stats, r.references), note: rejectedNote(r.rejected) }),
   shard: {
-    refuse: (f) => (filterOf(f) ? NOT_IN_MANIFEST : undefined),
+    refuse: (f) => regionShardRefusal(f) ?? (filterOf(f) ? NOT_IN_MANIFEST : undefined),
     manifestOptions: readOptions,
     share: (r) => r.share,
     data: (r) => ({ references: r.references, truncated: r.truncated }),
@@ -138,6 +139,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
   },
   shard: {
     refuse(f) {
+      if (regionShardRefusal(f)) return regionShardRefusal(f);
       if (filterOf(f) || f.columns || f.flagColumns) return NOT_IN_MANIFEST;
       if (f.limit !== undefined) return '--limit cannot be combined with --shard (each shard would stop at its own limit)';
       return undefined;

@@ -11,12 +11,15 @@ import { blockSizeAt, inflateBlock, isBgzfHeader, locateBlock } from '../../engi
 import type { EngineHandle, LocatedError, OrderedChunk, RunStats } from '../../engine/run-types.js';
 import type { Progress } from '../../engine/progress.js';
 import { BamError } from './errors.js';
+import { STRUCTURAL } from './record-errors.js';
 import { headerLength, parseHeader, type BamHeader } from './header.js';
 import { emptyStats, mergeStats, type BamStatsPartial } from './stats.js';
 import type { BamPayload, BamTaskOptions, ResyncValue } from './task.js';
 import { RESYNC_CALL, type ResyncArg } from './calls.js';
 import type { BamColumns } from './decode.js';
 import type { RecordFilter } from './filter.js';
+import { runRegions, type RegionChoice } from './region-run.js';
+import { UsageError } from '../../engine/errors.js';
 
 const TASK = new URL('./task.js', import.meta.url);
 
@@ -40,6 +43,8 @@ export interface BamRunOptions {
   errorLog?: ErrorLog;
   /** samtools view's -f/-F/-G/-q (filter.ts): records it drops are counted as read, not written or counted in stats. */
   filter?: RecordFilter;
+  /** Only the records of these regions, through the index (region-run.ts). */
+  regions?: RegionChoice;
 }
 
 /**
@@ -85,11 +90,6 @@ function locateBlockSafe(path: string, uoffset: number): number {
   }
 }
 
-/**
- * Record problems that leave the rest of the data unreadable (no length to step over) or that
- * mean the data ended: always fatal, whatever --max-errors says.
- */
-const STRUCTURAL = new Set(['truncated_record', 'bad_length']);
 
 /**
  * Shared run loop: header from chunk 0, record errors (fatal, or counted and skipped with an
@@ -98,6 +98,12 @@ const STRUCTURAL = new Set(['truncated_record', 'bad_length']);
  * numbered here, not by the engine, since the chunks a re-read replaces are dropped.
  */
 export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader, engine: EngineHandle) => void | Promise<void>, shouldStop?: () => boolean, onEnd?: (engine: EngineHandle, header: BamHeader | null) => void | Promise<void>, drop?: (p: BamPayload) => void): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean; records: number }> {
+  if (opts.regions && opts.regions.regions.length > 0) {
+    if (opts.input === '-') throw new UsageError('regions need an indexed BAM file, not stdin');
+    const header = readHeaderFromFile(opts.input);
+    if (!header) throw new UsageError(`${opts.input}: regions need a BGZF-compressed BAM file with an index`);
+    return runRegions(opts, opts.regions, header, TASK, taskOptions, onPayload, shouldStop, onEnd);
+  }
   const pre = readHeaderFromFile(opts.input);
   const info = opts.input === '-' ? null : describeInput(opts.input);
   const chunkSize = Math.max(1 << 16, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);

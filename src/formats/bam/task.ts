@@ -14,6 +14,8 @@ import { SharedOutputPool } from '../../engine/shared-pool.js';
 import { assembleBatch, assemblyBuffers } from './assemble.js';
 import { ASSEMBLE_CALL, PARQUET_CALL, RESYNC_CALL, type AssembleArg, type ParquetArg, type ResyncArg } from './calls.js';
 import { IPC_COMPRESS_CALL, type IpcCompressArg } from '../../sinks/ipc-compression-call.js';
+import { readRegionPiece, type RegionArg } from './region-read.js';
+import { REGION_CALL } from './calls.js';
 
 export interface BamTaskOptions extends DecodeOptions {
   mode: 'convert' | 'stats';
@@ -43,12 +45,37 @@ function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTas
     start = header.length;
     nRef = header.references.length;
   }
+  return processRecords(bytes, start, nRef, header, options);
+}
+
+/** Decodes (convert) or counts (stats) the whole records of bytes[start, …). */
+function processRecords(bytes: Uint8Array, start: number, nRef: number, header: BamHeader | null, options: BamTaskOptions): ChunkResult<BamPayload> {
   if (options.mode === 'stats') {
     const r = scanStats(bytes, start, nRef, options.filter);
     return { payload: { header, columns: null, stats: r.partial }, transfer: [r.partial.flags.buffer as ArrayBuffer, r.partial.perRef.buffer as ArrayBuffer], records: r.records, lines: 0, errors: r.errors };
   }
   const r = decodeRecords(bytes, start, { ...options, nRef }, memory);
   return { payload: { header, columns: r.columns, stats: null }, transfer: columnBuffers(r.columns), records: r.records, lines: 0, errors: r.errors };
+}
+
+/** What a region piece gives back (REGION_CALL): its records' result and, for a slice, where to go on. */
+export interface RegionValue { result: Omit<ChunkResult<BamPayload>, 'transfer'>; next: bigint | null; skipPlaced: boolean; compressed: number }
+
+/**
+ * A region piece: the records samtools view would print, decoded or counted. Errors name the
+ * record by virtual offset (its BGZF block and the byte in it): records before the piece were
+ * not read, so there is no record number.
+ */
+function regionPiece(arg: RegionArg, options: BamTaskOptions): CallResult {
+  const r = readRegionPiece(arg);
+  const { transfer, ...result } = processRecords(r.bytes, 0, options.nRef, null, options);
+  result.errors = result.errors.map((e) => {
+    const at = r.locate(e.offset);
+    return { category: e.category, reason: `record at virtual offset ${at.block}:${at.within} (the BGZF block at compressed offset ${at.block}, byte ${at.within} of its data): ${e.reason}`, offset: at.block };
+  });
+  result.records = r.records;
+  const value: RegionValue = { result, next: r.next, skipPlaced: r.skipPlaced, compressed: r.compressed };
+  return { value, transfer };
 }
 
 /** A chunk re-read in record order (RESYNC_CALL): its result, and the chunk index to resume at. */
@@ -83,7 +110,7 @@ export default defineTask<BamTaskOptions, BamPayload>({
   framing: bamFraming,
   processChunk,
   calls: {
-    [ASSEMBLE_CALL]: assemble, [PARQUET_CALL]: encodeParquet, [RESYNC_CALL]: resync,
+    [ASSEMBLE_CALL]: assemble, [PARQUET_CALL]: encodeParquet, [RESYNC_CALL]: resync, [REGION_CALL]: regionPiece,
     // Arrow IPC body compression (--compression lz4|zstd); the codec loads on the first call.
     [IPC_COMPRESS_CALL]: async (arg: IpcCompressArg) => (await import('../../sinks/ipc-compression.js')).compressIpcBuffers(arg),
   },
