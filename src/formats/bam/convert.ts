@@ -4,8 +4,8 @@
  * `--batch-size` rows (or `--batch-mib`), and the sinks below write them without copying values.
  * Its own module so that `bam stats` and `bam header` never load apache-arrow.
  */
-import { extname } from 'node:path';
 import { OutputTransaction } from '../../engine/atomic.js';
+import { tableKindOf } from '../../sinks/table-file.js';
 import { checkFileOutput, isStreamTarget } from '../../engine/output-target.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import type { EngineHandle, LocatedError, RunStats } from '../../engine/run-types.js';
@@ -81,15 +81,11 @@ function schemaOptionsOf(opts: BamConvertOptions): BamSchemaOptions {
   return { sequence: (opts.sequence ?? true) && has('seq'), quality: (opts.quality ?? true) && has('qual'), tags: (opts.tags ?? true) && has('tags'), columns: cols, flagColumns: opts.flagColumns ?? false };
 }
 
-/** The output format from `--format` or else the output's extension. */
+/** The output format from `--format` or else the output's name (src/sinks/table-file.ts). */
 export function outputFormat(output: string, format?: string): BamOutputFormat {
   if (format === 'ipc' || format === 'parquet') return format;
   if (format !== undefined) throw new UsageError(`--format must be ipc or parquet, got ${JSON.stringify(format)}`);
-  const ext = extname(output).toLowerCase();
-  if (ext === '.parquet' || ext === '.pq') return 'parquet';
-  if (ext === '.arrow' || ext === '.ipc' || ext === '.feather' || ext === '.arrows') return 'ipc';
-  if (isStreamTarget(output)) return 'ipc'; // -, a pipe or terminal: the IPC stream format
-  throw new UsageError(`cannot tell the output format from ${JSON.stringify(output)}; use .arrow or .parquet, or --format ipc|parquet`);
+  return tableKindOf(output) === 'parquet' ? 'parquet' : 'ipc';
 }
 
 /**

@@ -4,13 +4,12 @@
  * thread wraps them (no copy) and writes, to a temporary file renamed into place at the end.
  */
 import { Field, List, makeData, RecordBatch, Schema, Struct, Uint8, Utf8, type Data } from 'apache-arrow';
-import { ArrowIpcFileWriter, piecesOf, type IpcCodec } from '../../sinks/arrow-pieces.js';
-import { compressBatches } from '../../sinks/ipc-compression-call.js';
 import { ipcCodecOf, parquetCompressionOf, type CompressionChoice } from '../../sinks/ipc-compression-option.js';
-import { ParquetPieceWriter } from '../../sinks/parquet-merge.js';
+import { openRecordBatchSink, type RecordBatchSink } from '../../sinks/record-batch-sink.js';
+import { tableKindOf } from '../../sinks/table-file.js';
 import type { EngineHandle } from '../../engine/run-types.js';
 import { OutputTransaction } from '../../engine/atomic.js';
-import { checkFileOutput, isStreamTarget } from '../../engine/output-target.js';
+import { checkFileOutput } from '../../engine/output-target.js';
 import { UsageError } from '../../engine/errors.js';
 import { defaultThreads } from '../../engine/run.js';
 import type { ErrorLog } from '../../engine/error-log.js';
@@ -83,75 +82,15 @@ export function batchOf(c: FastqColumns, mate?: Uint8Array, scores = false): Rec
   return new RecordBatch(s, makeData({ type: new Struct(s.fields), length: c.count, nullCount: 0, children }));
 }
 
-/** close() runs in the engine's onEnd, while the workers (which encode Parquet) are still up. */
-/** drain(): the work given to the workers is done, so the next input's run may start with a new pool. */
-interface Sink { write(b: RecordBatch, engine: EngineHandle): void | Promise<void>; drain(): Promise<void>; close(engine: EngineHandle): void | Promise<void>; abort(): void }
-
 /** No rows at all (empty or all-rejected input): the schema alone, as a zero-row batch. */
 function emptyBatch(l: FastqLayout): RecordBatch {
   const none = (): { data: Uint8Array; offsets: Int32Array } => ({ data: new Uint8Array(0), offsets: new Int32Array(1) });
   return batchOf({ count: 0, id: none(), description: none(), sequence: none(), quality: none() }, l.mate ? new Uint8Array(0) : undefined, l.scores);
 }
 
-/**
- * Arrow IPC with positional writes off this thread (src/sinks/arrow-pieces.ts). With a codec, a
- * worker compresses each chunk's batches (the chunk's columns are moved to it, not copied), one
- * chunk per worker in flight.
- */
-function arrowSink(path: string, stream: boolean, batchSize: number, codec: IpcCodec | null, threads: number, layout: FastqLayout): Sink {
-  const opened = ArrowIpcFileWriter.open(path, schemaOf(layout), [], { stream, maxInFlight: codec ? Math.max(4, threads) : 4 });
-  opened.catch(() => {});
-  const compressing: Array<Promise<unknown>> = [];
-  return {
-    async write(b, engine) {
-      const w = await opened;
-      const slices = [];
-      for (let i = 0; i < b.numRows; i += batchSize) slices.push(piecesOf(b.slice(i, Math.min(b.numRows, i + batchSize))));
-      if (!codec) {
-        for (const s of slices) await w.write(s);
-        return;
-      }
-      // `b` is not read again: its buffers (the worker's columns) can move.
-      const compressed = compressBatches(engine, codec, slices, true);
-      compressed.catch(() => {});
-      compressing.push(compressed);
-      for (let i = 0; i < slices.length; i++) await w.write(compressed.then((c) => c[i]!));
-    },
-    async drain() {
-      await Promise.all(compressing.splice(0));
-    },
-    close: async () => (await opened).close(),
-    abort: () => void opened.then((w) => w.abort(), () => {}),
-  };
-}
-
-/** Parquet: one row group per batch, encoded in the workers and merged in order (src/sinks/parquet-merge.ts). */
-function parquetSink(path: string, batchSize: number, threads: number, compression: CompressionChoice | undefined, layout: FastqLayout): Sink {
-  const w = new ParquetPieceWriter(path, { rowGroupSize: batchSize, compression: parquetCompressionOf(compression) }, 2 * threads);
-  return {
-    async write(b, engine) {
-      for (let i = 0; i < b.numRows; i += batchSize) await w.write(b.slice(i, Math.min(b.numRows, i + batchSize)), engine);
-    },
-    // A Parquet file needs at least its schema in a footer, which comes from an encoded piece:
-    // with no rows (issue 8: `parquet merge: no pieces`) one zero-row piece makes a valid empty
-    // file, as the Arrow writer makes a schema-only one.
-    drain: () => w.drain(),
-    async close(engine) {
-      if (w.rows === 0) await w.write(emptyBatch(layout), engine);
-      await w.close();
-    },
-    abort: () => w.abort(),
-  };
-}
-
-/** The sink for the final path's extension, writing to the temporary path. */
-function sinkFor(final: string, tmp: string, batchSize: number, threads = 1, compression?: CompressionChoice, layout: FastqLayout = { mate: false, scores: false }): Sink {
-  if (/\.parquet$/i.test(final)) return parquetSink(tmp, batchSize, threads, compression, layout);
-  const codec = ipcCodecOf(compression);
-  if (/\.arrows$/i.test(final)) return arrowSink(tmp, true, batchSize, codec, threads, layout);
-  if (/\.(arrow|feather|ipc)$/i.test(final)) return arrowSink(tmp, false, batchSize, codec, threads, layout);
-  if (isStreamTarget(final)) return arrowSink(tmp, true, batchSize, codec, threads, layout); // -, a pipe or terminal: the IPC stream format
-  throw new UsageError(`cannot tell the output format from ${JSON.stringify(final)}: use .parquet, .arrow or .arrows`);
+/** The sink for the output's extension (src/sinks/record-batch-sink.ts), writing to the temporary path. */
+function sinkFor(final: string, tmp: string, batchSize: number, threads = 1, compression?: CompressionChoice, layout: FastqLayout = { mate: false, scores: false }): RecordBatchSink {
+  return openRecordBatchSink(final, tmp, { schema: schemaOf(layout), empty: () => emptyBatch(layout), batchSize, threads, compression });
 }
 
 /** The library's options get the CLI's checks (batchSize 0 looped forever). */
@@ -201,7 +140,7 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   const limit = o.limit ?? Infinity;
   const tx = new OutputTransaction();
   checkFileOutput(o.output, { option: '-o', inputs, stdout: true });
-  if (!isStreamTarget(o.output) && !/\.(parquet|arrows?|feather|ipc)$/i.test(o.output)) sinkFor(o.output, '', batchSize);
+  tableKindOf(o.output);
   // A codec the output format has not: a usage error before any work.
   if (/\.parquet$/i.test(o.output)) parquetCompressionOf(o.compression);
   else ipcCodecOf(o.compression);
