@@ -5,8 +5,9 @@
  * (`threadmill … | head -1`) handled quietly.
  */
 import { Option, InvalidArgumentError, type Command } from 'commander';
-import { ThreadmillError, UsageError } from '../engine/errors.js';
+import { UsageError } from '../engine/errors.js';
 import { abortAllOutputs } from '../engine/atomic.js';
+import { asFatal } from '../engine/fatal.js';
 import { checkFileOutput } from '../engine/output-target.js';
 import { createProgress, type ProgressMode, type ProgressModel } from '../engine/progress.js';
 import { describeError } from '../engine/error-log.js';
@@ -144,15 +145,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
         process.exit(EXIT_CLOSED_STDOUT);
       }
       const debug = process.argv.includes('--debug');
-      if (err instanceof ThreadmillError) {
-        process.stderr.write(`threadmill: error [${err.code}]: ${err.message}\n`);
-        if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-        process.exitCode = err.exitCode;
-      } else {
-        process.stderr.write(`threadmill: error [INTERNAL]: ${(err as Error).message ?? String(err)}\n`);
-        if (debug) process.stderr.write(`${(err as Error).stack}\n`);
-        process.exitCode = 1;
-      }
+      // One policy for every command (engine/fatal.ts): a full disk is DISK_FULL naming the output, a non-ThreadmillError INTERNAL.
+      const fatal = asFatal(err);
+      process.stderr.write(`threadmill: error [${fatal.code}]: ${fatal.message}\n`);
+      if (debug) process.stderr.write(`${(err as Error).stack ?? fatal.stack}\n`);
+      process.exitCode = fatal.exitCode;
       // A failed run may still hold stdin or timers open; stderr is written synchronously, so exit now.
       process.exit(process.exitCode);
     }

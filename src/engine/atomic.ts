@@ -33,6 +33,11 @@ let counter = 0;
 
 /** Transactions not yet committed or aborted; removed at exit or on a closed stdout (abortAllOutputs). */
 const live = new Set<OutputTransaction>();
+/**
+ * Transactions of the current run that were aborted: a failure is reported (fatal.ts) after the
+ * caller has rolled its outputs back, and a full disk names the outputs that were being written.
+ */
+const aborted: OutputTransaction[] = [];
 let exitHookInstalled = false;
 
 export class OutputTransaction {
@@ -42,6 +47,8 @@ export class OutputTransaction {
   private done = false;
 
   constructor() {
+    // A transaction begun when none is open starts another run: the earlier failures are not its.
+    if (live.size === 0) aborted.length = 0;
     live.add(this);
     installExitHook();
   }
@@ -100,7 +107,22 @@ export class OutputTransaction {
     for (const r of this.renames) rmSync(r.tmp, { force: true, recursive: true });
     for (const c of this.createdDirs.reverse()) removeEmptyDirs(c.dir, c.first);
     this.finish();
+    aborted.push(this);
   }
+
+  /** Final paths of the outputs begun, as [temporary, final] pairs. */
+  outputs(): [string, string][] {
+    return this.renames.map((r) => [r.tmp, r.final]);
+  }
+}
+
+/**
+ * Outputs of the current run not committed: those of open transactions and of aborted ones, as
+ * [temporary, final] pairs. For naming what a failure (a full disk) hit, after the failed run
+ * rolled its outputs back.
+ */
+export function uncommittedOutputs(): [string, string][] {
+  return [...live, ...aborted].flatMap((tx) => tx.outputs());
 }
 
 /**

@@ -27,9 +27,10 @@ const CHAIN = 2;
 
 /** A fatal BGZF problem: `BGZF_CORRUPT` (bad header, deflate data, CRC32, ISIZE) or `BGZF_TRUNCATED`. */
 export class BgzfError extends ThreadmillError {
+  declare readonly code: 'BGZF_CORRUPT' | 'BGZF_TRUNCATED';
   /** Offset of the offending block in the compressed file. */
   readonly compressedOffset: number;
-  constructor(code: string, message: string, compressedOffset: number) {
+  constructor(code: 'BGZF_CORRUPT' | 'BGZF_TRUNCATED', message: string, compressedOffset: number) {
     super(code, message);
     this.name = 'BgzfError';
     this.compressedOffset = compressedOffset;

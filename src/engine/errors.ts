@@ -1,15 +1,20 @@
+import { exitStatusOf, isErrorCode, type ErrorCode } from './error-catalogue.js';
+
+export type { ErrorCode } from './error-catalogue.js';
+
 /**
- * Fatal errors: a stable `code` that scripts and tests check, a one-line message naming what to
- * fix, and the exit code the CLI returns. Record errors are not exceptions; see errors-log.ts.
+ * Fatal errors: a stable `code` from the catalogue (error-catalogue.ts) that scripts and tests
+ * check, a one-line message naming what to fix, and the exit code the CLI returns (the
+ * catalogue's unless `exitCode` is given). Record errors are not exceptions; see errors-log.ts.
  */
 export class ThreadmillError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: number;
-  constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ThreadmillError';
     this.code = code;
-    this.exitCode = options.exitCode ?? 1;
+    this.exitCode = options.exitCode ?? exitStatusOf(code);
   }
 }
 
@@ -24,7 +29,7 @@ export class UsageError extends ThreadmillError {
 /** The run was stopped by SIGINT/SIGTERM or an AbortSignal; outputs were rolled back. */
 export class InterruptedError extends ThreadmillError {
   constructor(signal: string) {
-    super('INTERRUPTED', `interrupted by ${signal}; no output was changed`, { exitCode: signal === 'SIGTERM' ? 143 : 130 });
+    super('INTERRUPTED', `interrupted by ${signal}; no output was changed`, signal === 'SIGTERM' ? { exitCode: 143 } : {});
     this.name = 'InterruptedError';
   }
 }
@@ -42,10 +47,16 @@ export function toErrorShape(err: unknown): ErrorShape {
   return { name: 'Error', message: String(err) };
 }
 
-/** Rebuilds a worker-side error on the main thread, keeping its code and fields. */
+/**
+ * Rebuilds a worker-side error on the main thread, keeping its fields, and its code when the
+ * catalogue has it. Any other code (a system one: ENOSPC, EACCES, SQLITE_FULL) becomes
+ * WORKER_FAILED, the original kept as the `cause` so that fatal.ts can still tell a full disk.
+ */
 export function fromErrorShape(shape: ErrorShape, context: string): ThreadmillError {
-  const err = new ThreadmillError(shape.code ?? 'WORKER_FAILED', `${context}: ${shape.message}`);
+  const code = isErrorCode(shape.code) ? shape.code : 'WORKER_FAILED';
+  const cause = code === shape.code ? undefined : Object.assign(new Error(shape.message), shape.fields ?? {}, { name: shape.name });
+  const err = new ThreadmillError(code, `${context}: ${shape.message}`, { cause });
   if (shape.stack) err.stack = `${err.name}: ${err.message}\n--- in worker ---\n${shape.stack}`;
-  Object.assign(err, shape.fields ?? {}, { code: shape.code ?? 'WORKER_FAILED' });
+  Object.assign(err, shape.fields ?? {}, { code });
   return err;
 }

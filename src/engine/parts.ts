@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { OutputTransaction, isTemporaryName, recoverDirectory, resolveOutputPath } from './atomic.js';
-import { ThreadmillError } from './errors.js';
+import { ThreadmillError, type ErrorCode } from './errors.js';
 import { MANIFEST_KIND, MANIFEST_VERSION, runDifference, stableJson, type PartManifest } from './manifest.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -52,7 +52,7 @@ export async function writePart(path: string, manifest: PartManifest, fill: (dir
   if (old) rmSync(old, { recursive: true, force: true });
 }
 
-function partError(code: string, message: string): ThreadmillError {
+function partError(code: Extract<ErrorCode, `PART_${string}`>, message: string): ThreadmillError {
   return new ThreadmillError(code, `${message}; nothing was written`);
 }
 

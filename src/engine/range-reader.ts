@@ -4,6 +4,8 @@
  * workers never share a file position, and the main thread never touches the bytes.
  */
 import { openSync, readSync, closeSync } from 'node:fs';
+import { ThreadmillError } from './errors.js';
+import { faultPoint } from './fault-points.js';
 
 const openFiles = new Map<string, number>();
 
@@ -44,7 +46,9 @@ export class RangeReader {
   private readonly fd: number;
   private readonly size: number;
 
-  constructor(path: string, base: number, initialEnd: number, size: number) {
+  /** `size`: the file's size when the run planned it; a file that ends sooner changed meanwhile. */
+  constructor(private readonly path: string, base: number, initialEnd: number, size: number) {
+    faultPoint('read');
     this.fd = fdFor(path);
     this.size = size;
     this.base = base;
@@ -71,7 +75,7 @@ export class RangeReader {
     }
     while (filled < target) {
       const n = readSync(this.fd, this.store, filled, target - filled, this.base + filled);
-      if (n === 0) break;
+      if (n === 0) throw new ThreadmillError('INPUT_CHANGED', `${this.path} ends at byte ${this.base + filled}, short of the ${this.size} bytes it had when the run began: it changed while the run read it; nothing was written`);
       filled += n;
     }
     this.buf = this.store.subarray(0, filled);

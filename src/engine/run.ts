@@ -5,13 +5,14 @@
 import { availableParallelism } from 'node:os';
 import { WorkerPool } from './pool.js';
 import { OrderedCollector } from './collector.js';
-import { checkHeads, describeInput, planRanges, planStream, type InputInfo, type PlannedJob } from './source.js';
-import { ThreadmillError, InterruptedError, UsageError } from './errors.js';
+import { changedInput, checkHeads, describeInput, planRanges, planStream, type InputInfo, type PlannedJob } from './source.js';
+import { InterruptedError, UsageError } from './errors.js';
 import type { ErrorLog } from './error-log.js';
 import type { FormatTask } from './plugin.js';
 import type { Job } from './protocol.js';
 import type { RunOptions, RunStats } from './run-types.js';
 import { SharePlan } from './share-plan.js';
+import { runFailure } from './fatal.js';
 import type { Shard } from './shard.js';
 
 export const DEFAULT_CHUNK_SIZE = 4 << 20;
@@ -135,13 +136,15 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
     }
     await Promise.all(settled);
     if (window.failure) throw window.failure;
+    const changed = changedInput(infos);
+    if (changed) throw changed;
     await opts.onEnd?.(engine);
     stats.threads = pool.size;
     stats.seconds = (performance.now() - started) / 1000;
     if (share) stats.share = share.coverage;
     return stats;
   } catch (err) {
-    throw err instanceof ThreadmillError ? err : new ThreadmillError('RUN_FAILED', (err as Error).message, { cause: err });
+    throw runFailure(err, infos);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await pool.close();

@@ -26,12 +26,17 @@ export interface InputInfo {
   kind: InputKind;
   size: number;
   warnings: string[];
+  /** A regular file as the run found it; one that differs at the end (or on a failure) is INPUT_CHANGED. */
+  identity?: FileIdentity;
   /**
    * Shown the first decompressed bytes of a stream (up to {@link HEAD_BYTES}) before any of it is
    * framed; throws to refuse an input that is not in the run's format (FormatTask.checkHead).
    */
   checkHead?: (head: Uint8Array) => void;
 }
+
+/** What tells that a file is still the one the run began with. */
+export interface FileIdentity { dev: number; ino: number; size: number; mtimeMs: number }
 
 /** How much of an input's decompressed head a format is shown to tell whether the input is in its format. */
 export const HEAD_BYTES = 1 << 16;
@@ -62,9 +67,10 @@ export function describeInput(name: string): InputInfo {
     const head = new Uint8Array(SNIFF_LENGTH);
     const compression = sniffCompression(head.subarray(0, readSync(fd, head, 0, SNIFF_LENGTH, 0)));
     refuseUnsupported(name, compression);
-    if (compression === 'bgzf') return { name, kind: 'bgzf', size: st.size, warnings: bgzfEofWarning(fd, name, st.size) };
-    if (compression !== null) return { name, kind: 'stream', size: st.size, warnings: [] };
-    return { name, kind: 'file', size: st.size, warnings: [] };
+    const identity = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    if (compression === 'bgzf') return { name, kind: 'bgzf', size: st.size, identity, warnings: bgzfEofWarning(fd, name, st.size) };
+    if (compression !== null) return { name, kind: 'stream', size: st.size, identity, warnings: [] };
+    return { name, kind: 'file', size: st.size, identity, warnings: [] };
   } finally {
     closeSync(fd);
   }
@@ -74,6 +80,31 @@ function inputError(name: string, err: unknown): ThreadmillError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new ThreadmillError('INPUT_NOT_FOUND', `input not found: ${name}`);
   return new ThreadmillError('INPUT_UNREADABLE', `cannot read ${name}: ${(err as Error).message}`);
+}
+
+/**
+ * INPUT_CHANGED for the first input that is no longer the file the run described (another size,
+ * mtime, device or inode, or gone), else null. A file rewritten while it is read gives records
+ * of neither version; one cut short gave half of them with exit 0 (issue 16).
+ */
+export function changedInput(infos: readonly InputInfo[], cause?: unknown): ThreadmillError | null {
+  for (const info of infos) {
+    const was = info.identity;
+    if (!was) continue;
+    let now: Stats | null = null;
+    try {
+      now = statSync(info.name);
+    } catch {
+      // gone: reported below
+    }
+    const what = !now ? 'was removed'
+      : now.dev !== was.dev || now.ino !== was.ino ? 'was replaced by another file'
+      : now.size !== was.size ? `changed size from ${was.size} to ${now.size} bytes`
+      : now.mtimeMs !== was.mtimeMs ? `was modified (mtime ${new Date(was.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()})`
+      : null;
+    if (what) return new ThreadmillError('INPUT_CHANGED', `${info.name} ${what} while the run read it; nothing was written: rerun on a file nobody writes to`, { cause });
+  }
+  return null;
 }
 
 function bgzfEofWarning(fd: number, name: string, size: number): string[] {

@@ -108,8 +108,12 @@ test('several inputs keep input order; empty and tiny files work', async () => {
   assert.equal(r.records, 5004);
 });
 
-test('a failing chunk fails the run with its code; max-errors stops the run', async () => {
-  await assert.rejects(runChunks({ inputs: [plain], taskModule, taskOptions: { failOn: '4999:' }, threads: 2, chunkSize: 1 << 16, onChunk() {} }), { code: 'TEST_FAIL' });
+test('a failing chunk fails the run (a code outside the catalogue: WORKER_FAILED, the original its cause); max-errors stops the run', async () => {
+  await assert.rejects(runChunks({ inputs: [plain], taskModule, taskOptions: { failOn: '4999:' }, threads: 2, chunkSize: 1 << 16, onChunk() {} }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'WORKER_FAILED');
+    assert.equal((err.cause as { code?: string }).code, 'TEST_FAIL');
+    return true;
+  });
   await assert.rejects(runChunks({ inputs: [plain], taskModule, taskOptions: {}, threads: 2, chunkSize: 1 << 16, errorLog: new ErrorLog({ maxErrors: 2 }), onChunk() {} }), { code: 'TOO_MANY_ERRORS' });
   await assert.rejects(runChunks({ inputs: [join(dir, 'missing')], taskModule, taskOptions: {}, onChunk() {} }), { code: 'INPUT_NOT_FOUND' });
 });

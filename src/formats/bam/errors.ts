@@ -1,4 +1,4 @@
-import { ThreadmillError } from '../../engine/errors.js';
+import { ThreadmillError, type ErrorCode } from '../../engine/errors.js';
 
 /**
  * Fatal BAM problems. Codes: `BAM_BAD_MAGIC` (not a BAM file), `BAM_BAD_HEADER` (header cut or
@@ -6,7 +6,7 @@ import { ThreadmillError } from '../../engine/errors.js';
  * reference id, fields inconsistent with its length), `BAM_TRUNCATED` (file ends inside a record).
  */
 export class BamError extends ThreadmillError {
-  constructor(code: string, message: string) {
+  constructor(code: Extract<ErrorCode, `BAM_${string}`>, message: string) {
     super(code, message);
     this.name = 'BamError';
   }
