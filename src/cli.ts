@@ -25,7 +25,7 @@ const program = new Command('threadmill')
  */
 const specOf = (format: FormatSpec) => (p: Command): void => void registerFormat(p, format);
 const groups: Record<string, () => Promise<(p: Command) => void>> = {
-  nostr: async () => (await import('./formats/nostr/commands.js')).registerNostrCommands,
+  nostr: async () => specOf((await import('./formats/nostr/commands.js')).nostrFormat),
   fastq: async () => specOf((await import('./formats/fastq/commands.js')).fastqFormat),
   bam: async () => specOf((await import('./formats/bam/cli.js')).bamFormat),
   fsscan: async () => (await import('./formats/fsscan/commands.js')).registerFsscanCommands,

@@ -109,6 +109,8 @@ export interface ShardSpec<F, R, P> {
   /** Share coverage the run reports (for the manifest's tiling check). */
   share(result: R): ShareCoverage[] | null | undefined;
   part: SummaryPart<F, R, P> | TablePart<R> | CustomPart<F, R>;
+  /** With --json a shard prints its run's summary and `part` on stdout, instead of its line on stderr. */
+  printsSummary?: boolean;
 }
 
 export interface CommandSpec<F = Record<string, unknown>, R = unknown, P = unknown> {
@@ -121,7 +123,7 @@ export interface CommandSpec<F = Record<string, unknown>, R = unknown, P = unkno
   /** Options of how the result is shown (e.g. --tsv): also given to `merge`. */
   reportOptions?(cmd: Command): Command;
   /** The main output: the option that names it, and whether it is a file (-o FILE) or a directory/db. */
-  output?: { flags: string; help: string; required: boolean; of(flags: F): string | undefined };
+  output?: { flags: string; help: string; required: boolean; of(flags: F): string | undefined; /** The long command's default (not merge's: a merge names its output). */ default?: string };
   /** Usage checks beyond commander's (exit 2). */
   check?(inputs: string[], flags: F): void;
   run(ctx: RunContext<F>): Promise<R>;

@@ -38,7 +38,7 @@ function registerLong(group: Command, format: string, spec: AnySpec): void {
   const cmd = addRunOptions(group.command(spec.name).description(spec.description).argument(arg, spec.inputs.help));
   spec.options?.(cmd);
   spec.reportOptions?.(cmd);
-  if (spec.output) cmd[spec.output.required ? 'requiredOption' : 'option'](spec.output.flags, spec.output.help);
+  if (spec.output) cmd[spec.output.required ? 'requiredOption' : 'option'](spec.output.flags, spec.output.help, spec.output.default);
   else if (spec.shard) cmd.option('-o, --output <part>', 'with --shard: the part directory to write');
   if (spec.shard) cmd.option('--shard <I/N>', spec.output?.flags.startsWith('--db') ? `${SHARD_HELP} (here --db names the part)` : SHARD_HELP);
   cmd.action(action(async (given: string | string[], flags: Flags) => {
@@ -46,7 +46,8 @@ function registerLong(group: Command, format: string, spec: AnySpec): void {
     const signal = interruptSignal();
     if (flags.shard !== undefined) {
       const s = await runShard(format, spec, inputs, flags, flags.shard, hooksFor(flags as RunFlags), signal);
-      if (!flags.quiet) process.stderr.write(`threadmill ${format} ${spec.name}: shard ${s.shard.index}/${s.shard.count} → ${s.part} (${s.records} records${s.rejected > 0 ? `, ${s.rejected} rejected` : ''})\n`);
+      if (flags.json && spec.shard?.printsSummary) process.stdout.write(`${JSON.stringify({ ...(spec.report(s.result, flags, inputs).summary as object), part: s.part })}\n`);
+      else if (!flags.quiet) process.stderr.write(`threadmill ${format} ${spec.name}: shard ${s.shard.index}/${s.shard.count} → ${s.part} (${s.records} records${s.rejected > 0 ? `, ${s.rejected} rejected` : ''})\n`);
       return;
     }
     const result = await runWhole(format, spec, inputs, flags, hooksFor(flags as RunFlags), signal);

@@ -1,11 +1,14 @@
-/** The `threadmill nostr` command group: convert, cat, lookup, stats, index rebuild. */
+/**
+ * `threadmill nostr`: convert declared for the runner (src/cli/command-spec.ts), which gives it
+ * --shard and the generated `merge`; report, lookup, stats and index registered as they are.
+ */
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { addRunOptions, action, progressFor, printRecordError, moreErrorsNote, warner, interruptSignal, formatTable, printSummary, nonNegativeInt, checkRejects, type RunFlags } from '../../cli/common.js';
-import { convertNostr, REJECT_CATEGORIES, type ConvertSummary } from './pipeline.js';
-import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
-import { registerNostrMerge, shardNostr, type NostrConvertFlags } from './merge.js';
+import { action, formatTable, nonNegativeInt } from '../../cli/common.js';
+import { defineCommand, type CommonFlags, type FormatSpec, type Report, type RunContext } from '../../cli/command-spec.js';
+import { convertNostr, REJECT_CATEGORIES, type ConvertOptions, type ConvertSummary } from './pipeline.js';
+import { mergeNostr, mergeNostrPartial, type MergeSummary } from './merge.js';
 import { printFound } from './lookup-print.js';
 import { registerNostrReaders } from './read-commands.js';
 import { openIndexReadOnly, lookupIds, indexStats, ensureIndexes, indexPath } from './index-db.js';
@@ -15,6 +18,7 @@ import { verifyIndex, printVerifyReport } from './index-verify.js';
 import { recoverDirectory } from '../../engine/atomic.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
+import { normalChunkSize } from '../../engine/manifest.js';
 import { defaultMemoryLimit, minimumMemoryLimit, parseMemorySize } from '../../engine/memory-budget.js';
 
 function formatMemory(bytes: number): string {
@@ -52,19 +56,65 @@ function checkIds(ids: readonly string[]): void {
   if (bad !== undefined) throw new ThreadmillError('INVALID_ID', `invalid id ${JSON.stringify(bad)}: an event id is 64 hex characters`, { exitCode: 2 });
 }
 
-function printConvertSummary(s: ConvertSummary, flags: RunFlags): void {
-  printSummary(flags, s, 'threadmill nostr convert: done', () => [
-    ['lines read', s.lines_read], ['valid', s.valid], ['written', s.written], ['duplicates', s.duplicates],
-    ...REJECT_CATEGORIES.map((c): [string, number] => [`rejected ${c.replace('_', ' ')}`, s.rejected[c]]),
-    ['day files written', s.files_written], ['spilled bytes', s.spilled_bytes], ['dedup passes (most a day took)', s.dedup_passes], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['events/s', s.events_per_second],
-  ]);
+interface ConvertFlags extends CommonFlags {
+  outputDir: string;
+  compressionLevel?: number;
+  validateEventIds?: boolean;
+  validateSignatures?: boolean;
+  filterKinds?: boolean;
+  chunkSize?: number;
+  /** Not an output option: a part's bytes do not depend on it, so the manifest leaves it out. */
+  memoryLimit?: number;
+  dataBudget?: number;
+  deferIndexes?: boolean;
 }
 
-function registerConvert(nostr: Command): void {
-  addRunOptions(nostr.command('convert')
-    .description('convert Nostr events (JSON lines, .jsonl.gz, or - for stdin) into per-day .pb.gz files, deduplicated, with index.db')
-    .argument('<inputs...>', 'input files, or - for stdin')
-    .option('-o, --output-dir <dir>', 'output directory', './pb_data')
+/** A convert's summary, or a merge's (the runner reports both through the command's report). */
+type ConvertResult = ConvertSummary | MergeSummary;
+
+function convertOptions(ctx: RunContext<ConvertFlags>, outDir: string): ConvertOptions {
+  const f = ctx.flags;
+  return {
+    inputs: ctx.inputs, outDir, threads: f.threads, chunkSize: f.chunkSize, memoryLimit: f.memoryLimit, shard: ctx.shard,
+    compressionLevel: f.compressionLevel, validateIds: f.validateEventIds, validateSignatures: f.validateSignatures, filterKinds: f.filterKinds,
+    errorLog: ctx.errorLog, signal: ctx.signal, warn: ctx.warn,
+  };
+}
+
+async function convert(ctx: RunContext<ConvertFlags>, o: ConvertOptions): Promise<ConvertSummary> {
+  const progress = ctx.progress();
+  const s = await convertNostr({ ...o, progress });
+  progress.finish();
+  return s;
+}
+
+function convertReport(s: ConvertSummary): Report {
+  return {
+    summary: s,
+    title: 'threadmill nostr convert: done',
+    rows: () => [
+      ['lines read', s.lines_read], ['valid', s.valid], ['written', s.written], ['duplicates', s.duplicates],
+      ...REJECT_CATEGORIES.map((c): [string, number] => [`rejected ${c.replace('_', ' ')}`, s.rejected[c]]),
+      ['day files written', s.files_written], ['spilled bytes', s.spilled_bytes], ['dedup passes (most a day took)', s.dedup_passes], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['events/s', s.events_per_second],
+    ],
+  };
+}
+
+function mergeReport(s: MergeSummary): Report {
+  return {
+    summary: s,
+    title: 'threadmill nostr merge: done',
+    rows: () => [['parts', s.parts], ['events in parts', s.events_in], ['written', s.written], ['duplicates', s.duplicates], ['day files written', s.files_written], ['seconds', s.seconds.toFixed(2)]],
+  };
+}
+
+const isMerge = (r: ConvertResult): r is MergeSummary => 'events_in' in r;
+
+const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
+  name: 'convert',
+  description: 'convert Nostr events (JSON lines, .jsonl.gz, or - for stdin) into per-day .pb.gz files, deduplicated, with index.db',
+  inputs: { name: 'inputs', help: 'input files, or - for stdin', many: true },
+  options: (cmd) => cmd
     .option('--compression-level <0-9>', 'gzip level of the .pb.gz files', nonNegativeInt('--compression-level', 9), 6)
     .option('--validate-event-ids [bool]', 'check that id = sha256 of the NIP-01 serialization', bool, true)
     .option('--no-validate-event-ids', 'skip the id check')
@@ -75,24 +125,37 @@ function registerConvert(nostr: Command): void {
     .option('--memory-limit <size>', `peak memory of the run, e.g. 2G; past it events spill to disk beside the output (default: a quarter of RAM, at least 1G, here ${formatMemory(defaultMemoryLimit())})`, memoryLimit)
     .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(Number).hideHelp())
     // Tests: the bytes left for data after fixed costs, so tiny inputs take the spill paths.
-    .addOption(new Option('--data-budget <bytes>', 'bytes for growing structures').argParser(Number).hideHelp())
-    .option('--shard <I/N>', SHARD_HELP))
-    .action(action(async (inputs: string[], flags: NostrConvertFlags & ShardFlags) => {
-      const shard = shardOf(flags);
-      if (shard) return shardNostr(inputs, flags, shard);
-      if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
-      checkRejects(flags, inputs);
-      const progress = progressFor(flags, 'nostr convert');
-      const summary = await convertNostr({
-        inputs, outDir: flags.outputDir, threads: flags.threads, chunkSize: flags.chunkSize, memoryLimit: flags.memoryLimit, dataBudget: flags.dataBudget, deferIndexes: flags.deferIndexes,
-        compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds,
-        rejectsPath: flags.rejects, maxErrors: flags.maxErrors, progress, signal: interruptSignal(),
-        onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags), warn: warner(flags),
-      });
-      progress.finish();
-      printConvertSummary(summary, flags);
-    }));
-}
+    .addOption(new Option('--data-budget <bytes>', 'bytes for growing structures').argParser(Number).hideHelp()),
+  output: { flags: '-o, --output-dir <dir>', help: 'output directory, created when missing; an existing one gets only new events', required: false, default: './pb_data', of: (f) => f.outputDir },
+  check(inputs) {
+    if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
+  },
+  run: (ctx) => convert(ctx, { ...convertOptions(ctx, ctx.output!), dataBudget: ctx.flags.dataBudget, deferIndexes: ctx.flags.deferIndexes }),
+  report: (r) => (isMerge(r) ? mergeReport(r) : convertReport(r)),
+  counts: (r) => (isMerge(r) ? { records: r.written, rejected: 0 } : { records: r.written, rejected: r.rejected_total }),
+  shard: {
+    refuse(_f, inputs) {
+      if (inputs.includes('-')) throw new ThreadmillError('SHARD_UNSEEKABLE', '--shard: stdin cannot be read by several shards; give files', { exitCode: 2 });
+      return undefined;
+    },
+    manifestOptions: (f) => ({
+      compressionLevel: f.compressionLevel ?? 6, validateIds: f.validateEventIds ?? true, validateSignatures: f.validateSignatures ?? true, filterKinds: f.filterKinds ?? true, chunkSize: normalChunkSize(f.chunkSize),
+    }),
+    // What a merge reads back (duplicates: the shard's own, added to the merge's).
+    data: (r) => (isMerge(r) ? {} : { lines_read: r.lines_read, valid: r.valid, written: r.written, duplicates: r.duplicates }),
+    share: (r) => (isMerge(r) ? null : r.share),
+    printsSummary: true,
+    part: {
+      kind: 'custom',
+      fill: (dir, ctx) => convert(ctx, convertOptions(ctx, dir)),
+      merge(parts, output) {
+        if (!output) throw new UsageError('nostr merge needs -o DIR: the directory to add the parts to (created when missing)');
+        return mergeNostr(parts, output);
+      },
+      mergePartial: (parts, dir) => mergeNostrPartial(parts, dir),
+    },
+  },
+});
 
 function registerReaders(nostr: Command): void {
   registerNostrReaders(nostr);
@@ -199,9 +262,9 @@ function registerIndexVerify(index: Command): void {
     }));
 }
 
-export function registerNostrCommands(program: Command): void {
-  const nostr = program.command('nostr').description('Nostr events: JSON lines ⇄ per-day protobuf files with an id index');
-  registerConvert(nostr);
-  registerNostrMerge(nostr);
-  registerReaders(nostr);
-}
+export const nostrFormat: FormatSpec = {
+  name: 'nostr',
+  description: 'Nostr events: JSON lines ⇄ per-day protobuf files with an id index',
+  commands: [convertCommand],
+  more: registerReaders,
+};

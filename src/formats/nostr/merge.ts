@@ -1,8 +1,9 @@
 /**
- * `nostr convert --shard I/N` (a part: the shard's own day files and index.db, deduplicated within
- * the shard) and `nostr merge PART… -o DIR`, which adds the parts to DIR in shard order exactly as
- * one convert of the whole input would: an id already in DIR or in an earlier part is dropped
- * (the first occurrence in input order wins), day files per date, index.db.
+ * How `nostr convert --shard I/N` parts combine (a part: the shard's own day files and index.db,
+ * deduplicated within the shard; the shard run and `merge` are the runner's, src/cli/runner.ts):
+ * the parts are added to DIR in shard order exactly as one convert of the whole input would: an id
+ * already in DIR or in an earlier part is dropped (the first occurrence in input order wins), day
+ * files per date, index.db.
  *
  * Cost: a part's day file whose events are all new is appended as it is (its gzip members copied
  * byte for byte, no recompression); only a day file that loses events to cross-shard duplicates is
@@ -15,17 +16,10 @@ import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { pipeline as pipeCb } from 'node:stream';
 import Database from 'better-sqlite3';
-import type { Command } from 'commander';
-import { action, formatTable, interruptSignal, moreErrorsNote, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
-import { PARTIAL_HELP, partPathOf } from '../../cli/shard.js';
-import { makeManifest, normalChunkSize } from '../../engine/manifest.js';
-import { expandPartPath, type Shard } from '../../engine/shard.js';
-import { writePart } from '../../engine/parts.js';
-import { convertNostr, type ConvertSummary } from './pipeline.js';
 import { OutputTransaction, recoverDirectory } from '../../engine/atomic.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { ThreadmillError } from '../../engine/errors.js';
-import { mergedManifest, readParts, type Part } from '../../engine/parts.js';
+import type { Part } from '../../engine/parts.js';
 import { IdSet } from './id-set.js';
 import { hexToBytes } from './hex.js';
 import { Reader, decodeEvent } from './proto.js';
@@ -152,48 +146,18 @@ async function appendFiltered(from: string, to: string, drop: Set<number>, level
   await pipeline(kept, createGzip({ level }), createWriteStream(to, { flags: 'a' }));
 }
 
-/** The flags of `nostr convert`, which a shard run takes as they are. */
-export interface NostrConvertFlags extends RunFlags {
-  outputDir: string;
-  compressionLevel: number;
-  validateEventIds: boolean;
-  validateSignatures: boolean;
-  filterKinds: boolean;
-  chunkSize?: number;
-  /** Not an output option: a part's bytes do not depend on it, so the manifest leaves it out. */
-  memoryLimit?: number;
-  dataBudget?: number;
-  deferIndexes?: boolean;
+export interface MergeSummary {
+  parts: number;
+  /** Events in the parts' day files. */
+  events_in: number;
+  written: number;
+  /** Events dropped: as copies of earlier ones across parts or in DIR, and by each shard within its share. */
+  duplicates: number;
+  files_written: number;
+  seconds: number;
 }
 
-/** `nostr convert --shard`: the shard's share converted into a fresh part directory (-o). */
-export async function shardNostr(inputs: string[], flags: NostrConvertFlags, shard: Shard): Promise<void> {
-  if (inputs.includes('-')) throw new ThreadmillError('SHARD_UNSEEKABLE', '--shard: stdin cannot be read by several shards; give files', { exitCode: 2 });
-  const path = partPathOf(flags.outputDir, shard);
-  const progress = progressFor(flags, `nostr convert (shard ${shard.index}/${shard.count})`);
-  const options = { compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds, chunkSize: normalChunkSize(flags.chunkSize) };
-  let summary: ConvertSummary | null = null;
-  await writePart(path, makeManifest({ format: 'nostr', command: 'convert', options, inputs, shard }), async (dir) => {
-    summary = await convertNostr({
-      inputs, outDir: dir, threads: flags.threads, chunkSize: flags.chunkSize, memoryLimit: flags.memoryLimit, shard,
-      compressionLevel: flags.compressionLevel, validateIds: flags.validateEventIds, validateSignatures: flags.validateSignatures, filterKinds: flags.filterKinds,
-      rejectsPath: flags.rejects === undefined ? undefined : expandPartPath(flags.rejects, shard), maxErrors: flags.maxErrors, progress, signal: interruptSignal(),
-      onRecordError: printRecordError(flags), onMoreRecordErrors: moreErrorsNote(flags), warn: warner(flags),
-    });
-    progress.finish();
-  }, (m) => {
-    const { share, ...rest } = summary!;
-    m.share = share ?? null;
-    m.data = { ...rest, seconds: undefined, events_per_second: undefined, threads: undefined };
-  });
-  const s = summary!;
-  if (flags.json) process.stdout.write(`${JSON.stringify({ ...s, part: path })}\n`);
-  else if (!flags.quiet) process.stderr.write(`threadmill nostr convert: shard ${shard.index}/${shard.count} → ${path} (${s.written} events, ${s.rejected_total} rejected)\n`);
-}
-
-export interface MergeSummary { parts: number; events_in: number; written: number; duplicates: number; files_written: number; seconds: number }
-
-/** Merges nostr convert parts into `dir` (created when missing), atomically, under DIR's lock. */
+/** Merges nostr convert parts (in shard order) into `dir` (created when missing), atomically, under DIR's lock. */
 export async function mergeNostr(parts: Part[], dir: string): Promise<MergeSummary> {
   const started = performance.now();
   const lock = lockDirectory(dir);
@@ -231,7 +195,7 @@ export async function mergeNostr(parts: Part[], dir: string): Promise<MergeSumma
     }
     writeIndex(tx.tempFor(indexPath(dir), { last: true }), dir, parts);
     tx.commit(dir);
-    return { parts: parts.length, events_in: eventsIn, written, duplicates: eventsIn - written, files_written: temps.size, seconds: (performance.now() - started) / 1000 };
+    return { parts: parts.length, events_in: eventsIn, written, duplicates: eventsIn - written + sumOf(parts, 'duplicates'), files_written: temps.size, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
     tx.abort();
     throw err;
@@ -261,38 +225,17 @@ function writeIndex(tmp: string, dir: string, parts: Part[]): void {
   }
 }
 
+/** A manifest fact of the parts added up. */
+function sumOf(parts: Part[], key: string): number {
+  return parts.reduce((n, p) => n + Number(p.manifest.data?.[key] ?? 0), 0);
+}
+
 /**
  * `merge --partial`: consecutive parts merged into a part directory exactly as into DIR (first
  * occurrence wins within the range); a later merge drops what earlier ranges already hold, so the
- * final DIR is what one merge of every shard writes.
+ * final DIR is what one merge of every shard writes. Returns the merged part's manifest data.
  */
-async function mergeNostrPartial(parts: Part[], output: string): Promise<MergeSummary> {
-  let s: MergeSummary | null = null;
-  const shardDupes = parts.reduce((n, p) => n + Number(p.manifest.data?.duplicates ?? 0), 0);
-  await writePart(output, mergedManifest(parts, {}), async (dir) => {
-    s = await mergeNostr(parts, dir);
-  }, (m) => {
-    m.data = { written: s!.written, duplicates: s!.duplicates + shardDupes };
-  });
-  return s!;
-}
-
-export function registerNostrMerge(nostr: Command): void {
-  nostr.command('merge')
-    .description('add the parts written by `nostr convert --shard I/N` to DIR, as one convert of the whole input would')
-    .argument('<parts...>', 'part directories, every shard 0…N−1 of one run exactly once')
-    .requiredOption('-o, --output-dir <dir>', 'output directory (created when missing; an existing one gets only new events)')
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('-q, --quiet', 'no summary on stderr')
-    .option('--partial', PARTIAL_HELP)
-    .action(action(async (paths: string[], flags: { outputDir: string; json?: boolean; quiet?: boolean; partial?: boolean }) => {
-      const parts = readParts(paths, 'nostr', ['convert'], { partial: flags.partial });
-      const s = flags.partial ? await mergeNostrPartial(parts, flags.outputDir) : await mergeNostr(parts, flags.outputDir);
-      const shardDupes = parts.reduce((n, p) => n + Number(p.manifest.data?.duplicates ?? 0), 0);
-      const summary = { ...s, duplicates: s.duplicates + shardDupes };
-      if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else if (!flags.quiet) {
-        process.stderr.write(`threadmill nostr merge: done\n${formatTable([['parts', s.parts], ['events in parts', s.events_in], ['written', s.written], ['duplicates', summary.duplicates], ['day files written', s.files_written], ['seconds', s.seconds.toFixed(2)]])}\n`);
-      }
-    }));
+export async function mergeNostrPartial(parts: Part[], dir: string): Promise<Record<string, unknown>> {
+  const s = await mergeNostr(parts, dir);
+  return { records: s.written, lines_read: sumOf(parts, 'lines_read'), valid: sumOf(parts, 'valid'), written: s.written, duplicates: s.duplicates };
 }

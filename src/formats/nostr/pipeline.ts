@@ -53,8 +53,13 @@ export interface ConvertOptions {
   progress?: Progress;
   signal?: AbortSignal;
   onRecordError?: (e: LocatedError) => void;
-  /** Called once when rejections past the first five arrive. */
+  /** Called once when rejections past the first ECHO_LIMIT (20) arrive. */
   onMoreRecordErrors?: () => void;
+  /**
+   * The run's record-error log, e.g. the CLI runner's (which owns --rejects, --max-errors and the
+   * echo): used instead of one built from rejectsPath, maxErrors and the two callbacks, and left open.
+   */
+  errorLog?: ErrorLog;
   warn?: (message: string) => void;
   /**
    * Build only the secondary index a convert needs (created_at) and leave idx_kind, idx_pubkey and
@@ -71,6 +76,9 @@ export interface ConvertOptions {
   /** Only this share of the inputs (`--shard`, src/engine/shard.ts); the summary says what it covered. */
   shard?: import('../../engine/shard.js').Shard;
 }
+
+/** Rejections echoed through onRecordError: the CLI's limit (ECHO_LIMIT in src/cli/runner.ts), for every format. */
+const ECHO_LIMIT = 20;
 
 export const REJECT_CATEGORIES: readonly RejectCategory[] = ['parse_error', 'invalid_utf8', 'invalid_field', 'invalid_kind', 'invalid_id', 'invalid_signature'];
 
@@ -187,7 +195,8 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   const spillPath = (): string => tx.tempFor(join(o.outDir, 'convert.spill'));
   const days = new PartitionSpill(budget * DAY_SPILL_SHARE, spillPath);
   const rows = new PartitionSpill(budget * ROW_SPILL_SHARE, spillPath);
-  const errorLog = new ErrorLog({ maxErrors: o.maxErrors, rejectsPath: o.rejectsPath ? tx.tempFor(o.rejectsPath) : undefined, onError: o.onRecordError, onMore: o.onMoreRecordErrors, echo: 5 });
+  const ownLog = o.errorLog === undefined;
+  const errorLog = o.errorLog ?? new ErrorLog({ maxErrors: o.maxErrors, rejectsPath: o.rejectsPath ? tx.tempFor(o.rejectsPath) : undefined, onError: o.onRecordError, onMore: o.onMoreRecordErrors, echo: ECHO_LIMIT });
   const taskOptions: NostrTaskOptions = {
     validateIds: o.validateIds ?? true, validateSignatures: o.validateSignatures ?? true, filterKinds: o.filterKinds ?? true,
   };
@@ -219,7 +228,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
         await index.finish();
       },
     });
-    errorLog.close();
+    if (ownLog) errorLog.close();
     if (o.signal?.aborted) throw new InterruptedError(String(o.signal.reason ?? 'abort'));
     const spilled = days.spilledBytes + rows.spilledBytes;
     await Promise.all([days.removeFiles(), rows.removeFiles()]);
@@ -233,7 +242,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
       ...(stats.share ? { share: stats.share } : {}),
     };
   } catch (err) {
-    errorLog.close();
+    if (ownLog) errorLog.close();
     await (index as IndexWriterThread | null)?.stop();
     tx.abort();
     throw err;
