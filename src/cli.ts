@@ -28,7 +28,7 @@ const groups: Record<string, () => Promise<(p: Command) => void>> = {
   nostr: async () => specOf((await import('./formats/nostr/commands.js')).nostrFormat),
   fastq: async () => specOf((await import('./formats/fastq/commands.js')).fastqFormat),
   bam: async () => specOf((await import('./formats/bam/cli.js')).bamFormat),
-  fsscan: async () => (await import('./formats/fsscan/commands.js')).registerFsscanCommands,
+  fsscan: async () => specOf((await import('./formats/fsscan/commands.js')).fsscanFormat),
   code: async () => (await import('./formats/code/commands.js')).registerCodeCommands,
 };
 const asked = process.argv[2];

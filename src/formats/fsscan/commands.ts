@@ -1,79 +1,103 @@
-/** The `threadmill fsscan` command group: import, query, histogram. */
+/** `threadmill fsscan`: import declared for the runner (src/cli/command-spec.ts); query, histogram and report. */
+import { basename } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
-import { registerFsscanMerge } from './shard.js';
-import { addRunOptions, action, printSummary, interruptSignal, moreErrorsNote, positiveInt, printRecordError, progressFor, warner, type RunFlags } from '../../cli/common.js';
-import { ErrorLog } from '../../engine/error-log.js';
-import { OutputTransaction } from '../../engine/atomic.js';
-import { checkFileOutput } from '../../engine/output-target.js';
+import { action, positiveInt } from '../../cli/common.js';
+import { defineCommand, type CommonFlags, type FormatSpec } from '../../cli/command-spec.js';
+import { UsageError } from '../../engine/errors.js';
+import { normalChunkSize } from '../../engine/manifest.js';
+import type { ShareCoverage } from '../../engine/share-plan.js';
+import { importParts, importScan, importShare, nameSources, resolveFacts, type FsscanImportSummary, type FsscanMergeSummary } from './import.js';
+import { combinedTable, writePartTable } from './part-table.js';
 import { SCAN_FORMATS, type ScanFormat } from './parse.js';
-import { parseCount, parseSize, ScanDb, SORT_MAP } from './query.js';
+import { humanSize, parseCount, parseSize, ScanDb, SORT_MAP } from './query.js';
 import { fitTable, tableWidth } from './table-fit.js';
 
-interface ImportFlags extends RunFlags {
+interface NameFlags { passwd?: string; group?: string; names?: boolean }
+interface ImportFlags extends CommonFlags, NameFlags {
   db: string;
   format?: ScanFormat;
   filesystem?: string;
   scanDate?: string;
   unescapePercent?: boolean;
-  passwd?: string;
-  group?: string;
-  names?: boolean;
   chunkSize?: number;
 }
+/** A shard's run: what its part's manifest counts. */
+interface ShareResult { records: number; rejected: number; share: ShareCoverage[] | undefined }
+type ImportResult = FsscanImportSummary | FsscanMergeSummary | ShareResult;
 
-function registerImport(fsscan: Command): void {
-  addRunOptions(fsscan.command('import')
-    .description('scan logs (GPFS policy LIST, Lustre lfs find, GNU find -printf; plain, gzip or - for stdin) → a SQLite database fs-scans can query')
-    .argument('<scans...>', 'scan files, or - for stdin; several files are read as one scan')
-    .requiredOption('--db <file>', 'the database to write (replaced atomically when the run succeeds)')
+/** Names are looked up where the database is written: by import, and by merge (issue 19). */
+function nameOptions(cmd: Command): Command {
+  return cmd
+    .option('--passwd <file>', 'user names from this passwd file (the cluster\'s, e.g. `getent passwd > passwd` there; default /etc/passwd here)')
+    .option('--group <file>', 'group names from this group file (default /etc/group here)')
+    .option('--no-names', 'store no user or group names (queries show the numbers)');
+}
+
+/** The import's read options from its flags (a whole run's and a share's). */
+const readOptions = (f: ImportFlags) => ({ format: f.format, filesystem: f.filesystem, scanDate: f.scanDate, unescapePercent: f.unescapePercent, threads: f.threads, chunkSize: f.chunkSize });
+
+function importReport(s: FsscanImportSummary) {
+  return {
+    summary: s,
+    title: `threadmill fsscan import: ${s.db}`,
+    rows: (): [string, string | number][] => [['format', s.format ?? '-'], ['filesystem', s.filesystem], ['scan date', s.scan_date ?? '-'], ['lines', s.lines], ['messages skipped', s.messages], ['rejected', s.rejected], ['files', s.files], ['directories', s.directories], ['created (no line of their own)', s.created_directories], ['roots', s.roots], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['lines/s', s.lines_per_second]],
+  };
+}
+
+function mergeReport(s: FsscanMergeSummary) {
+  return { summary: s, title: `threadmill fsscan merge: ${s.db}`, rows: () => Object.entries(s).map(([k, v]): [string, string | number] => [k, typeof v === 'number' ? v : String(v)]) };
+}
+
+const importCommand = defineCommand<ImportFlags, ImportResult>({
+  name: 'import',
+  description: 'scan logs (GPFS policy LIST, Lustre lfs find, GNU find -printf; plain, gzip or - for stdin) → a SQLite database fs-scans can query',
+  inputs: { name: 'scans', help: 'scan files, or - for stdin; several files are read as one scan', many: true },
+  options: (cmd) => nameOptions(cmd
     .addOption(new Option('--format <format>', 'input format (detected from the first record lines otherwise)').choices([...SCAN_FORMATS]))
     .option('--filesystem <name>', 'scan_metadata.filesystem (from the file name YYYYMMDD_<server>_<fs>.list… otherwise)')
     .option('--scan-date <YYYY-MM-DD>', 'scan date for the access-age histogram (from the file name otherwise)')
-    .option('--unescape-percent', 'decode %XX in paths (scans run with the policy ESCAPE \'%\' clause)')
-    .option('--passwd <file>', 'user names from this passwd file (the cluster\'s, e.g. `getent passwd > passwd` there; default /etc/passwd here)')
-    .option('--group <file>', 'group names from this group file (default /etc/group here)')
-    .option('--no-names', 'store no user or group names (queries show the numbers)')
-    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp())
-    .option('--shard <I/N>', `${SHARD_HELP} (here --db names the part)`))
-    .action(action(async (scans: string[], flags: ImportFlags & ShardFlags) => {
-      const shard = shardOf(flags);
-      if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs: scans, outputs: [flags.db] });
-      const tx = new OutputTransaction();
-      const errorLog = new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: flags.rejects ? tx.tempFor(flags.rejects) : undefined, onError: printRecordError(flags), onMore: moreErrorsNote(flags), echo: 20 });
-      const progress = progressFor(flags, 'fsscan import');
-      try {
-        if (shard) {
-          const { shardFsscan } = await import('./shard.js');
-          const r = await shardFsscan({ inputs: scans, db: flags.db, threads: flags.threads, format: flags.format, filesystem: flags.filesystem, scanDate: flags.scanDate, unescapePercent: flags.unescapePercent, chunkSize: flags.chunkSize, progress, errorLog, signal: interruptSignal(), warn: warner(flags) }, shard);
-          errorLog.close();
-          tx.commit();
-          if (!flags.quiet) process.stderr.write(`threadmill fsscan import: shard ${shard.index}/${shard.count} → ${r.part} (${r.records} records, ${r.rejected} rejected)\n`);
-          return;
-        }
-        const { importScan } = await import('./import.js');
-        const s = await importScan({ inputs: scans, db: flags.db, threads: flags.threads, format: flags.format, filesystem: flags.filesystem, scanDate: flags.scanDate, unescapePercent: flags.unescapePercent, passwd: flags.passwd, group: flags.group, names: flags.names, chunkSize: flags.chunkSize, progress, errorLog, signal: interruptSignal(), warn: warner(flags), transaction: tx });
+    .option('--unescape-percent', 'decode %XX in paths (scans run with the policy ESCAPE \'%\' clause)'))
+    .addOption(new Option('--chunk-size <bytes>', 'target chunk size').argParser(positiveInt('--chunk-size')).hideHelp()),
+  mergeOptions: nameOptions,
+  output: { flags: '--db <file>', help: 'the database to write (replaced atomically when the run succeeds)', required: true, of: (f) => f.db },
+  async run(ctx) {
+    const f = ctx.flags;
+    const progress = ctx.progress();
+    const s = await importScan({ ...readOptions(f), inputs: ctx.inputs, db: ctx.output!, passwd: f.passwd, group: f.group, names: f.names, progress, errorLog: ctx.errorLog, signal: ctx.signal, warn: ctx.warn, transaction: ctx.tx });
+    progress.finish();
+    return s;
+  },
+  counts: (r) => ({ records: r.records, rejected: r.rejected }),
+  report: (r) => ('parts' in r ? mergeReport(r) : importReport(r as FsscanImportSummary)),
+  shard: {
+    manifestOptions(f, inputs) {
+      // Resolved here without the warning, which the share's run gives once.
+      const { filesystem, scanDate } = resolveFacts({ inputs, filesystem: f.filesystem, scanDate: f.scanDate });
+      return { format: f.format ?? null, filesystem, scanDate, unescapePercent: f.unescapePercent ?? false, chunkSize: normalChunkSize(f.chunkSize) };
+    },
+    data: (_r, _f, inputs) => ({ names: inputs.map((p) => basename(p)) }),
+    share: (r) => (r as ShareResult).share,
+    part: {
+      kind: 'custom',
+      async fill(dir, ctx) {
+        const progress = ctx.progress();
+        const { table, stats } = await importShare({ ...readOptions(ctx.flags), inputs: ctx.inputs, progress, errorLog: ctx.errorLog, signal: ctx.signal, warn: ctx.warn }, ctx.shard!);
+        writePartTable(dir, table);
         progress.finish();
-        errorLog.close();
-        tx.commit();
-        printSummary(flags, s, `threadmill fsscan import: ${s.db}`, () => [['format', s.format ?? '-'], ['filesystem', s.filesystem], ['scan date', s.scan_date ?? '-'], ['lines', s.lines], ['messages skipped', s.messages], ['rejected', s.rejected], ['files', s.files], ['directories', s.directories], ['created (no line of their own)', s.created_directories], ['roots', s.roots], ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['lines/s', s.lines_per_second]]);
-      } catch (err) {
-        errorLog.close();
-        tx.abort();
-        throw err;
-      }
-    }));
-}
-
-/** fs-scans' format_size: one decimal, binary units. */
-export function humanSize(n: bigint | number): string {
-  let v = Number(n);
-  for (const unit of ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']) {
-    if (Math.abs(v) < 1024) return `${v.toFixed(1)} ${unit}`;
-    v /= 1024;
-  }
-  return `${v.toFixed(1)} EiB`;
-}
+        return { records: stats.records, rejected: stats.errors, share: stats.share };
+      },
+      async merge(parts, db, ctx) {
+        if (!db) throw new UsageError('fsscan merge needs --db FILE: the database to write');
+        const names = nameSources(ctx.flags);
+        return Promise.resolve(importParts(parts, db, names));
+      },
+      async mergePartial(parts, dir) {
+        writePartTable(dir, combinedTable(parts).table);
+        return Promise.resolve({});
+      },
+    },
+  },
+});
 
 type Cell = string | number | bigint | null;
 interface OutFlags { json?: boolean; tsv?: boolean; wide?: boolean }
@@ -208,11 +232,13 @@ function registerReport(fsscan: Command): void {
     }));
 }
 
-export function registerFsscanCommands(program: Command): void {
-  const fsscan = program.command('fsscan').description('file-system scan logs (GPFS LIST, Lustre lfs find, GNU find) → SQLite, queries, histograms');
-  registerImport(fsscan);
-  registerFsscanMerge(fsscan);
-  registerQuery(fsscan);
-  registerHistogram(fsscan);
-  registerReport(fsscan);
-}
+export const fsscanFormat: FormatSpec = {
+  name: 'fsscan',
+  description: 'file-system scan logs (GPFS LIST, Lustre lfs find, GNU find) → SQLite, queries, histograms',
+  commands: [importCommand],
+  more(fsscan) {
+    registerQuery(fsscan);
+    registerHistogram(fsscan);
+    registerReport(fsscan);
+  },
+};

@@ -56,6 +56,16 @@ function bad(message: string): never {
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, pb: 1e15, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, pib: 2 ** 50, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
 
+/** fs-scans' format_size: one decimal, binary units. */
+export function humanSize(n: bigint | number): string {
+  let v = Number(n);
+  for (const unit of ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']) {
+    if (Math.abs(v) < 1024) return `${v.toFixed(1)} ${unit}`;
+    v /= 1024;
+  }
+  return `${v.toFixed(1)} EiB`;
+}
+
 /** fs-scans' parse_size: `500MB` (SI), `2GiB` / `2G` (binary), plain bytes. */
 export function parseSize(v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(v.trim());

@@ -6,8 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Report, TreeNode } from '../../sinks/html-report.js';
-import { ScanDb } from './query.js';
-import { humanSize } from './commands.js';
+import { humanSize, ScanDb } from './query.js';
 
 /** Children per directory and levels below the root kept in the page: ~1,100 cells at most. */
 const TREE_CHILDREN = 10;
