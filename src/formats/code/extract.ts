@@ -11,8 +11,13 @@ import { parseImport } from './imports.js';
 
 type Node = ParserType.SyntaxNode;
 
-interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string; aliasOf?: string }
-interface Item { start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node }; bind?: { name: string; ctor: string }; imp?: Node; local?: string }
+interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string; aliasOf?: string; returns?: string }
+/** `ctor`: a declared or constructed class; `chain`: an expression whose value's type is followed (index: its tuple element). */
+interface Bind { name: string; ctor?: string; chain?: Node; index?: number }
+interface Item {
+  start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node };
+  bind?: Bind; imp?: Node; local?: string; retval?: { node: Node; yielded: boolean }; decorator?: { target: number; text: string }; fxparam?: string
+}
 
 export interface Extracted { entities: EntityRow[]; refs: RefRow[]; imports: ImportRow[]; pkg: string }
 
@@ -55,8 +60,22 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
     if (c.name === 'bind') {
       const v = capture(captures, 'var');
       const ctor = capture(captures, 'ctor');
-      return v && ctor ? { start: n.startIndex, end: n.endIndex, order: 1, bind: { name: v.text, ctor: ctor.text } } : null;
+      const chain = capture(captures, 'chain');
+      if (!v || (!ctor && !chain)) return null;
+      if (ctor) return { start: n.startIndex, end: n.endIndex, order: 1, bind: { name: v.text, ctor: ctor.text } };
+      // After a declared or constructed class of the same statement (order 2), which wins over it.
+      const index = v.parent?.type === 'tuple_pattern' ? v.parent.namedChildren.findIndex((x) => x.startIndex === v.startIndex) : undefined;
+      return { start: n.startIndex, end: n.endIndex, order: 2, bind: { name: v.text, chain: chain!, index } };
     }
+    if (c.name === 'return' || c.name === 'yield') {
+      const value = capture(captures, 'retval');
+      return value ? { start: n.startIndex, end: n.endIndex, order: 1, retval: { node: value, yielded: c.name === 'yield' } } : null;
+    }
+    if (c.name === 'decorator') {
+      const target = n.parent?.childForFieldName('definition');
+      return target ? { start: n.startIndex, end: n.endIndex, order: 1, decorator: { target: target.startIndex, text: n.text } } : null;
+    }
+    if (c.name === 'fxparam') return { start: n.startIndex, end: n.endIndex, order: 1, fxparam: n.text };
     if (c.name === 'import') return { start: n.startIndex, end: n.endIndex, order: 1, imp: n };
     if (c.name === 'local') return { start: n.startIndex, end: n.endIndex, order: 1, local: n.text };
     if (c.name === 'package') return 'package';
@@ -88,7 +107,15 @@ function defOf(language: Language, kindName: string, node: Node, captures: Parse
   }
   if (kind === 'namespace' || kind === 'module') name = name.replace(/\s+/g, '');
   const owner = capture(captures, 'owner')?.text;
-  return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text, aliasOf };
+  return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text, aliasOf, returns: returnType(language, node, capture(captures, 'ret')) };
+}
+
+/** A declared return type as written (whitespace collapsed); a Rust `async fn`'s is marked `async ` (its value needs `.await`). */
+function returnType(language: Language, node: Node, ret: Node | undefined): string | undefined {
+  if (!ret) return undefined;
+  const text = ret.text.replace(/\s+/g, ' ').trim();
+  if (language === 'rust' && node.children.some((c) => c.type === 'function_modifiers' && /\basync\b/.test(c.text))) return `async ${text}`;
+  return text;
 }
 
 const FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'function', 'generator_function']);
@@ -168,7 +195,15 @@ function stripGenerics(s: string): string {
   return (lt > 0 ? s.slice(0, lt) : s).trim();
 }
 
-interface Open { start: number; end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string>; locals?: Set<string> }
+/**
+ * An open definition during the sweep. `binds`: locals whose value is known, as a chain (see
+ * chainOf; `<C>` a value of class C). Python functions also gather what they return or yield
+ * (`returns`, null once one is not followable) and whether pytest injects their parameters.
+ */
+interface Open {
+  start: number; end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string>; locals?: Set<string>;
+  declared?: string; returns?: (string | null)[]; yields?: (string | null)[]; pytest?: 'test' | 'fixture'; fixtureName?: string; overload?: boolean; parametrized?: Set<string>
+}
 
 /** Where a definition's local names live: functions and methods (not classes or modules). */
 const SCOPE_KINDS: ReadonlySet<EntityKind> = new Set(['function', 'method']);
@@ -182,6 +217,12 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
   const namespaces = new Set<string>();
   const anonymous: AnonymousDef[] = [];
   const bare: { ref: number; at: number }[] = [];
+  const decorators = new Map<number, string[]>();
+  // `pytest_generate_tests` may parametrize any argument; `pytestmark` may parametrize a whole module.
+  const generated = language === 'python' && /\bpytest_generate_tests\b/.test(text);
+  const moduleParams = language === 'python' && /\bpytestmark\b/.test(text) ? parametrizedNames(text) : new Set<string>();
+  const pyFunctions: Open[] = [];
+  let ctorBindAt = -1;
   for (const it of items) {
     while (stack.length > 0 && stack[stack.length - 1]!.end <= it.start) stack.pop();
     const top = stack[stack.length - 1];
@@ -193,8 +234,20 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
       if (d.kind === 'namespace') namespaces.add(d.name);
       entities.push(row);
       if (scope !== null && scope !== 'nowhere') anonymous.push({ start: scope.startIndex, end: scope.endIndex, name: d.name, index: entities.length - 1 });
-      stack.push({ start: it.start, end: it.end, index: entities.length - 1, qualified: row[1], kind: row[2], recvName: d.recvName ?? enclosingRecv(stack) });
+      const open: Open = { start: it.start, end: it.end, index: entities.length - 1, qualified: row[1], kind: row[2], recvName: d.recvName ?? enclosingRecv(stack) };
+      stack.push(open);
       if (d.aliasOf) refs.push([entities.length - 1, 'aliases', d.node.startPosition.row + 1, cut(d.aliasOf, MAX_NAME), localReceiver(stack, d.aliasOf, 1)]);
+      if (language === 'python' && SCOPE_KINDS.has(row[2])) {
+        const decorated = decorators.get(it.start) ?? [];
+        pytestRole(open, d, top, decorated, !generated);
+        open.parametrized = parametrizedNames([...decorated, ...(top ? decorators.get(top.start) ?? [] : [])].join('\n'));
+        for (const n of moduleParams) open.parametrized.add(n);
+        open.overload = decorated.some((t) => /^@\s*(?:typing\s*\.\s*|t\s*\.\s*)?overload\s*$/.test(t));
+        open.declared = d.returns;
+        pyFunctions.push(open);
+      } else if (d.returns !== undefined && FOLLOWS_VALUES.has(language)) {
+        refs.push([open.index, 'returns', row[3], cut(d.returns, MAX_NAME), '']);
+      }
     } else if (it.ref) {
       const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);
       if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) {
@@ -209,16 +262,165 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
       const name = stripGenerics(it.base.node.text.replace(/\s+/g, ''));
       if (name) refs.push([src, it.base.kind, it.base.node.startPosition.row + 1, cut(name, MAX_NAME), '']);
     } else if (it.bind && top) {
-      const binds = (top.binds ??= new Map());
-      const prev = binds.get(it.bind.name);
-      // Two different classes bound to one name: we cannot tell which a later call means.
-      binds.set(it.bind.name, prev === undefined || prev === it.bind.ctor ? it.bind.ctor : '');
+      if (it.bind.ctor !== undefined) {
+        ctorBindAt = it.start;
+        bind(top, it.bind.name, `<${it.bind.ctor}>`);
+      } else if (ctorBindAt !== it.start && (language !== 'python' || SCOPE_KINDS.has(top.kind))) {
+        // A declared or constructed class of the same statement (`let c = C::new()`) already decided.
+        const value = chainValue(it.bind, stack, language);
+        if (value !== undefined) bind(top, it.bind.name, value ?? '');
+      }
+    } else if (it.retval) {
+      if (top && language === 'python' && SCOPE_KINDS.has(top.kind)) {
+        const value = it.retval.node.type === 'none' ? null : chainOf(it.retval.node, stack, language);
+        (it.retval.yielded ? (top.yields ??= []) : (top.returns ??= [])).push(value);
+      }
+    } else if (it.decorator) {
+      const list = decorators.get(it.decorator.target);
+      if (list) list.push(it.decorator.text);
+      else decorators.set(it.decorator.target, [it.decorator.text]);
+    } else if (it.fxparam !== undefined) {
+      const name = it.fxparam;
+      if (top?.pytest && it.start !== top.start && name !== 'self' && name !== 'cls' && !top.parametrized?.has(name)) bind(top, name, `<fx:0:${name}>`);
     } else if (it.imp) {
       for (const row of parseImport(language, it.imp.text)) imports.push([it.imp.startPosition.row + 1, row[0], row[1], row[2]]);
     }
   }
   bindAnonymousCalls(refs, bare, anonymous);
+  for (const f of pyFunctions) pythonReturns(f, entities[f.index]!, refs);
   return { entities, refs, imports, pkg };
+}
+
+/** Languages whose call chains and declared return types are followed (resolve.ts valueOf). */
+const FOLLOWS_VALUES: ReadonlySet<Language> = new Set(['python', 'rust']);
+
+/** Two different values bound to one name: we cannot tell which a later call means (''). */
+function bind(top: Open, name: string, value: string): void {
+  const binds = (top.binds ??= new Map());
+  const prev = binds.get(name);
+  binds.set(name, prev === undefined || prev === value ? value : '');
+}
+
+/**
+ * pytest: a function whose plain parameters are fixtures — a fixture (`@pytest.fixture`, its name
+ * possibly given by `name=`), or a test (`test*` at module level or in a `Test*` class; resolve.ts
+ * checks the file is a test module). A file that defines `pytest_generate_tests` may parametrize
+ * any parameter, so there no function gets fixtures.
+ */
+function pytestRole(open: Open, d: Def, parent: Open | undefined, decorators: string[], testsApply: boolean): void {
+  const fixture = decorators.find((t) => /^@\s*(?:pytest\s*\.\s*)?fixture\b/.test(t));
+  if (fixture !== undefined) {
+    open.pytest = 'fixture';
+    open.fixtureName = /\bname\s*=\s*["'](\w+)["']/.exec(fixture)?.[1] ?? d.name;
+  } else if (d.name.startsWith('test') && (!parent || (parent.kind === 'class' && lastSegment(parent.qualified).startsWith('Test')))) {
+    open.pytest = 'test';
+  }
+  if (!testsApply && open.pytest === 'test') open.pytest = undefined;
+}
+
+function lastSegment(qualified: string): string {
+  return qualified.slice(qualified.lastIndexOf('.') + 1);
+}
+
+/**
+ * Names `parametrize` calls in `text` give values to (each string of their first 400 characters,
+ * split at commas: over-inclusive, which only leaves a fixture unfollowed). Read from a test's
+ * decorators and its class's, and from the whole module when it sets `pytestmark`.
+ */
+function parametrizedNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/parametrize\s*\(/g)) {
+    const head = text.slice(m.index! + m[0].length, m.index! + m[0].length + 400);
+    for (const q of head.matchAll(/["']([\w\s,]+)["']/g)) for (const n of q[1]!.split(',')) out.add(n.trim());
+  }
+  return out;
+}
+
+/**
+ * A Python function's `returns` row: its declared return type, else — when every value it returns
+ * is the same followable chain (a fixture: every value it yields, if it yields) — that chain
+ * (`=Flask()`). A generator's returns are not its value. A fixture always gets a row (receiver
+ * `fixture`, or `fixture:NAME` when renamed), so a nearer fixture of unknown value still hides a
+ * farther one. An `@overload` stub is marked `overload` (a call means the implementation).
+ */
+function pythonReturns(f: Open, row: EntityRow, refs: RefRow[]): void {
+  let value = '';
+  if (f.declared !== undefined) value = cut(f.declared, MAX_NAME);
+  else {
+    const values = f.pytest === 'fixture' && f.yields ? f.yields : f.yields ? undefined : f.returns;
+    const first = values?.[0];
+    if (values && first && first.length <= MAX_NAME && values.every((v) => v === first)) value = `=${first}`;
+  }
+  const marker = f.pytest === 'fixture' ? (f.fixtureName === row[0] ? 'fixture' : `fixture:${f.fixtureName}`) : f.overload ? 'overload' : '';
+  if (value || marker) refs.push([f.index, 'returns', row[3], value, marker]);
+}
+
+/** A bound local's value: the chain of its expression (a tuple element `.#N`); undefined for `None` (no methods to call). */
+function chainValue(b: Bind, stack: Open[], language: Language): string | null | undefined {
+  if (!b.chain || b.chain.type === 'none') return undefined;
+  if (!FOLLOWS_VALUES.has(language)) return null;
+  const chain = chainOf(b.chain, stack, language);
+  if (chain === null) return null;
+  return b.index !== undefined && b.index >= 0 ? `${chain}.#${b.index}` : chain;
+}
+
+/**
+ * An expression as a call chain resolve.ts can follow, or null: a head — a path resolved where the
+ * call is (`Builder::new_multi_thread`, `flask.Flask`), `<self>`, a bound local's own chain, or a
+ * pytest fixture `<fx:N:name>` (N scopes up from the reference) — then steps: `()` a call, `.name`,
+ * `?`, `.await`, `.#N` a tuple element. `Builder::new().enable_all().build()?`.
+ */
+function chainOf(n: Node, stack: Open[], language: Language, depth = 0): string | null {
+  if (depth > 16) return null;
+  const inner = (x: Node | null | undefined): string | null => (x ? chainOf(x, stack, language, depth + 1) : null);
+  switch (n.type) {
+    case 'parenthesized_expression': return inner(n.namedChildren[0]);
+    case 'call': case 'call_expression': {
+      const f = inner(n.childForFieldName('function'));
+      return f === null ? null : `${f}()`;
+    }
+    case 'generic_function': return inner(n.childForFieldName('function'));
+    case 'attribute': case 'field_expression': {
+      const object = inner(n.childForFieldName(n.type === 'attribute' ? 'object' : 'value'));
+      const field = n.childForFieldName(n.type === 'attribute' ? 'attribute' : 'field');
+      if (object === null || !field) return null;
+      return field.type === 'integer_literal' ? `${object}.#${field.text}` : `${object}.${field.text}`;
+    }
+    case 'try_expression': { const v = inner(n.namedChildren[0]); return v === null ? null : `${v}?`; }
+    case 'await_expression': { const v = inner(n.namedChildren[0]); return v === null ? null : `${v}.await`; }
+    case 'self': return '<self>';
+    case 'scoped_identifier': {
+      const path = n.text.replace(/\s+/g, '').replace(/::<[^()]*?>/g, '');
+      return SIMPLE_PATH.test(path) ? path : null;
+    }
+    case 'identifier': {
+      if (language === 'python' && (n.text === 'self' || n.text === 'cls')) return '<self>';
+      const b = boundValue(stack, n.text);
+      return b === undefined ? n.text : b;
+    }
+    default: return null;
+  }
+}
+
+/** A bound local's value as seen from the innermost open definition: a chain, null (a local of unknown value), undefined (not a local). */
+function boundValue(stack: Open[], name: string): string | null | undefined {
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const b = stack[i]!.binds?.get(name);
+    // `<fx:N:…>` counts scopes from where the value was bound; from here it is further up.
+    if (b !== undefined) return b === '' ? null : shiftFixtures(b, stack.length - 1 - i);
+    if (stack[i]!.locals?.has(name)) return null;
+  }
+  return undefined;
+}
+
+function shiftFixtures(chain: string, by: number): string {
+  return by === 0 ? chain : chain.replace(/<fx:(\d+):/g, (_, n: string) => `<fx:${Number(n) + by}:`);
+}
+
+/** A receiver for a bound value: `new:C` for a value of a known class, else `=chain`. */
+function receiverOf(value: string): string {
+  const m = /^<([^<>]+)>$/.exec(value);
+  return m && m[1] !== 'self' && !m[1]!.startsWith('fx:') ? `new:${m[1]}` : `=${value}`;
 }
 
 /**
@@ -291,7 +493,9 @@ function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stac
   if (text.startsWith('super().')) text = `super.${text.slice(8)}`;
   if (!SIMPLE_PATH.test(text)) {
     const last = /([\p{L}_$][\p{L}\p{N}_$]*)$/u.exec(text);
-    return last ? { kind, name: cut(last[1]!, MAX_NAME), receiver: '?' } : null;
+    if (!last) return null;
+    const chain = FOLLOWS_VALUES.has(language) ? objectChain(callee, stack, language) : null;
+    return { kind, name: cut(last[1]!, MAX_NAME), receiver: chain !== null && chain.length <= MAX_NAME * 2 ? `=${chain}` : '?' };
   }
   const m = /^(.*?)(?:\.|::|->|\?\.)([\p{L}_$~][\p{L}\p{N}_$]*)$/u.exec(text);
   if (!m) return { kind, name: text, receiver: '' };
@@ -299,19 +503,16 @@ function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stac
   const recvName = stack.length > 0 ? enclosingRecv(stack) : undefined;
   if (SELF_NAMES.has(receiver) || (language === 'go' && receiver === recvName)) receiver = receiver === 'Self' ? 'Self' : 'self';
   else if (receiver !== 'super' && !/[.:>]/.test(receiver)) {
-    const bound = boundClass(stack, receiver);
-    if (bound) receiver = `new:${bound}`;
+    const bound = boundValue(stack, receiver);
+    if (bound) receiver = receiverOf(bound);
   }
   return { kind, name: m[2]!, receiver };
 }
 
-/** The class a local (or Java field) was bound to in the innermost definition that binds it (never guessed). */
-function boundClass(stack: Open[], name: string): string | undefined {
-  for (let i = stack.length - 1; i >= 0; i--) {
-    const b = stack[i]!.binds?.get(name);
-    if (b !== undefined) return b || undefined;
-    // A local of unknown type hides a field or outer variable of the same name.
-    if (stack[i]!.locals?.has(name)) return undefined;
-  }
-  return undefined;
+/** The chain of what a method is called on (`a.b().c` → `a.b()`), for the languages whose values are followed. */
+function objectChain(callee: Node, stack: Open[], language: Language): string | null {
+  const f = callee.type === 'generic_function' ? callee.childForFieldName('function') : callee;
+  if (!f) return null;
+  const object = f.type === 'attribute' ? f.childForFieldName('object') : f.type === 'field_expression' ? f.childForFieldName('value') : null;
+  return object ? chainOf(object, stack, language) : null;
 }

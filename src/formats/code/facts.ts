@@ -11,8 +11,13 @@ export type EntityKind = 'function' | 'method' | 'class' | 'struct' | 'enum' | '
 export type EntityRow = [string, string, EntityKind, number, number, string, number, string | null];
 
 /** How a reference was written; resolve.ts decides what it points at. */
-/** `aliases`: a constant bound to a plain name (`export const h = createVNode`). */
-export type RefKind = 'calls' | 'new' | 'extends' | 'implements' | 'aliases';
+/**
+ * `aliases`: a constant bound to a plain name (`export const h = createVNode`). `returns`: a
+ * function's return type as declared (`-> Runtime`), or `=chain` for the one expression a Python
+ * function returns (extract.ts chainOf); receiver `fixture` / `fixture:NAME` marks a pytest fixture,
+ * `overload` a Python `@overload` stub.
+ */
+export type RefKind = 'calls' | 'new' | 'extends' | 'implements' | 'aliases' | 'returns';
 
 /**
  * [source entity index (-1: the file's module), kind, line, name as written, receiver]

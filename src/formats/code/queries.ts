@@ -12,21 +12,35 @@
  *   @value                JS/TS: the value of a top-level `const` (@def.constant)
  *   @package              Java/Go package name
  *   @bind + @var + @ctor  a local or parameter whose class is known: declared (`p: &Point`,
- *                          `Shape o`, `c *Context`) or constructed (`x = C(...)`, `new C()`)
+ *                          `Shape o`, `c *Context`) or constructed (`new C()`, `C::new()`)
+ *   @bind + @var + @chain a local bound to an expression (`rt = Builder::new().build()?`): its
+ *                          type is what that call chain returns (extract.ts chainOf); in a tuple
+ *                          pattern, the element at the variable's position
+ *   @ret                  a function's declared return type (Python, Rust)
+ *   @return / @yield + @retval   Python: what a function returns or yields (types of fixtures and
+ *                          unannotated functions)
+ *   @decorator            Python: a decorator (pytest fixtures)
+ *   @fxparam              Python: a plain parameter (no default, no annotation): a pytest fixture
+ *                          when its function is a test or a fixture
  * One query per language runs once per file: every match comes back from native code in one
  * call, and extract.ts nests definitions by byte range instead of walking nodes from JS.
  */
 import type { Language } from './languages.js';
 
 const PYTHON = `
-(function_definition name: (identifier) @name) @def.function
+(function_definition name: (identifier) @name return_type: (_)? @ret) @def.function
 (class_definition name: (identifier) @name) @def.class
 (module (expression_statement (assignment left: (identifier) @name) @def.constant))
 (call function: (_) @callee) @call
 (class_definition superclasses: (argument_list [(identifier) (attribute)] @base.extends))
 (import_statement) @import
 (import_from_statement) @import
-(assignment left: (identifier) @var right: (call function: [(identifier) (attribute)] @ctor)) @bind
+(assignment left: (identifier) @var right: (_) @chain) @bind
+(parameters (typed_parameter (identifier) @var type: (type [(identifier) (attribute)] @ctor)) @bind)
+(return_statement (_) @retval) @return
+(expression_statement (yield (_) @retval) @yield)
+(decorator) @decorator
+(parameters (identifier) @fxparam)
 (parameters (identifier) @local)
 (parameters (default_parameter name: (identifier) @local))
 (parameters (typed_parameter (identifier) @local))
@@ -94,8 +108,8 @@ const TYPESCRIPT = `${JS_COMMON}
 `;
 
 const RUST = `
-(function_item name: (identifier) @name) @def.function
-(function_signature_item name: (identifier) @name) @def.function
+(function_item name: (identifier) @name return_type: (_)? @ret) @def.function
+(function_signature_item name: (identifier) @name return_type: (_)? @ret) @def.function
 (struct_item name: (type_identifier) @name) @def.struct
 (union_item name: (type_identifier) @name) @def.struct
 (enum_item name: (type_identifier) @name) @def.enum
@@ -117,6 +131,9 @@ const RUST = `
 (let_declaration pattern: (identifier) @var value: (struct_expression name: (_) @ctor)) @bind
 (let_declaration pattern: (identifier) @var type: [(type_identifier) @ctor (reference_type type: (type_identifier) @ctor)]) @bind
 (parameter pattern: (identifier) @var type: [(type_identifier) @ctor (reference_type type: (type_identifier) @ctor)]) @bind
+(let_declaration pattern: (identifier) @var value: (_) @chain) @bind
+(parameter pattern: (identifier) @var type: [(scoped_type_identifier) @ctor (generic_type type: [(type_identifier) (scoped_type_identifier)] @ctor) (reference_type type: [(scoped_type_identifier) @ctor (generic_type type: [(type_identifier) (scoped_type_identifier)] @ctor)])]) @bind
+(let_declaration pattern: (tuple_pattern (identifier) @var) value: (_) @chain) @bind
 `;
 
 const GO = `

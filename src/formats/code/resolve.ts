@@ -9,6 +9,7 @@
 import type { CodeStore } from '../../sinks/code-store.js';
 import { EDGE_COLUMNS } from '../../sinks/code-store.js';
 import { ModuleIndex, familyOf, type Family, type FileInfo } from './modules.js';
+import { classOfText, isPythonTestModule, parseChain, tupleElement, unwrapped, type Value } from './values.js';
 
 interface Ent { key: string; name: string; qname: string; kind: string; language: string; file: string; parent: string | null }
 interface Ref { id: number; src: string; kind: string; file: string; name: string; receiver: string; dst: string | null; resolved: number }
@@ -23,6 +24,8 @@ const SCOPES = new Set(['function', 'method']);
 /** JS/TS definitions reachable only inside an anonymous expression (see extract.ts). */
 const ANONYMOUS = '<anonymous>';
 const CONTAINER = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enum']);
+/** Methods that take a `Result`/`Option` to its value (when the type is one). */
+const UNWRAPS = new Set(['unwrap', 'expect', 'unwrap_unchecked']);
 /** Languages where a bare name inside a class may mean a member (implicit `this`). */
 const IMPLICIT_THIS = new Set(['java', 'cpp']);
 
@@ -42,6 +45,14 @@ export class Resolver {
   private readonly byQname = new Map<string, Ent[]>();
   private readonly importsOf = new Map<string, Import[]>();
   private readonly bases = new Map<string, string[]>();
+  /** Classes whose header names any base (resolved or not). */
+  private readonly hasBases = new Set<string>();
+  /** A function's `returns` row: a declared type, or `=chain` (see facts.ts). */
+  private readonly returnsOf = new Map<string, string>();
+  /** pytest fixtures by their fixture name: per file (module level) and per class. */
+  private readonly fixtures = new Map<string, Map<string, Ent[]>>();
+  private readonly fixtureKeys = new Set<string>();
+  private readonly overloadStubs = new Set<string>();
   readonly modules: ModuleIndex;
 
   constructor(entities: Ent[], readonly files: Map<string, FileInfo>, imports: Import[], root: string) {
@@ -72,6 +83,31 @@ export class Resolver {
     return true;
   }
 
+  /** A `returns` row (facts.ts): what the function returns, and whether it is a pytest fixture. */
+  noteReturns(ref: Ref): void {
+    const fn = this.byKey.get(ref.src);
+    if (!fn) return;
+    this.returnsOf.set(fn.key, ref.name);
+    if (ref.receiver === 'overload') this.overloadStubs.add(fn.key);
+    if (ref.receiver === 'fixture' || ref.receiver.startsWith('fixture:')) {
+      this.fixtureKeys.add(fn.key);
+      const parent = fn.parent ? this.byKey.get(fn.parent) : undefined;
+      const scope = parent && parent.kind === 'class' ? parent.key : fn.file;
+      add(this.fixtures, scope, ref.receiver === 'fixture' ? fn.name : ref.receiver.slice(8), fn);
+    }
+  }
+
+  noteBase(classKey: string): void {
+    this.hasBases.add(classKey);
+  }
+
+  /** The class a `returns` row names (for its edge), or null. */
+  returnedClass(ref: Ref): string | null {
+    const fn = this.byKey.get(ref.src);
+    const v = fn ? this.returned(fn, 0) : null;
+    return v ? this.classOf(v)?.key ?? null : null;
+  }
+
   setBases(classKey: string, base: string): void {
     const list = this.bases.get(classKey);
     if (list) { if (!list.includes(base)) list.push(base); } else this.bases.set(classKey, [base]);
@@ -87,7 +123,7 @@ export class Resolver {
     if (!src) return null;
     if (ref.kind === 'extends' || ref.kind === 'implements') return one(this.typeNamed(ref.name, src));
     const r = ref.receiver;
-    if (r === '') return overloadOrOne(this.lookupName(ref.name, src, CALLABLE));
+    if (r === '') return this.pick(this.lookupName(ref.name, src, CALLABLE));
     if (r.startsWith('local:')) return one(this.localDefinition(ref.name, src, Number(r.slice(6))));
     if (r.startsWith('@')) {
       // A function between the call and the anonymous scope may define the name again, nearer.
@@ -99,19 +135,173 @@ export class Resolver {
     if (r.startsWith('#new:')) return one(this.typeNamed(`${r.slice(5)}${sepOf(this.family(src.file))}${ref.name}`, src));
     if (r === 'self' || r === 'Self') {
       const cls = this.enclosingType(src);
-      return cls ? overloadOrOne(this.member(cls, ref.name, new Set())) : null;
+      return cls ? this.pick(this.member(cls, ref.name, new Set())) : null;
     }
     if (r === 'super') {
       const cls = this.enclosingType(src);
-      return cls ? overloadOrOne(this.inBases(cls, ref.name, new Set([cls.key]))) : null;
+      return cls ? this.pick(this.inBases(cls, ref.name, new Set([cls.key]))) : null;
     }
     if (r.startsWith('new:')) {
       const cls = one(this.typeNamed(r.slice(4), src));
       const ent = cls ? this.byKey.get(cls) : undefined;
-      return ent && CLASS_KINDS.has(ent.kind) ? overloadOrOne(this.member(ent, ref.name, new Set())) : null;
+      return ent && CLASS_KINDS.has(ent.kind) ? this.pick(this.member(ent, ref.name, new Set())) : null;
     }
     if (r === '?') return null;
-    return overloadOrOne(this.qualifiedCall(r, ref.name, src));
+    if (r.startsWith('=')) {
+      const v = this.valueOf(r.slice(1), src, 0);
+      const cls = v ? this.classOf(v) : null;
+      return cls ? this.pick(this.member(cls, ref.name, new Set())) : null;
+    }
+    return this.pick(this.qualifiedCall(r, ref.name, src));
+  }
+
+  /**
+   * What a chain (extract.ts chainOf) evaluates to where `src` is: each call's callee resolved
+   * by the usual rules and its declared (or, in Python, single returned) type taken; `?` and
+   * `unwrap()`/`expect()` on a `Result`/`Option` take its first type argument. Any step that is
+   * not certain (a field, an unknown callee, two candidates) gives null.
+   */
+  private valueOf(chain: string, src: Ent, depth: number): Value | null {
+    const parsed = depth > 8 ? null : parseChain(chain);
+    if (!parsed) return null;
+    const { head, steps } = parsed;
+    let cur: Value | null;
+    let i = 0;
+    if (head.startsWith('<')) cur = this.headValue(head.slice(1, -1), src, depth);
+    else {
+      if (steps[0] !== '()') return null;
+      cur = this.callValue(this.pathCallees(head, src), depth);
+      i = 1;
+    }
+    for (; i < steps.length && cur; i++) {
+      const step = steps[i]!;
+      if (step === '?') cur = unwrapped(cur);
+      else if (step === '.await') cur = 'text' in cur && cur.text.startsWith('async ') ? { text: cur.text.slice(6), ctx: cur.ctx } : null;
+      else if (step.startsWith('.#')) cur = tupleElement(cur, Number(step.slice(2)));
+      else if (steps[i + 1] === '()') {
+        const name = step.slice(1);
+        const u = UNWRAPS.has(name) ? unwrapped(cur) : null;
+        if (u) cur = u;
+        else {
+          const cls = this.classOf(cur);
+          cur = cls ? this.callValue(this.member(cls, name, new Set()), depth) : null;
+        }
+        i++;
+      } else return null; // a field: its type is not followed
+    }
+    return cur;
+  }
+
+  /** `<self>`, a pytest fixture `<fx:N:name>`, or a declared class `<C>`. */
+  private headValue(head: string, src: Ent, depth: number): Value | null {
+    if (head === 'self') {
+      const cls = this.enclosingType(src);
+      return cls ? { cls } : null;
+    }
+    const fx = /^fx:(\d+):(.+)$/.exec(head);
+    if (fx) return this.fixtureValue(fx[2]!, this.up(src, Number(fx[1])), depth);
+    return { text: head, ctx: src };
+  }
+
+  private up(e: Ent | undefined, n: number): Ent | undefined {
+    for (let i = 0; i < n && e; i++) e = e.parent ? this.byKey.get(e.parent) : undefined;
+    return e;
+  }
+
+  /** Candidates for a called path: a bare name by scope, `Self::f`, or `q.f` / `Q::f`. */
+  private pathCallees(path: string, src: Ent): Ent[] {
+    const q = splitQualified(path);
+    if (!q) return this.lookupName(path, src, CALLABLE);
+    if (q.qualifier === 'Self') {
+      const cls = this.enclosingType(src);
+      return cls ? this.member(cls, q.last, new Set()) : [];
+    }
+    return this.qualifiedCall(q.qualifier, q.last, src);
+  }
+
+  /** The value of calling the one candidate: a class constructs an instance, a function gives what it returns. */
+  private callValue(cands: Ent[], depth: number): Value | null {
+    const key = this.pick(cands);
+    const e = key ? this.byKey.get(key) : undefined;
+    if (!e) return null;
+    if (e.kind === 'class' || e.kind === 'struct') return { cls: e };
+    return e.kind === 'function' || e.kind === 'method' ? this.returned(e, depth) : null;
+  }
+
+  private returned(fn: Ent, depth: number): Value | null {
+    const text = this.returnsOf.get(fn.key);
+    if (!text) return null;
+    if (text.startsWith('=')) return this.valueOf(text.slice(1), fn, depth + 1);
+    return { text, ctx: fn };
+  }
+
+  /** The one class a value has, or null. */
+  private classOf(v: Value): Ent | null {
+    if ('cls' in v) return v.cls;
+    const name = classOfText(v.text, familyOf(v.ctx.language));
+    if (!name) return null;
+    if (name === 'Self') return this.enclosingType(v.ctx);
+    const key = one(this.typeNamed(name, v.ctx));
+    const cls = key ? this.byKey.get(key) : undefined;
+    return cls && CLASS_KINDS.has(cls.kind) ? cls : null;
+  }
+
+  /**
+   * The value pytest passes for fixture `name` to `requester` (a test in a test module, or a
+   * fixture): the fixture defined nearest — the test's class (unless it has bases), the module
+   * (unless it imports that name or everything), then `conftest.py` from the test's folder up —
+   * skipping the requester itself (a fixture that overrides one of its own name). Any
+   * `pytest_generate_tests` on the way may parametrize it: then nothing is certain.
+   */
+  private fixtureValue(name: string, requester: Ent | undefined, depth: number): Value | null {
+    if (!requester || !SCOPES.has(requester.kind) || familyOf(requester.language) !== 'py') return null;
+    if (!this.fixtureKeys.has(requester.key) && !(requester.name.startsWith('test') && isPythonTestModule(requester.file))) return null;
+    const parent = requester.parent ? this.byKey.get(requester.parent) : undefined;
+    const levels: { scope: string; file: string | null }[] = [];
+    if (parent && parent.kind === 'class') levels.push({ scope: parent.key, file: null });
+    levels.push({ scope: requester.file, file: requester.file });
+    for (let dir = dirname(requester.file); ; dir = dirname(dir)) {
+      const conftest = dir ? `${dir}/conftest.py` : 'conftest.py';
+      if (this.files.has(conftest) && conftest !== requester.file) levels.push({ scope: conftest, file: conftest });
+      if (!dir) break;
+    }
+    for (const level of levels) if (level.file && this.fileLevel.get(level.file)?.has('pytest_generate_tests')) return null;
+    for (const level of levels) {
+      const hits = (this.fixtures.get(level.scope)?.get(name) ?? []).filter((f) => f.key !== requester.key);
+      if (hits.length > 1) return null;
+      if (hits.length === 1) return this.fixtureResult(hits[0]!, depth);
+      if (level.file === null && this.hasBases.has(level.scope)) return null;
+      if (level.file && (this.importsOf.get(level.file) ?? []).some((i) => (i.alias === name || i.name === '*') && this.atModuleLevel(i))) return null;
+    }
+    return null;
+  }
+
+  /**
+   * One definition of `list` (see overloadOrOne), leaving out Python `@overload` stubs when the
+   * implementation is among the candidates: at run time the name means the implementation.
+   */
+  private pick(list: Ent[]): string | null {
+    const real = this.overloadStubs.size > 0 ? list.filter((e) => !this.overloadStubs.has(e.key)) : list;
+    return overloadOrOne(real.length > 0 ? real : list);
+  }
+
+  /** An import outside every top-level definition of its file (one inside a function binds a local). */
+  private atModuleLevel(i: Import): boolean {
+    for (const list of this.fileLevel.get(i.file)?.values() ?? []) {
+      for (const e of list) {
+        const m = /:(\d+)-(\d+)(?:#\d+)?$/.exec(e.key);
+        if (m && Number(m[1]) <= i.line && i.line <= Number(m[2])) return false;
+      }
+    }
+    return true;
+  }
+
+  /** A fixture's value: what it returns or yields; a declared `Iterator[X]`/`Generator[X, …]` yields X. */
+  private fixtureResult(fx: Ent, depth: number): Value | null {
+    const v = this.returned(fx, depth);
+    if (!v || 'cls' in v) return v;
+    const m = /^(?:[\w.]+\.)?(?:Iterator|Iterable|Generator|AsyncIterator|AsyncGenerator)\[(.+)\]$/.exec(v.text);
+    return m ? { text: m[1]!.split(',')[0]!.trim(), ctx: v.ctx } : v;
   }
 
   /** `q.f()` / `Q::f()`: q a module alias, a type, or (Rust) a crate path. */
@@ -132,6 +322,8 @@ export class Resolver {
       if (files) return files;
     }
     const binding = (this.importsOf.get(file) ?? []).filter((i) => i.alias === qualifier);
+    // Rust: a path may start at a child module of the current one (`b::Sender` beside `mod b;`).
+    if (binding.length === 0 && family === 'rust') return nonEmpty(this.modules.resolve(file, qualifier));
     if (binding.length !== 1) return null;
     const b = binding[0]!;
     if (b.name === '') return nonEmpty(this.modules.resolve(file, b.module));
@@ -302,10 +494,36 @@ export class Resolver {
     const found = new Map<string, Ent>();
     for (const e of this.children.get(cls.key)?.get(name) ?? []) found.set(e.key, e);
     for (const e of this.byQname.get(`${family}|${cls.qname}${sepOf(family)}${name}`) ?? []) {
-      if (e.kind !== 'module' && this.sameUnit(cls, e)) found.set(e.key, e);
+      if (e.kind !== 'module' && this.sameUnit(cls, e) && !this.otherType(cls, e)) found.set(e.key, e);
     }
     if (found.size > 0) return [...found.values()];
     return this.inBases(cls, name, seen);
+  }
+
+  /**
+   * Rust: a member of an impl whose type is certainly another type of the same name (tokio has
+   * five `Sender`s, each with `impl Sender { fn send }`): the impl's type resolved where it is written.
+   */
+  private otherType(cls: Ent, member: Ent): boolean {
+    if (cls.language !== 'rust') return false;
+    const impl = member.parent ? this.byKey.get(member.parent) : undefined;
+    if (!impl || impl.kind !== 'impl') return false;
+    const want = cls.kind === 'impl' ? this.implType(cls) : cls.key;
+    const have = this.implType(impl);
+    return want !== null && have !== null && want !== have;
+  }
+
+  private readonly implTypes = new Map<string, string | null>();
+
+  /** The type an impl is for, resolved from the impl's own scope, or null. */
+  private implType(impl: Ent): string | null {
+    let t = this.implTypes.get(impl.key);
+    if (t === undefined) {
+      this.implTypes.set(impl.key, null);
+      t = one(this.typeNamed(impl.name, impl));
+      this.implTypes.set(impl.key, t);
+    }
+    return t;
   }
 
   private inBases(cls: Ent, name: string, seen: Set<string>): Ent[] {
@@ -406,10 +624,17 @@ export async function resolveGraph(store: CodeStore, root: string): Promise<Reso
     return dst;
   };
   for (const ref of refs) {
+    if (ref.kind === 'returns') resolver.noteReturns(ref);
     if (ref.kind !== 'extends' && ref.kind !== 'implements') continue;
     // The source of a base reference is the class (or impl) whose header names it.
+    resolver.noteBase(ref.src);
     const dst = decide(ref);
     if (dst) resolver.setBases(ref.src, dst);
+  }
+  for (const ref of refs) {
+    if (ref.kind !== 'returns') continue;
+    const dst = resolver.returnedClass(ref);
+    if (dst !== ref.dst || (dst !== null) !== (ref.resolved === 1)) updates.push([ref.id, dst, dst === null ? 0 : 1]);
   }
   const stats: ResolutionStats = { byLanguage: {} };
   for (const ref of refs) {
