@@ -17,6 +17,10 @@ export { runManyInputs, defineItemsTask, type ManyInputsOptions, type ItemsTask 
 export { ThreadmillError, UsageError, InterruptedError } from './engine/errors.js';
 export { createProgress, ProgressModel, type ProgressMode, type ProgressSnapshot } from './engine/progress.js';
 
+// Any format's long commands without the CLI: a whole run, a shard's part, the merge of parts.
+export { runWhole, runShard, mergeParts, commandOf, type RunHooks } from './cli/runner.js';
+export type { FormatSpec } from './cli/command-spec.js';
+
 // Nostr.
 export { convertNostr, type ConvertOptions as NostrConvertOptions, type ConvertSummary as NostrConvertSummary } from './formats/nostr/pipeline.js';
 export type { NostrEvent, RejectCategory } from './formats/nostr/event.js';
@@ -39,6 +43,7 @@ export type { BamHeader, BamReference } from './formats/bam/header.js';
 export { importScan, type FsscanImportOptions, type FsscanImportSummary } from './formats/fsscan/import.js';
 export { ScanDb, parseSize as parseScanSize, parseDateArg as parseScanDate, type DirectoryQuery, type DirectoryRow } from './formats/fsscan/query.js';
 export type { ScanFormat } from './formats/fsscan/parse.js';
+export { fsscanFormat } from './formats/fsscan/commands.js';
 
 // Code graphs.
 export { indexCode, type CodeIndexOptions, type CodeIndexSummary } from './formats/code/index-run.js';
