@@ -267,8 +267,9 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
         bind(top, it.bind.name, `<${it.bind.ctor}>`);
       } else if (ctorBindAt !== it.start && (language !== 'python' || SCOPE_KINDS.has(top.kind))) {
         // A declared or constructed class of the same statement (`let c = C::new()`) already decided.
+        // An expression we cannot follow binds nothing, as before values were followed.
         const value = chainValue(it.bind, stack, language);
-        if (value !== undefined) bind(top, it.bind.name, value ?? '');
+        if (value) bind(top, it.bind.name, value);
       }
     } else if (it.retval) {
       if (top && language === 'python' && SCOPE_KINDS.has(top.kind)) {
@@ -359,8 +360,10 @@ function pythonReturns(f: Open, row: EntityRow, refs: RefRow[]): void {
 function chainValue(b: Bind, stack: Open[], language: Language): string | null | undefined {
   if (!b.chain || b.chain.type === 'none') return undefined;
   if (!FOLLOWS_VALUES.has(language)) return null;
-  const chain = chainOf(b.chain, stack, language);
+  let chain = chainOf(b.chain, stack, language);
   if (chain === null) return null;
+  // Rust: `let rt = rt.clone();` — Clone::clone returns Self, so the value keeps its type.
+  if (language === 'rust' && chain.endsWith('.clone()')) chain = chain.slice(0, -8);
   return b.index !== undefined && b.index >= 0 ? `${chain}.#${b.index}` : chain;
 }
 
@@ -497,16 +500,17 @@ function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stac
     const chain = FOLLOWS_VALUES.has(language) ? objectChain(callee, stack, language) : null;
     return { kind, name: cut(last[1]!, MAX_NAME), receiver: chain !== null && chain.length <= MAX_NAME * 2 ? `=${chain}` : '?' };
   }
-  const m = /^(.*?)(?:\.|::|->|\?\.)([\p{L}_$~][\p{L}\p{N}_$]*)$/u.exec(text);
+  const m = /^(.*?)(\.|::|->|\?\.)([\p{L}_$~][\p{L}\p{N}_$]*)$/u.exec(text);
   if (!m) return { kind, name: text, receiver: '' };
   let receiver = m[1]!;
   const recvName = stack.length > 0 ? enclosingRecv(stack) : undefined;
   if (SELF_NAMES.has(receiver) || (language === 'go' && receiver === recvName)) receiver = receiver === 'Self' ? 'Self' : 'self';
-  else if (receiver !== 'super' && !/[.:>]/.test(receiver)) {
+  else if (receiver !== 'super' && !/[.:>]/.test(receiver) && m[2] !== '::') {
+    // `task::spawn()` is a path even where a local is named `task`; `x.f()` is a call on x's value.
     const bound = boundValue(stack, receiver);
     if (bound) receiver = receiverOf(bound);
   }
-  return { kind, name: m[2]!, receiver };
+  return { kind, name: m[3]!, receiver };
 }
 
 /** The chain of what a method is called on (`a.b().c` → `a.b()`), for the languages whose values are followed. */
