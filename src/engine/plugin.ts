@@ -68,6 +68,11 @@ export interface RecordError {
   record?: number;
   /** The raw record text for the rejects file (may be shortened by the format). */
   text?: string;
+  /**
+   * Many inputs only: the item the error is in (e.g. a file's path). Its offset, line and record
+   * are then the item's own, and the engine leaves them as they are.
+   */
+  input?: string;
 }
 
 /** What a worker hands back for one chunk. */
@@ -102,6 +107,23 @@ export interface FormatTask<O, P> {
    * a deduplicated output segment), so that no heavy work stays on the main thread.
    */
   calls?: Record<string, (arg: never, options: O) => CallResult | Promise<CallResult>>;
+  /**
+   * Many inputs (many-inputs.ts): one item → its value. The worker runs a batch's items in order
+   * and gathers their values into the batch's payload; a stopped run stops between two items.
+   */
+  processItem?(item: never, options: O): ItemResult | Promise<ItemResult>;
+  /** Many inputs: after each batch (e.g. free native memory that its items left behind). */
+  afterBatch?(options: O): void | Promise<void>;
+}
+
+/** What one item of a many-inputs batch gave. */
+export interface ItemResult {
+  /** Structured-cloneable; the batch's payload is the array of its items' values. */
+  value: unknown;
+  /** Buffers inside `value` to move instead of copy. */
+  transfer?: ArrayBuffer[];
+  /** Bad records found in the item (each with `input` set to the item's name). */
+  errors?: RecordError[];
 }
 
 /** What a side call returns: a structured-cloneable value and the buffers inside it to move. */
@@ -122,3 +144,12 @@ export const lineFraming: Framing = {
     return eof ? buf.length : -1;
   },
 };
+
+/**
+ * The module `name` (e.g. `./task`) beside the calling module `metaUrl` (its import.meta.url): .js
+ * when running from dist/, .ts when running from sources (a loader such as tsx). Workers load a
+ * format's task by this URL.
+ */
+export function moduleBeside(metaUrl: string, name: string): URL {
+  return new URL(`${name}${metaUrl.endsWith('.ts') ? '.ts' : '.js'}`, metaUrl);
+}
