@@ -27,6 +27,7 @@ export type { NostrEvent, RejectCategory } from './formats/nostr/event.js';
 export { readPbGz, eventToJson } from './formats/nostr/pb-reader.js';
 export { queryNostr, parseFilter as parseNostrFilter, type NostrFilter } from './formats/nostr/query.js';
 export { rebuildIndex } from './formats/nostr/index-rebuild.js';
+export { nostrFormat } from './formats/nostr/commands.js';
 export { verifyIndex, type VerifyReport, type VerifyFinding, type VerifyProblem } from './formats/nostr/index-verify.js';
 
 // FASTQ.
