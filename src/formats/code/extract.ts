@@ -494,6 +494,12 @@ function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stac
   text = text.replace(/::<.*>$/, '').replace(/<[^()]*>$/, '');
   if (receiverNode) text = `${receiverNode.text.replace(/\s+/g, '')}.${text}`;
   if (text.startsWith('super().')) text = `super.${text.slice(8)}`;
+  if (FOLLOWS_VALUES.has(language) && /^(?:self|\p{L}[\p{L}\p{N}_]*)\./u.test(text) && kind === 'calls') {
+    // `self.io.registration()`, `c.inner.get()`: the value of a field of self or of a bound local.
+    const chain = objectChain(callee, stack, language);
+    const last = /([\p{L}_$][\p{L}\p{N}_$]*)$/u.exec(text);
+    if (chain?.startsWith('<') && chain.includes('>.') && last) return { kind, name: cut(last[1]!, MAX_NAME), receiver: `=${chain}` };
+  }
   if (!SIMPLE_PATH.test(text)) {
     const last = /([\p{L}_$][\p{L}\p{N}_$]*)$/u.exec(text);
     if (!last) return null;

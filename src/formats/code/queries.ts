@@ -16,7 +16,7 @@
  *   @bind + @var + @chain a local bound to an expression (`rt = Builder::new().build()?`): its
  *                          type is what that call chain returns (extract.ts chainOf); in a tuple
  *                          pattern, the element at the variable's position
- *   @ret                  a function's declared return type (Python, Rust)
+ *   @ret                  a function's declared return type (Python, Rust); a Rust field's type
  *   @return / @yield + @retval   Python: what a function returns or yields (types of fixtures and
  *                          unannotated functions)
  *   @decorator            Python: a decorator (pytest fixtures)
@@ -122,6 +122,7 @@ const RUST = `
 (static_item name: (identifier) @name) @def.constant
 (macro_definition name: (identifier) @name) @def.macro
 (associated_type name: (type_identifier) @name) @def.type_alias
+(field_declaration_list (field_declaration name: (field_identifier) @name type: (_) @ret) @def.field)
 (call_expression function: (_) @callee) @call
 (let_declaration pattern: (identifier) @local)
 (parameter pattern: (identifier) @local)

@@ -187,9 +187,21 @@ export class Resolver {
           cur = cls ? this.callValue(this.member(cls, name, new Set()), depth) : null;
         }
         i++;
-      } else return null; // a field: its type is not followed
+      } else {
+        // A field: its declared type (Rust struct fields).
+        const cls = this.classOf(cur);
+        const field = cls ? this.fieldOf(cls, step.slice(1)) : null;
+        cur = field ? this.returned(field, depth) : null;
+      }
     }
     return cur;
+  }
+
+  /** The one field `name` of a struct (of an impl's type). */
+  private fieldOf(cls: Ent, name: string): Ent | null {
+    const type = cls.kind === 'impl' ? this.byKey.get(this.implType(cls) ?? '') : cls;
+    const hits = type ? (this.children.get(type.key)?.get(name) ?? []).filter((e) => e.kind === 'field') : [];
+    return hits.length === 1 ? hits[0]! : null;
   }
 
   /** `<self>`, a pytest fixture `<fx:N:name>`, or a declared class `<C>`. */
@@ -492,9 +504,11 @@ export class Resolver {
     seen.add(cls.key);
     const family = familyOf(cls.language);
     const found = new Map<string, Ent>();
-    for (const e of this.children.get(cls.key)?.get(name) ?? []) found.set(e.key, e);
+    // Rust fields are not members a call can mean (a method may share a field's name).
+    const callable = (e: Ent): boolean => e.kind !== 'module' && !(family === 'rust' && e.kind === 'field');
+    for (const e of this.children.get(cls.key)?.get(name) ?? []) if (callable(e)) found.set(e.key, e);
     for (const e of this.byQname.get(`${family}|${cls.qname}${sepOf(family)}${name}`) ?? []) {
-      if (e.kind !== 'module' && this.sameUnit(cls, e) && !this.otherType(cls, e)) found.set(e.key, e);
+      if (callable(e) && this.sameUnit(cls, e) && !this.otherType(cls, e)) found.set(e.key, e);
     }
     if (found.size > 0) return [...found.values()];
     return this.inBases(cls, name, seen);

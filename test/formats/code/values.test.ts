@@ -122,6 +122,11 @@ const FILES: Record<string, string> = {
     'pub async fn make() -> Runtime { Runtime }',
     'pub async fn go() { make().await.block_on(); make().block_on(); }',
     'pub fn other(s: b::Sender) { s.send(); }',
+    'pub struct Server { rt: Runtime, send: b::Sender }',
+    'impl Server {',
+    '    pub fn serve(&self) { self.rt.block_on(); self.send.send(); self.send(); }',
+    '    pub fn send(&self) {}',
+    '}',
     '',
   ].join('\n'),
   'rs/src/a.rs': 'pub struct Sender;\npub struct Receiver;\nimpl Sender { pub fn send(&self) {} }\nimpl Receiver { pub fn recv(&self) {} }\npub fn channel() -> (Sender, Receiver) { (Sender, Receiver) }\n',
@@ -177,6 +182,13 @@ test('rust: declared return types through chains — unwrap/expect, ?, .await, t
   assert.equal(to(f, 20, 'block_on'), null, 'Builder has no block_on');
   assert.equal(to(f, 23, 'block_on', 0), 'Runtime::block_on', 'an async fn value after .await');
   assert.equal(to(f, 23, 'block_on', 1), null, 'an async fn value before .await is a future');
+});
+
+test('rust: a field of self has its declared type; a method named like a field is still the method', () => {
+  const f = 'rs/src/lib.rs';
+  assert.equal(to(f, 27, 'block_on'), 'Runtime::block_on');
+  const sends = edges.filter((x) => x.kind === 'calls' && x.file === f && x.line === 27 && x.name === 'send').map((x) => [x.receiver, x.to]);
+  assert.deepEqual(sends, [['=<self>.send', 'Sender::send'], ['self', 'Server::send']]);
 });
 
 test("rust: a method of one type is never another module's type of the same name", () => {
