@@ -56,17 +56,10 @@ function checkIds(ids: readonly string[]): void {
   if (bad !== undefined) throw new ThreadmillError('INVALID_ID', `invalid id ${JSON.stringify(bad)}: an event id is 64 hex characters`, { exitCode: 2 });
 }
 
+/** memoryLimit is not an output option (a part's bytes do not depend on it): the manifest leaves it out. */
 interface ConvertFlags extends CommonFlags {
-  outputDir: string;
-  compressionLevel?: number;
-  validateEventIds?: boolean;
-  validateSignatures?: boolean;
-  filterKinds?: boolean;
-  chunkSize?: number;
-  /** Not an output option: a part's bytes do not depend on it, so the manifest leaves it out. */
-  memoryLimit?: number;
-  dataBudget?: number;
-  deferIndexes?: boolean;
+  outputDir: string; compressionLevel?: number; validateEventIds?: boolean; validateSignatures?: boolean; filterKinds?: boolean;
+  chunkSize?: number; memoryLimit?: number; dataBudget?: number; deferIndexes?: boolean;
 }
 
 /** A convert's summary, or a merge's (the runner reports both through the command's report). */
@@ -147,6 +140,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
     printsSummary: true,
     part: {
       kind: 'custom',
+      // As before the runner: a part gets all four indexes and the budget --memory-limit leaves (no --defer-indexes, --data-budget).
       fill: (dir, ctx) => convert(ctx, convertOptions(ctx, dir)),
       merge(parts, output) {
         if (!output) throw new UsageError('nostr merge needs -o DIR: the directory to add the parts to (created when missing)');

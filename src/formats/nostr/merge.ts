@@ -146,16 +146,8 @@ async function appendFiltered(from: string, to: string, drop: Set<number>, level
   await pipeline(kept, createGzip({ level }), createWriteStream(to, { flags: 'a' }));
 }
 
-export interface MergeSummary {
-  parts: number;
-  /** Events in the parts' day files. */
-  events_in: number;
-  written: number;
-  /** Events dropped: as copies of earlier ones across parts or in DIR, and by each shard within its share. */
-  duplicates: number;
-  files_written: number;
-  seconds: number;
-}
+/** duplicates: events dropped as copies of earlier ones (across parts, in DIR, and by each shard in its share). */
+export interface MergeSummary { parts: number; events_in: number; written: number; duplicates: number; files_written: number; seconds: number }
 
 /** Merges nostr convert parts (in shard order) into `dir` (created when missing), atomically, under DIR's lock. */
 export async function mergeNostr(parts: Part[], dir: string): Promise<MergeSummary> {
