@@ -290,6 +290,13 @@ function temporaryOwner(tail: string): { token: string | null; pid: number } {
   return { pid: m ? Number(m[1]) : 0, token: m?.[2] ?? null };
 }
 
+/** The output a temporary of tempFor() stands for, or null when `path` is not one. */
+export function finalPathOfTemporary(path: string): string | null {
+  const name = basename(path);
+  const at = name.indexOf(TMP_MARK);
+  return name.startsWith('.') && at > 1 ? join(dirname(path), name.slice(1, at)) : null;
+}
+
 /** True for names that belong to an unfinished run (readers skip them). */
 export function isTemporaryName(name: string): boolean {
   return name.includes(TMP_MARK) || name.startsWith(JOURNAL_PREFIX);

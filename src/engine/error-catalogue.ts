@@ -67,7 +67,7 @@ export const ERROR_CATALOGUE = {
   OUTPUT_RECOVERY_FAILED: { exit: 1, meaning: 'an earlier run was killed while committing, and its commit cannot be finished' },
   IPC_CODEC_UNAVAILABLE: { exit: 1, meaning: 'the lz4 or zstd codec for Arrow IPC compression cannot be loaded' },
   MERGE_FAILED: { exit: 1, meaning: 'appending the table files of parts failed' },
-  INDEX_WRITE_FAILED: { exit: 1, meaning: 'the nostr index writer failed' },
+  INDEX_WRITE_FAILED: { exit: 1, meaning: 'the nostr index writer failed (SQLite said why: an existing index.db of another schema)' },
 
   // Stores and indexes: exit 1.
   DB_NOT_FOUND: { exit: 1, meaning: 'no code graph at the given --db' },
@@ -75,7 +75,7 @@ export const ERROR_CATALOGUE = {
   BAD_DB: { exit: 1, meaning: 'the --db file is not a threadmill code graph, or cannot be opened' },
   FSSCAN_NO_DATABASE: { exit: 1, meaning: 'the file is not an fs-scans database' },
   INDEX_NOT_FOUND: { exit: 1, meaning: 'a nostr output directory has no index.db' },
-  INDEX_CORRUPT: { exit: 1, meaning: 'a nostr index.db holds a malformed row' },
+  INDEX_CORRUPT: { exit: 1, meaning: 'a nostr index.db is not a readable SQLite file or holds a malformed row; nostr index rebuild rewrites it' },
   INDEX_MISMATCH: { exit: 1, meaning: 'a nostr index.db disagrees with its day files; nostr index rebuild rewrites it' },
 
   // Shards and merges: exit 1.

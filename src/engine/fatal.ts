@@ -5,7 +5,7 @@
  * else is INTERNAL, a bug. The CLI's error policy (cli/common.ts action) and runChunks call it.
  */
 import { dirname, relative } from 'node:path';
-import { uncommittedOutputs } from './atomic.js';
+import { finalPathOfTemporary, uncommittedOutputs } from './atomic.js';
 import { InterruptedError, ThreadmillError } from './errors.js';
 import { changedInput, type InputInfo } from './source.js';
 
@@ -36,10 +36,9 @@ export function diskFullCause(err: unknown): Error | null {
  * outputs the run had not committed (one path, or the directory most of them are in).
  */
 function whereWritten(full: Error): string {
-  const outputs = uncommittedOutputs();
   const path = (full as { path?: unknown }).path;
-  if (typeof path === 'string') return outputs.find(([tmp]) => tmp === path)?.[1] ?? path;
-  const finals = [...new Set(outputs.map(([, final]) => final))];
+  if (typeof path === 'string') return finalPathOfTemporary(path) ?? path;
+  const finals = [...new Set(uncommittedOutputs().map(([, final]) => final))];
   if (finals.length === 0) return 'an output (the current directory or the temporary directory)';
   if (finals.length === 1) return finals[0]!;
   const dirs = [...new Set(finals.map((f) => dirname(f)))];

@@ -8,7 +8,7 @@
  * and the inputs by content — size, mtime and the hashes of a few MiB spread over the file — never
  * by path: one file mounted at /data on one node and /mnt/data on another is one input.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { ThreadmillError } from './errors.js';
@@ -77,6 +77,10 @@ export function sampleOffsets(size: number): number[] {
 
 /** Size, mtime and hashes of SAMPLES spread-out MiB of a file input. */
 export function inputIdentity(path: string): InputIdentity {
+  // stdin or a pipe cannot be read by every shard (and opening a FIFO here would block or consume it).
+  if (path === '-' || (existsSync(path) && !statSync(path).isFile())) {
+    throw new ThreadmillError('SHARD_UNSEEKABLE', `--shard: ${path === '-' ? 'stdin' : path} is a stream; every shard must read the same input, so give a file`, { exitCode: 2 });
+  }
   let fd: number;
   try {
     fd = openSync(path, 'r');

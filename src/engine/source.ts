@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { BGZF_EOF, inflateBgzfStream, isBgzfHeader, type BgzfStreamOptions } from './bgzf.js';
 import { ThreadmillError } from './errors.js';
+import { faultPoint } from './fault-points.js';
 import { SNIFF_LENGTH, decompressHead, refuseUnsupported, sniffCompression, zstdChunks } from './compression.js';
 import { chunkTooLarge, maxChunkBytes, recordTooLarge } from './limits.js';
 import type { Framing } from './plugin.js';
@@ -184,6 +185,7 @@ async function* rawPieces(info: InputInfo, counter: { raw: number }): AsyncGener
   const source: AsyncIterable<Buffer> = info.kind === 'stdin' ? process.stdin : createReadStream(info.name, { highWaterMark: 1 << 20 });
   for await (const piece of source) {
     counter.raw += piece.length;
+    faultPoint('read');
     yield piece;
   }
 }

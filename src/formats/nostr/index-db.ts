@@ -111,6 +111,16 @@ export function indexStats(db: Database.Database): IndexStats {
   };
 }
 
+/**
+ * INDEX_CORRUPT for SQLite's "not a database" or "malformed" on DIR's index (it was INTERNAL),
+ * with the command that rewrites it; any other error as it is.
+ */
+export function unreadableIndex(dir: string, err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') return err;
+  return new ThreadmillError('INDEX_CORRUPT', `${indexPath(dir)} is not a readable index (${(err as Error).message}); \`threadmill nostr index rebuild ${dir}\` rewrites it from the day files`, { cause: err });
+}
+
 /** Every id already in DIR's index, fed to `add` as 32 raw bytes (the dedup set of a new run). */
 export function forEachIndexedId(dir: string, add: (id: Uint8Array) => void): number {
   const path = indexPath(dir);

@@ -14,7 +14,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputTransaction } from '../../engine/atomic.js';
 import { ThreadmillError } from '../../engine/errors.js';
-import { indexPath } from './index-db.js';
+import { indexPath, unreadableIndex } from './index-db.js';
 import { dayFilesIn } from './index-rebuild.js';
 import { readPbGz } from './pb-reader.js';
 
@@ -82,6 +82,8 @@ export async function repairIndexDrift(dir: string, indexedAt: number): Promise<
   let drift: IndexDrift;
   try {
     drift = indexDrift(dir, rowsPerFile(reader));
+  } catch (err) {
+    throw unreadableIndex(dir, err);
   } finally {
     reader.close();
   }

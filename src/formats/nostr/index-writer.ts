@@ -34,19 +34,29 @@ nameThisThread('index');
 const port = parentPort!;
 const { path, indexedAt, cacheBytes, deferIndexes } = workerData as IndexWriterData;
 
-const db = new Database(path);
-// 16 KiB pages (a new file only; a copied index keeps its own): sorted inserts of 950k rows took
-// 1.8-2.3 µs per row against 2.8-3.0 with 4 KiB pages here, the secondary indexes about the same.
-db.pragma('page_size = 16384');
-// A temporary copy that is renamed into place only when complete: no journal needed for safety.
-db.pragma('journal_mode = OFF');
-db.pragma('synchronous = OFF');
-// At most 64 MiB (a 256 MiB cache gained little on inserts and added ~190 MB of RSS on a 600 MB
-// input), less under a small --memory-limit; the secondary indexes' sorter is bounded by it too.
-db.pragma(`cache_size = -${Math.max(2048, Math.floor(cacheBytes / 1024))}`);
-db.exec(SCHEMA);
-if (deferIndexes) dropQueryIndexes(db);
-const insert = db.prepare('INSERT OR IGNORE INTO events (id, kind, pubkey, created_at, file_path, indexed_at) VALUES (?, ?, ?, ?, ?, ?)');
+/** Opens the index; a failure is kept for the first message, so it reaches the pipeline with its SQLite message and code (a thrown SqliteError arrives as a bare `{ code }`). */
+function openIndex(): { db: Database.Database; insert: Database.Statement } {
+  const db = new Database(path);
+  // 16 KiB pages (a new file only; a copied index keeps its own): sorted inserts of 950k rows took
+  // 1.8-2.3 µs per row against 2.8-3.0 with 4 KiB pages here, the secondary indexes about the same.
+  db.pragma('page_size = 16384');
+  // A temporary copy that is renamed into place only when complete: no journal needed for safety.
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  // At most 64 MiB (a 256 MiB cache gained little on inserts and added ~190 MB of RSS on a 600 MB
+  // input), less under a small --memory-limit; the secondary indexes' sorter is bounded by it too.
+  db.pragma(`cache_size = -${Math.max(2048, Math.floor(cacheBytes / 1024))}`);
+  db.exec(SCHEMA);
+  if (deferIndexes) dropQueryIndexes(db);
+  return { db, insert: db.prepare('INSERT OR IGNORE INTO events (id, kind, pubkey, created_at, file_path, indexed_at) VALUES (?, ?, ?, ?, ?, ?)') };
+}
+let opened: ReturnType<typeof openIndex> | null = null;
+let openFailure: unknown = null;
+try {
+  opened = openIndex();
+} catch (err) {
+  openFailure = err;
+}
 let rows = 0;
 let inTransaction = 0;
 const fileNames = new Map<number, string>();
@@ -62,6 +72,7 @@ function fileName(createdAt: number): string {
 }
 
 function insertRows(bytes: Uint8Array, count: number): void {
+  const { db, insert } = opened!;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let i = 0; i < count; i++) {
     const p = i * ROW_BYTES;
@@ -77,6 +88,7 @@ function insertRows(bytes: Uint8Array, count: number): void {
 }
 
 function finish(): void {
+  const { db } = opened!;
   if (inTransaction > 0) db.exec('COMMIT');
   port.postMessage({ type: 'indexing' } satisfies FromIndexWriter);
   db.exec(deferIndexes ? CREATED_AT_INDEX : SECONDARY_INDEXES);
@@ -85,6 +97,7 @@ function finish(): void {
 
 port.on('message', (msg: ToIndexWriter) => {
   try {
+    if (!opened) throw openFailure;
     if (msg.type === 'rows') {
       insertRows(msg.rows, msg.count);
       port.postMessage({ type: 'ack' } satisfies FromIndexWriter);

@@ -14,7 +14,8 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { runChunks, defaultThreads } from '../../engine/run.js';
-import { OutputTransaction, recoverDirectory } from '../../engine/atomic.js';
+import { OutputTransaction, finalPathOfTemporary, recoverDirectory } from '../../engine/atomic.js';
+import { asFatal } from '../../engine/fatal.js';
 import { lockDirectory } from '../../engine/lock.js';
 import { checkDirectoryOutput, checkFileOutput } from '../../engine/output-target.js';
 import { ErrorLog } from '../../engine/error-log.js';
@@ -102,6 +103,14 @@ export interface ConvertSummary {
 }
 
 /**
+ * INDEX_WRITE_FAILED naming index.db, the writer's SQLite code and the temporary kept in the
+ * cause: a full disk becomes DISK_FULL naming index.db (engine/fatal.ts).
+ */
+function indexWriteFailed(tmp: string, message: string, code: string | undefined): ThreadmillError {
+  return asFatal(new ThreadmillError('INDEX_WRITE_FAILED', `writing ${finalPathOfTemporary(tmp) ?? tmp}: ${message}`, { cause: Object.assign(new Error(message), { code, path: tmp }) }));
+}
+
+/**
  * The index writer thread, with a promise for its end. Sorted row batches are acknowledged and the
  * sender waits while two are queued, so memory stays bounded where SQLite is the slower side.
  */
@@ -120,9 +129,9 @@ class IndexWriterThread {
           this.wake?.();
         } else if (m.type === 'indexing') onIndexing();
         else if (m.type === 'done') resolve(m.rows);
-        else reject(new ThreadmillError(m.code === 'SQLITE_FULL' ? 'DISK_FULL' : 'INDEX_WRITE_FAILED', `writing ${data.path}: ${m.message}`));
+        else reject(indexWriteFailed(data.path, m.message, m.code));
       });
-      this.worker.on('error', (e) => reject(new ThreadmillError('INDEX_WRITE_FAILED', `index writer crashed: ${e.message}`)));
+      this.worker.on('error', (e: unknown) => reject(indexWriteFailed(data.path, e instanceof Error ? e.message : JSON.stringify(e), (e as { code?: string }).code)));
     });
     this.done.catch(() => {});
   }
