@@ -25,18 +25,26 @@ export class OrderedCollector<P> {
     return this.next;
   }
 
-  async add(job: Job, outcome: JobOutcome): Promise<void> {
+  add(job: Job, outcome: JobOutcome): Promise<void> {
     this.waiting.set(job.index, { job, outcome });
-    if (this.delivering) return;
+    if (this.delivering) return Promise.resolve();
     this.delivering = true;
-    try {
-      for (let item = this.waiting.get(this.next); item; item = this.waiting.get(this.next)) {
-        this.waiting.delete(this.next);
-        await this.deliver(this.place(item.job, item.outcome), item.job);
-        this.next++;
-      }
-    } finally {
-      this.delivering = false;
+    this.delivery = this.drain().finally(() => { this.delivering = false; });
+    return this.delivery;
+  }
+
+  /** Resolves once no result is being delivered (a failed run waits for it before closing its sink). */
+  idle(): Promise<void> {
+    return this.delivery.catch(() => undefined);
+  }
+
+  private delivery: Promise<void> = Promise.resolve();
+
+  private async drain(): Promise<void> {
+    for (let item = this.waiting.get(this.next); item; item = this.waiting.get(this.next)) {
+      this.waiting.delete(this.next);
+      await this.deliver(this.place(item.job, item.outcome), item.job);
+      this.next++;
     }
   }
 
@@ -46,8 +54,9 @@ export class OrderedCollector<P> {
       pos = { lines: 0, records: 0, bytes: 0, blockBytes: 0 };
       this.positions.set(job.inputIndex, pos);
     }
-    const offset = job.kind === 'file' ? placement.offset : job.kind === 'bgzf' ? pos.blockBytes + placement.offset : pos.bytes;
-    const errors: LocatedError[] = result.errors.map((e) => ({
+    const offset = job.kind === 'file' ? placement.offset : job.kind === 'bgzf' ? pos.blockBytes + placement.offset : job.kind === 'items' ? 0 : pos.bytes;
+    // Many inputs: an error names its own item and is placed in it already.
+    const errors: LocatedError[] = result.errors.map((e) => e.input !== undefined ? { ...e, input: e.input } : ({
       ...e,
       input: job.input,
       offset: offset + e.offset,

@@ -1,6 +1,9 @@
 /**
  * A pool of long-lived worker_threads. Workers start lazily, one more only when every running
  * worker is busy, so a 10 KB input never pays for 16 thread start-ups (~30 ms each here).
+ *
+ * Closing stops workers between jobs, never inside one: a thread terminated while native code
+ * runs in it can abort the whole process (tree-sitter: SIGABRT, `Napi::Error`, issue 16).
  */
 import { Worker } from 'node:worker_threads';
 import { sampleThreads } from './thread-cpu.js';
@@ -13,7 +16,14 @@ export interface JobOutcome { result: ChunkResult<unknown>; placement: ChunkPlac
 /** A job or a call waiting for its worker; `label` names it in errors. */
 interface Pending { resolve(value: unknown): void; reject(e: Error): void; label: string }
 
-interface Slot { worker: Worker; pending: Map<number, Pending>; dead: boolean }
+/** `starting`: the task module is still loading (a task's init may load native code too). */
+interface Slot { worker: Worker; pending: Map<number, Pending>; dead: boolean; starting: boolean; idle?: () => void }
+
+/**
+ * How long close() waits for a worker to finish the job it is in (one chunk, or one item of a
+ * batch) before terminating it anyway; a stuck task must not keep an interrupted run alive.
+ */
+const CLOSE_GRACE_MS = 5000;
 
 /** The compiled worker sits beside this file: dist/src/engine/worker.js (or .ts under a TS loader). */
 function workerUrl(): URL {
@@ -29,6 +39,8 @@ function workerExecArgv(): string[] {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private closed = false;
+  /** One Int32 shared with every worker: 1 once the pool closes (worker.ts refuses further work). */
+  private readonly stop = new SharedArrayBuffer(4);
 
   constructor(private readonly taskModule: URL, private readonly options: unknown, readonly maxWorkers: number) {}
 
@@ -60,6 +72,14 @@ export class WorkerPool {
 
   private calls = 0;
 
+  /**
+   * Starts up to `n` workers now, so that their start-up (the thread, the task's imports, ~0.3 s)
+   * overlaps the caller's own work, e.g. walking a directory tree before the items are known.
+   */
+  start(n: number): void {
+    while (!this.closed && this.slots.length < Math.min(n, this.maxWorkers)) this.spawn();
+  }
+
   private pickSlot(): Slot {
     let best: Slot | undefined;
     for (const s of this.slots) if (!s.dead && (!best || s.pending.size < best.pending.size)) best = s;
@@ -69,19 +89,23 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = new Worker(workerUrl(), { execArgv: workerExecArgv() });
-    const slot: Slot = { worker, pending: new Map(), dead: false };
+    const slot: Slot = { worker, pending: new Map(), dead: false, starting: true };
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
     worker.on('error', (err) => this.failSlot(slot, new ThreadmillError('WORKER_FAILED', `worker crashed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
       if (!this.closed) this.failSlot(slot, new ThreadmillError('WORKER_FAILED', `worker exited unexpectedly (code ${code})`));
     });
-    worker.postMessage({ type: 'init', taskModule: this.taskModule.href, options: this.options } satisfies ToWorker);
+    worker.postMessage({ type: 'init', taskModule: this.taskModule.href, options: this.options, stop: this.stop } satisfies ToWorker);
     this.slots.push(slot);
     return slot;
   }
 
   private onMessage(slot: Slot, msg: FromWorker): void {
-    if (msg.type === 'ready') return;
+    if (msg.type === 'ready') {
+      slot.starting = false;
+      if (slot.pending.size === 0) slot.idle?.();
+      return;
+    }
     if (msg.type === 'failed' && msg.id === -1) {
       this.failSlot(slot, fromErrorShape(msg.error, 'worker could not load its task'));
       return;
@@ -89,6 +113,7 @@ export class WorkerPool {
     const p = slot.pending.get(msg.id);
     if (!p) return;
     slot.pending.delete(msg.id);
+    if (slot.pending.size === 0 && !slot.starting) slot.idle?.();
     if (msg.type === 'result') p.resolve({ result: msg.result, placement: msg.placement } satisfies JobOutcome);
     else if (msg.type === 'called') p.resolve(msg.value);
     else p.reject(fromErrorShape(msg.error, p.label));
@@ -98,12 +123,30 @@ export class WorkerPool {
     slot.dead = true;
     for (const p of slot.pending.values()) p.reject(err);
     slot.pending.clear();
+    slot.idle?.();
   }
 
-  /** Stops every worker; jobs and calls still pending reject with POOL_CLOSED (never hang). */
+  /** Resolves when the slot has started and has nothing pending, or after `ms`. */
+  private async settled(slot: Slot, ms: number): Promise<void> {
+    if (slot.dead || (!slot.starting && slot.pending.size === 0)) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      slot.idle = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+  }
+
+  /**
+   * Stops every worker. Those still busy are told to stop (worker.ts: queued jobs are refused, a
+   * batch of items stops between two) and are terminated once idle, or after CLOSE_GRACE_MS;
+   * jobs and calls still pending then reject with POOL_CLOSED (never hang).
+   */
   async close(): Promise<void> {
-    sampleThreads();
     this.closed = true;
+    Atomics.store(new Int32Array(this.stop), 0, 1);
+    await Promise.all(this.slots.map((s) => this.settled(s, CLOSE_GRACE_MS)));
+    sampleThreads();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     for (const s of this.slots) this.failSlot(s, new ThreadmillError('POOL_CLOSED', 'worker pool closed before the work finished'));
   }

@@ -22,13 +22,20 @@ export interface BgzfJob extends JobBase { kind: 'bgzf'; path: string; start: nu
 /** Whole records already cut by the main thread (streams). */
 export interface BytesJob extends JobBase { kind: 'bytes'; bytes: Uint8Array }
 
+/**
+ * Many inputs (engine mode 3): a batch of items (usually files) that the worker hands to the
+ * task's processItem one by one, checking between them whether the run was stopped.
+ */
+export interface ItemsJob extends JobBase { kind: 'items'; items: unknown[]; bytes: number }
+
 /** Side work: a named function of the task module (see FormatTask.calls). */
 export interface CallJob { kind: 'call'; id: number; name: string; arg: unknown; transfer: ArrayBuffer[] }
 
-export type Job = FileJob | BgzfJob | BytesJob;
+export type Job = FileJob | BgzfJob | BytesJob | ItemsJob;
 
 export type ToWorker =
-  | { type: 'init'; taskModule: string; options: unknown }
+  /** `stop`: one Int32 the pool sets to 1 when it closes (shared: read while a job runs). */
+  | { type: 'init'; taskModule: string; options: unknown; stop: SharedArrayBuffer }
   | { type: 'job'; job: Job }
   | { type: 'call'; call: Omit<CallJob, 'transfer' | 'kind'> };
 

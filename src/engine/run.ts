@@ -1,15 +1,15 @@
 /**
- * runChunks: the engine's one entry point. Plans inputs into chunks, keeps a bounded window of
- * them in flight on the worker pool, and hands results to the caller in input order.
+ * runChunks: the engine's entry for byte ranges. Plans inputs into record-aligned chunks; the one
+ * scheduler (scheduler.ts) keeps a bounded window of them in flight on the worker pool and hands
+ * results to the caller in input order.
  */
 import { availableParallelism } from 'node:os';
 import { WorkerPool } from './pool.js';
-import { OrderedCollector } from './collector.js';
+import { schedule } from './scheduler.js';
 import { changedInput, checkHeads, describeInput, planRanges, planStream, type InputInfo, type PlannedJob } from './source.js';
-import { InterruptedError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import type { ErrorLog } from './error-log.js';
 import type { FormatTask } from './plugin.js';
-import type { Job } from './protocol.js';
 import type { RunOptions, RunStats } from './run-types.js';
 import { SharePlan } from './share-plan.js';
 import { runFailure } from './fatal.js';
@@ -43,33 +43,6 @@ async function* planAll(infos: InputInfo[], chunkSize: number, task: FormatTask<
   }
 }
 
-/** Resolves when fewer than `limit` chunks are unreleased, or rejects with the run's failure. */
-class Window {
-  private wake: (() => void) | null = null;
-  failure: Error | null = null;
-  /** Rejects on the first failure: raced against reads that may block (stdin) so aborts are prompt. */
-  readonly failed: Promise<never>;
-  private rejectFailed: (e: Error) => void = () => {};
-  constructor(private readonly limit: number, private readonly inFlight: () => number) {
-    this.failed = new Promise<never>((_, reject) => { this.rejectFailed = reject; });
-    this.failed.catch(() => {});
-  }
-  async room(): Promise<void> {
-    while (!this.failure && this.inFlight() >= this.limit) await new Promise<void>((r) => { this.wake = r; });
-    if (this.failure) throw this.failure;
-  }
-  poke(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-  fail(err: Error): void {
-    this.failure ??= err;
-    this.rejectFailed(this.failure);
-    this.poke();
-  }
-}
-
 /**
  * Library callers get the CLI's checks (issue 8: `chunkSize: NaN` read one record, and
  * `windowPerWorker: 0` never settled): a UsageError naming the option, before anything starts.
@@ -100,53 +73,26 @@ export async function runChunks<O, P>(opts: EngineOptions<O, P>): Promise<RunSta
   const share = opts.shard ? await SharePlan.create(infos, opts.shard, chunkSize) : null;
   if (share) opts.progress?.setTotal(share.bytes);
   const pool = new WorkerPool(opts.taskModule, opts.taskOptions, threads);
-  const stats: RunStats = { chunks: 0, records: 0, bytes: 0, errors: 0, threads: 0, seconds: 0 };
-  const inputBytes = new Map<number, number>();
   const engine = { threads, call: <T>(name: string, arg: unknown, transfer?: ArrayBuffer[]) => pool.call<T>(name, arg, transfer) };
-  let dispatched = share?.firstIndex ?? 0;
-  const collector = new OrderedCollector<P>(async (chunk, job) => {
-    stats.records += chunk.records;
-    stats.bytes += chunk.bytes;
-    stats.errors += chunk.errors.length;
-    stats.chunks++;
-    share?.locate(chunk);
-    for (const e of chunk.errors) opts.errorLog?.add(e);
-    if (chunk.truncatedAt !== undefined) opts.warn?.(`${chunk.input}: the file ends inside the BGZF block at compressed offset ${chunk.truncatedAt}; kept the data before it (--allow-truncated)`);
-    await opts.onChunk(chunk, engine);
-    opts.progress?.advance(inputBytes.get(job.index) ?? 0, chunk.records);
-    inputBytes.delete(job.index);
-  }, dispatched);
-  const window = new Window(threads * (opts.windowPerWorker ?? 2), () => dispatched - collector.released);
-  const onAbort = (): void => window.fail(new InterruptedError(String(opts.signal?.reason ?? 'abort')));
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const settled: Promise<void>[] = [];
   try {
-    if (opts.signal?.aborted) onAbort();
-    const plan = planAll(infos, chunkSize, task, opts.allowTruncated ?? false, share, opts.warn);
-    for (;;) {
-      const next = await Promise.race([plan.next(), window.failed]);
-      if (next.done) break;
-      const planned = next.value;
-      await window.room();
-      if (opts.shouldStop?.()) break;
-      const index = dispatched++;
-      const job = { ...planned.job, id: index, index } as Job;
-      inputBytes.set(index, planned.inputBytes);
-      settled.push(pool.run(job).then((outcome) => collector.add(job, outcome)).then(() => window.poke(), (err: Error) => window.fail(err)));
-    }
-    await Promise.all(settled);
-    if (window.failure) throw window.failure;
+    const counts = await schedule<P>({
+      pool, plan: planAll(infos, chunkSize, task, opts.allowTruncated ?? false, share, opts.warn), first: share?.firstIndex ?? 0,
+      window: threads * (opts.windowPerWorker ?? 2), signal: opts.signal, shouldStop: opts.shouldStop, errorLog: opts.errorLog, progress: opts.progress,
+      adjust: (chunk) => share?.locate(chunk),
+      async onChunk(chunk) {
+        if (chunk.truncatedAt !== undefined) opts.warn?.(`${chunk.input}: the file ends inside the BGZF block at compressed offset ${chunk.truncatedAt}; kept the data before it (--allow-truncated)`);
+        await opts.onChunk(chunk, engine);
+      },
+    });
     const changed = changedInput(infos);
     if (changed) throw changed;
     await opts.onEnd?.(engine);
-    stats.threads = pool.size;
-    stats.seconds = (performance.now() - started) / 1000;
+    const stats: RunStats = { ...counts, threads: pool.size, seconds: (performance.now() - started) / 1000 };
     if (share) stats.share = share.coverage;
     return stats;
   } catch (err) {
     throw runFailure(err, infos);
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
     await pool.close();
   }
 }

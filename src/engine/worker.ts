@@ -5,17 +5,19 @@
 import { parentPort } from 'node:worker_threads';
 import { RangeReader, closeAllFiles } from './range-reader.js';
 import { readBgzfChunk } from './bgzf-chunk.js';
-import { toErrorShape } from './errors.js';
+import { InterruptedError, toErrorShape } from './errors.js';
 import { maxChunkBytes, recordTooLarge } from './limits.js';
 import { nameThisThread } from './thread-cpu.js';
-import type { FormatTask, Framing, ChunkContext } from './plugin.js';
-import type { ToWorker, FromWorker, Job, FileJob, ChunkPlacement } from './protocol.js';
+import type { FormatTask, Framing, ChunkContext, ChunkResult, RecordError } from './plugin.js';
+import type { ToWorker, FromWorker, Job, FileJob, ItemsJob, ChunkPlacement } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('threadmill worker started outside worker_threads');
 
 let task: FormatTask<unknown, unknown> | null = null;
 let options: unknown = null;
+/** Set to 1 by the pool when it closes: queued jobs are refused, a batch of items stops between two. */
+let stop: Int32Array | null = null;
 /** Jobs arrive while init's dynamic import is pending; chain them so each sees a loaded task. */
 let queue: Promise<void> = Promise.resolve();
 
@@ -55,7 +57,7 @@ function readFileChunk(job: FileJob, framing: Framing): { bytes: Uint8Array; pla
   return { bytes: reader.buf.subarray(s - reader.base, e - reader.base), placement: { bytes: e - s, offset: s, blockBytes: 0 } };
 }
 
-function readJob(job: Job, framing: Framing): { bytes: Uint8Array; placement: ChunkPlacement } {
+function readJob(job: Exclude<Job, ItemsJob>, framing: Framing): { bytes: Uint8Array; placement: ChunkPlacement } {
   switch (job.kind) {
     case 'file': return readFileChunk(job, framing);
     case 'bgzf': return readBgzfChunk(job, framing);
@@ -63,9 +65,40 @@ function readJob(job: Job, framing: Framing): { bytes: Uint8Array; placement: Ch
   }
 }
 
+function stopped(): boolean {
+  return stop !== null && Atomics.load(stop, 0) !== 0;
+}
+
+/**
+ * A batch of items, one processItem call each. The stop check between items is what lets the
+ * pool close without terminating a thread inside native code: a worker terminated while
+ * tree-sitter parsed aborted the whole process (SIGABRT, `Napi::Error`, issue 16).
+ */
+async function runItems(t: FormatTask<unknown, unknown>, job: ItemsJob): Promise<{ result: ChunkResult<unknown[]>; placement: ChunkPlacement }> {
+  if (!t.processItem) throw new Error('the task has no processItem: it does not take many inputs');
+  const payload: unknown[] = [];
+  const errors: RecordError[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const item of job.items) {
+    if (stopped()) throw new InterruptedError('stopped');
+    const r = await t.processItem(item as never, options);
+    payload.push(r.value);
+    if (r.errors) errors.push(...r.errors);
+    if (r.transfer) transfer.push(...r.transfer);
+  }
+  await t.afterBatch?.(options);
+  return { result: { payload, transfer, records: job.items.length, lines: 0, errors }, placement: { bytes: job.bytes, offset: 0, blockBytes: 0 } };
+}
+
 async function runJob(job: Job): Promise<void> {
   try {
     if (!task) throw new Error('job before init');
+    if (stopped()) throw new InterruptedError('stopped');
+    if (job.kind === 'items') {
+      const { result, placement } = await runItems(task, job);
+      post({ type: 'result', id: job.id, result, placement }, result.transfer);
+      return;
+    }
     const { bytes, placement } = readJob(job, task.framing);
     const ctx: ChunkContext = { index: job.index, input: job.input, inputIndex: job.inputIndex, offset: job.kind === 'file' ? placement.offset : -1 };
     const result = await task.processChunk(bytes, ctx, options);
@@ -86,8 +119,9 @@ async function runCall(call: { id: number; name: string; arg: unknown }): Promis
   }
 }
 
-async function init(taskModule: string, opts: unknown): Promise<void> {
+async function init(taskModule: string, opts: unknown, stopFlag: SharedArrayBuffer): Promise<void> {
   nameThisThread('worker');
+  stop = new Int32Array(stopFlag);
   const mod = (await import(taskModule)) as { default: FormatTask<unknown, unknown> };
   task = mod.default;
   options = opts;
@@ -96,7 +130,7 @@ async function init(taskModule: string, opts: unknown): Promise<void> {
 }
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'init') queue = queue.then(() => init(msg.taskModule, msg.options)).catch((err: unknown) => post({ type: 'failed', id: -1, error: toErrorShape(err) }));
+  if (msg.type === 'init') queue = queue.then(() => init(msg.taskModule, msg.options, msg.stop)).catch((err: unknown) => post({ type: 'failed', id: -1, error: toErrorShape(err) }));
   else if (msg.type === 'call') queue = queue.then(() => runCall(msg.call));
   else queue = queue.then(() => runJob(msg.job));
 });

@@ -3,7 +3,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
 import { defaultThreads } from '../../engine/run.js';
 import { registerCodeMerge } from './shard.js';
-import { action, formatTable, printSummary, interruptSignal, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { action, checkRejects, formatTable, printSummary, interruptSignal, nonNegativeInt, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
+import { OutputTransaction } from '../../engine/atomic.js';
+import { ErrorLog, describeError } from '../../engine/error-log.js';
+import { expandPartPath } from '../../engine/shard.js';
 import { openStore, type CodeStore } from '../../sinks/code-store.js';
 import { parseLanguages, type Language } from './languages.js';
 import { indexCode, DEFAULT_MAX_FILE_SIZE, type CodeIndexSummary } from './index-run.js';
@@ -43,17 +46,44 @@ function printIndexSummary(s: CodeIndexSummary, flags: RunFlags): void {
   ]);
 }
 
-/** -j, --progress, --quiet, --json, --debug (no --rejects/--max-errors: a file with syntax errors is indexed, and named). */
+/** -j, --progress, --quiet, --rejects, --max-errors, --json, --debug; a file with syntax errors is indexed, and is the "rejected record". */
 function runOptions(cmd: Command): Command {
   return cmd
     .option('-j, --threads <n>', 'worker threads (default: all cores; small trees use fewer)', positiveInt('--threads'))
     .addOption(new Option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal), bar, json (one object a line), none').choices(['auto', 'bar', 'json', 'none']).default('auto'))
     .option('-q, --quiet', 'no progress, warnings or summary on stderr')
+    .option('--rejects <file>', 'write the files indexed despite syntax errors to FILE (JSON lines: input, line, offset, category, reason)')
+    .option('--max-errors <n>', 'fail the run when more than N files have syntax errors', nonNegativeInt('--max-errors'))
     .option('--json', 'print the summary as JSON on stdout')
     .option('--debug', 'print stack traces of failures');
 }
 
 const SYNTAX_WARNINGS = 5;
+
+/** The run with its error log (echo, --rejects, --max-errors): the rejects file appears only if the run succeeds. */
+async function withErrorLog<T>(flags: IndexFlags, rejects: string | undefined, run: (errorLog: ErrorLog) => Promise<T>): Promise<T> {
+  const warn = warner(flags);
+  const tx = new OutputTransaction();
+  const errorLog = new ErrorLog({
+    maxErrors: flags.maxErrors, rejectsPath: rejects ? tx.tempFor(rejects) : undefined, echo: SYNTAX_WARNINGS,
+    onError: (e) => warn(describeError(e)),
+    onMore: () => warn(`further files with syntax errors are counted in the summary (files.parse_errors in the graph)${rejects ? ` and written to ${rejects}` : ''}`),
+  });
+  try {
+    const result = await run(errorLog);
+    errorLog.close();
+    tx.commit();
+    return result;
+  } catch (err) {
+    try {
+      errorLog.close();
+    } catch {
+      // The run's own failure is the one to report; the temporary goes with the transaction.
+    }
+    tx.abort();
+    throw err;
+  }
+}
 
 function registerIndex(code: Command): void {
   runOptions(code.command('index')
@@ -68,22 +98,16 @@ function registerIndex(code: Command): void {
     .action(action(async (dir: string, flags: IndexFlags & ShardFlags) => {
       const progress = progressFor(flags, 'code index');
       const shard = shardOf(flags);
+      checkRejects(flags, [dir], [flags.db]);
+      const rejects = shard && flags.rejects !== undefined ? expandPartPath(flags.rejects, shard) : flags.rejects;
+      const common = { root: dir, languages: flags.languages, includeCode: flags.includeCode, maxFileSize: flags.maxFileSize, progress, signal: interruptSignal() };
       if (shard) {
         const { shardCode } = await import('./shard.js');
-        const r = await shardCode({ root: dir, threads: flags.threads ?? defaultThreads(), languages: flags.languages, includeCode: flags.includeCode, maxFileSize: flags.maxFileSize, progress, signal: interruptSignal() }, flags.db, shard);
+        const r = await withErrorLog(flags, rejects, (errorLog) => shardCode({ ...common, threads: flags.threads ?? defaultThreads(), errorLog }, flags.db, shard));
         if (!flags.quiet) process.stderr.write(`threadmill code index: shard ${shard.index}/${shard.count} → ${r.part} (${r.files} files)\n`);
         return;
       }
-      const warn = warner(flags);
-      let syntax = 0;
-      const summary = await indexCode({
-        root: dir, db: flags.db, threads: flags.threads, languages: flags.languages, includeCode: flags.includeCode,
-        maxFileSize: flags.maxFileSize, replace: flags.replace, progress, signal: interruptSignal(),
-        onSyntaxError(e) {
-          if (++syntax <= SYNTAX_WARNINGS) warn(`${e.file}:${e.line}:${e.column} (byte ${e.offset}): syntax error; indexed what parsed`);
-          if (syntax === SYNTAX_WARNINGS + 1) warn('further files with syntax errors are counted in the summary (files.parse_errors in the graph)');
-        },
-      });
+      const summary = await withErrorLog(flags, rejects, (errorLog) => indexCode({ ...common, db: flags.db, threads: flags.threads, replace: flags.replace, errorLog }));
       printIndexSummary(summary, flags);
     }));
 }

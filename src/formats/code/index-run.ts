@@ -8,16 +8,18 @@ import { resolve as resolvePath } from 'node:path';
 import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
-import { runManyInputs, startItemsPool } from '../../engine/many-inputs.js';
-import type { WorkerPool } from '../../engine/pool.js';
+import type { ErrorLog } from '../../engine/error-log.js';
+import { runManyInputs } from '../../engine/many-inputs.js';
+import { WorkerPool } from '../../engine/pool.js';
+import { moduleBeside } from '../../engine/plugin.js';
 import type { Progress } from '../../engine/progress.js';
 import { defaultThreads } from '../../engine/run.js';
 import { openStore, indexStatements, CODE_SCHEMA_VERSION, FILE_COLUMNS, type CodeStore } from '../../sinks/code-store.js';
-import { walkSources, type SkipReason } from './walk.js';
+import { walkSources, type SkipReason, type WalkResult } from './walk.js';
 import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
-import { FactsWriter, removeFile } from './write.js';
+import { IndexWriter, type SyntaxErrorAt } from './index-writer.js';
 import { resolveGraph, type ResolutionStats } from './resolve.js';
 import { QUERY_SOURCE } from './queries.js';
 
@@ -38,11 +40,14 @@ export interface CodeIndexOptions {
   progress?: Progress;
   /** Index into a store that holds another folder's graph, replacing it (otherwise refused). */
   replace?: boolean;
-  /** Told about each file indexed despite syntax errors (the CLI prints the first few). */
-  onSyntaxError?(e: SyntaxErrorAt): void;
+  /**
+   * Files indexed despite syntax errors go here as record errors (category `syntax_error`, the
+   * file's path, line and byte offset): counted, echoed, written to --rejects, --max-errors enforced.
+   */
+  errorLog?: ErrorLog;
 }
 
-export interface SyntaxErrorAt { file: string; line: number; column: number; offset: number }
+export type { SyntaxErrorAt };
 
 export interface CodeIndexSummary {
   root: string;
@@ -68,29 +73,25 @@ export interface CodeIndexSummary {
 
 export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummary> {
   const started = performance.now();
-  const root = resolvePath(opts.root);
-  let isDir = false;
-  try {
-    isDir = statSync(root).isDirectory();
-  } catch {
-    throw new ThreadmillError('INPUT_NOT_FOUND', `folder not found: ${opts.root}`);
-  }
-  if (!isDir) throw new ThreadmillError('NOT_A_DIRECTORY', `not a folder: ${opts.root} (code index reads a folder of source files)`, { exitCode: 2 });
+  const root = folderOf(opts.root);
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const includeCode = opts.includeCode ?? false;
   const threads = opts.threads ?? defaultThreads();
   // Workers start before the walk: their start-up overlaps it. Only a few: the tree may turn out
   // to be three files; more start when batches need them.
-  const pool = startItemsPool<CodeTaskOptions>(TASK_MODULE, { maxFileSize, includeCode }, threads, 2);
+  const pool = new WorkerPool(TASK_MODULE, { maxFileSize, includeCode } satisfies CodeTaskOptions, threads);
+  pool.start(2);
   let store: CodeStore | undefined;
   try {
+    opts.progress?.phase?.('walking the folder');
     const walk = walkSources(root, { maxFileSize, languages: opts.languages });
+    opts.progress?.phase?.('');
     store = await openStore(opts.db, 'write');
     await store.begin();
     await checkRoot(store, root, opts.replace === true);
-    const summary = await indexInto(store, root, walk, { threads, pool, includeCode, maxFileSize, signal: opts.signal, progress: opts.progress, onSyntaxError: opts.onSyntaxError });
+    const summary = await indexInto(store, root, walk, { ...opts, threads, pool, includeCode, maxFileSize });
     // A signal during resolution or the last writes still rolls the whole run back.
-    if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? 'SIGINT'));
+    await checkpoint(opts.signal);
     await store.commit();
     const seconds = (performance.now() - started) / 1000;
     return { ...summary, db: store.location, seconds: round(seconds), files_per_second: Math.round((summary.files_parsed + summary.files_unchanged) / Math.max(seconds, 1e-3)) };
@@ -98,8 +99,21 @@ export async function indexCode(opts: CodeIndexOptions): Promise<CodeIndexSummar
     await store?.rollback().catch(() => undefined);
     throw err;
   } finally {
+    // After the rollback: close() lets a worker finish the file it is parsing (never stopped inside tree-sitter).
     await pool.close();
   }
+}
+
+function folderOf(path: string): string {
+  const root = resolvePath(path);
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    throw new ThreadmillError('INPUT_NOT_FOUND', `folder not found: ${path}`);
+  }
+  if (!isDir) throw new ThreadmillError('NOT_A_DIRECTORY', `not a folder: ${path} (code index reads a folder of source files)`, { exitCode: 2 });
+  return root;
 }
 
 /**
@@ -116,90 +130,68 @@ async function checkRoot(store: CodeStore, root: string, replace: boolean): Prom
   for (const table of ['edges', 'imports', 'entities', 'files']) await store.execute(`DELETE FROM ${table}`);
 }
 
-const TASK_MODULE = new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const TASK_MODULE = moduleBeside(import.meta.url, './task');
 
-interface RunParts { threads: number; pool: WorkerPool; includeCode: boolean; maxFileSize: number; signal?: AbortSignal; progress?: Progress; onSyntaxError?(e: SyntaxErrorAt): void }
+interface RunParts extends Pick<CodeIndexOptions, 'signal' | 'progress' | 'errorLog'> { threads: number; pool: WorkerPool; includeCode: boolean; maxFileSize: number }
 
-const SYNTAX_ERRORS_KEPT = 20;
+type IndexCounts = Omit<CodeIndexSummary, 'db' | 'seconds' | 'files_per_second'>;
 
-async function indexInto(store: CodeStore, root: string, walk: ReturnType<typeof walkSources>, parts: RunParts): Promise<Omit<CodeIndexSummary, 'db' | 'seconds' | 'files_per_second'>> {
-  const meta = new Map((await store.query<{ key: string; value: string }>('SELECT key, value FROM meta')).map((r) => [r.key, r.value]));
-  // Stored code text must match the flag: a change of --include-code parses everything again.
-  // So does a change of the extraction queries (a new version of threadmill).
-  const reuse = meta.get('include_code') === String(parts.includeCode) && meta.get('schema_version') === CODE_SCHEMA_VERSION && meta.get('extractor') === extractorVersion();
-  const previous = new Map((await store.query<{ path: string; sha256: string }>("SELECT path, sha256 FROM files WHERE status = 'indexed'")).map((r) => [r.path, r.sha256]));
-  const walked = new Set(walk.files.map((f) => f.path));
-  let removed = 0;
-  for (const path of previous.keys()) {
-    if (walked.has(path)) continue;
-    await removeFile(store, path);
-    removed++;
-  }
-  await store.execute("DELETE FROM files WHERE status = 'skipped'");
-  const skipped: Partial<Record<SkipReason, number>> = {};
-  const skipRows = walk.skipped.map((s) => {
-    skipped[s.reason] = (skipped[s.reason] ?? 0) + 1;
-    return [s.path, null, s.bytes, 0, null, 'skipped', s.reason, null, 0];
+/** The run's format logic: what the store held before, the files' facts in walk order, then the graph's end. */
+async function indexInto(store: CodeStore, root: string, walk: WalkResult, run: RunParts): Promise<IndexCounts> {
+  const previous = await previousIndex(store, run.includeCode);
+  const writer = new IndexWriter(store, previous.files);
+  await writer.removeVanished(walk);
+  const items: FileItem[] = walk.files.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048, bytes: f.bytes, previousSha: previous.reuse ? previous.files.get(f.path) : undefined }));
+  await runManyInputs<CodeTaskOptions, FileItem, FileFacts>({
+    taskModule: TASK_MODULE, pool: run.pool, taskOptions: { maxFileSize: run.maxFileSize, includeCode: run.includeCode },
+    items, threads: run.threads, signal: run.signal, errorLog: run.errorLog, progress: run.progress,
+    onBatch: (facts) => writer.write(facts),
   });
-  const items: FileItem[] = walk.files.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048, previousSha: reuse ? previous.get(f.path) : undefined }));
-  const totalBytes = walk.files.reduce((a, f) => a + f.bytes, 0);
-  const totalWeight = items.reduce((a, f) => a + f.weight, 0);
-  parts.progress?.setTotal(totalBytes);
-  let parsed = 0, unchanged = 0, parseErrors = 0, bytesParsed = 0;
-  const syntaxErrors: SyntaxErrorAt[] = [];
-  const taskOptions: CodeTaskOptions = { maxFileSize: parts.maxFileSize, includeCode: parts.includeCode };
-  const writer = new FactsWriter(store);
-  if (items.length > 0) {
-    await runManyInputs<CodeTaskOptions, FileItem, FileFacts[]>({
-      taskModule: TASK_MODULE, pool: parts.pool,
-      taskOptions, items, threads: parts.threads, signal: parts.signal,
-      // At least ~4 batches per thread, so a small tree still spreads over every worker.
-      batchWeight: Math.max(16 << 10, Math.min(1 << 20, Math.ceil(totalWeight / (parts.threads * 4)))),
-      async onBatch(batch) {
-        let bytes = 0;
-        for (const facts of batch) {
-          bytes += facts.bytes;
-          if (facts.status === 'unchanged') { unchanged++; continue; }
-          if (previous.has(facts.path)) {
-            // Rows gathered so far go in first, so ids follow the same order as file by file.
-            await writer.flush();
-            await removeFile(store, facts.path);
-          }
-          if (facts.status === 'indexed') {
-            parsed++;
-            bytesParsed += facts.bytes;
-            parseErrors += facts.parseErrors;
-            if (facts.errorAt) {
-              const [line, column, offset] = facts.errorAt;
-              const at = { file: facts.path, line, column, offset };
-              if (syntaxErrors.length < SYNTAX_ERRORS_KEPT) syntaxErrors.push(at);
-              parts.onSyntaxError?.(at);
-            }
-            writer.add(facts);
-          } else {
-            if (previous.has(facts.path)) removed++;
-            skipped[facts.status] = (skipped[facts.status] ?? 0) + 1;
-            skipRows.push([facts.path, facts.language, facts.bytes, 0, null, 'skipped', facts.status, null, 0]);
-          }
-        }
-        await writer.flush();
-        parts.progress?.advance(bytes, batch.length);
-      },
-    });
-  }
+  run.progress?.phase?.('resolving calls');
+  const resolution = await finishGraph(store, root, { includeCode: run.includeCode, extractor: extractorVersion() }, writer.skipRows, run.signal);
+  run.progress?.finish();
+  const { bytes_parsed, ...counts } = writer.counts();
+  return { root, ...counts, ...(await totals(store)), ...rates(resolution), bytes_parsed, threads: run.threads };
+}
+
+/**
+ * What the store held: file hashes to reuse. Stored code text must match the flag, so a change of
+ * --include-code parses everything again; so does a change of the extraction queries (a new version).
+ */
+async function previousIndex(store: CodeStore, includeCode: boolean): Promise<{ reuse: boolean; files: Map<string, string> }> {
+  const meta = new Map((await store.query<{ key: string; value: string }>('SELECT key, value FROM meta')).map((r) => [r.key, r.value]));
+  const reuse = meta.get('include_code') === String(includeCode) && meta.get('schema_version') === CODE_SCHEMA_VERSION && meta.get('extractor') === extractorVersion();
+  const files = new Map((await store.query<{ path: string; sha256: string }>("SELECT path, sha256 FROM files WHERE status = 'indexed'")).map((r) => [r.path, r.sha256]));
+  return { reuse, files };
+}
+
+/**
+ * The end of every graph write (an index run, a merge of parts): skipped files, the indexes, the
+ * resolution of calls over the whole tree, and the meta rows that say what the graph is.
+ */
+export async function finishGraph(store: CodeStore, root: string, meta: { includeCode: boolean; extractor: string }, skipRows: unknown[][], signal?: AbortSignal): Promise<ResolutionStats> {
   await store.insertMany('files', FILE_COLUMNS, skipRows);
-  for (const sql of indexStatements()) await store.execute(sql);
+  for (const sql of indexStatements()) {
+    await store.execute(sql);
+    await checkpoint(signal);
+  }
   const resolution = await resolveGraph(store, root);
-  for (const [key, value] of [['schema_version', CODE_SCHEMA_VERSION], ['root', root], ['include_code', String(parts.includeCode)], ['extractor', extractorVersion()]] as const) {
+  await checkpoint(signal);
+  for (const [key, value] of [['schema_version', CODE_SCHEMA_VERSION], ['root', root], ['include_code', String(meta.includeCode)], ['extractor', meta.extractor]] as const) {
     await store.execute('DELETE FROM meta WHERE key = ?', [key]);
     await store.execute('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
   }
-  parts.progress?.finish();
-  const counts = await totals(store);
-  return {
-    root, files_parsed: parsed, files_unchanged: unchanged, files_removed: removed, skipped, parse_errors: parseErrors, syntax_errors: syntaxErrors,
-    ...counts, ...rates(resolution), bytes_parsed: bytesParsed, threads: parts.threads,
-  };
+  return resolution;
+}
+
+/**
+ * SQLite work is synchronous: a SIGINT is only seen when the event loop turns. Between the steps
+ * of the graph's end (each may take seconds on a large tree) it turns, and an abort stops the run.
+ */
+async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  if (signal.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
 }
 
 async function totals(store: CodeStore): Promise<{ entities: number; edges: number }> {

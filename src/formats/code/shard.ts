@@ -18,20 +18,21 @@ import { ThreadmillError } from '../../engine/errors.js';
 import { makeManifest } from '../../engine/manifest.js';
 import { mergedManifest, readParts, writePart, type Part } from '../../engine/parts.js';
 import { runManyInputs } from '../../engine/many-inputs.js';
+import { moduleBeside } from '../../engine/plugin.js';
 import { shareOfList, type Shard } from '../../engine/shard.js';
 import type { Progress } from '../../engine/progress.js';
-import { openStore, indexStatements, CODE_SCHEMA_VERSION, FILE_COLUMNS } from '../../sinks/code-store.js';
+import type { ErrorLog } from '../../engine/error-log.js';
+import { openStore } from '../../sinks/code-store.js';
 import { walkSources, type Skip } from './walk.js';
 import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
 import { FactsWriter } from './write.js';
-import { resolveGraph } from './resolve.js';
-import { DEFAULT_MAX_FILE_SIZE, extractorVersion } from './index-run.js';
+import { DEFAULT_MAX_FILE_SIZE, extractorVersion, finishGraph } from './index-run.js';
 
 const FACTS_FILE = 'facts.jsonl';
 
-export interface CodeShardOptions { root: string; threads: number; languages?: Language[]; includeCode?: boolean; maxFileSize?: number; signal?: AbortSignal; progress?: Progress }
+export interface CodeShardOptions { root: string; threads: number; languages?: Language[]; includeCode?: boolean; maxFileSize?: number; signal?: AbortSignal; progress?: Progress; errorLog?: ErrorLog }
 
 /** `code index --shard`: this share of the walked files parsed, their facts written as a part. */
 export async function shardCode(o: CodeShardOptions, output: string | undefined, shard: Shard): Promise<{ part: string; files: number }> {
@@ -44,25 +45,19 @@ export async function shardCode(o: CodeShardOptions, output: string | undefined,
   // trees (files added between them) are refused at merge.
   const tree = createHash('sha256').update(JSON.stringify(walk.files.map((f) => [f.path, f.bytes]))).digest('hex');
   const mine = shareOfList(walk.files.map((f) => f.bytes + 2048), shard).map((i) => walk.files[i]!);
-  const items: FileItem[] = mine.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048 }));
+  const items: FileItem[] = mine.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048, bytes: f.bytes }));
   // The tree is identified by its walked list, not by where it is mounted: nodes may see it at
   // different paths. The root goes in data (the graph's meta names the first part's).
   const options = { tree, languages: o.languages ?? null, includeCode, maxFileSize, extractor: extractorVersion() };
   const lines: string[] = [];
   await writePart(path, makeManifest({ format: 'code', command: 'index', options, inputs: [], shard, share: null }), async (dir) => {
-    const total = items.reduce((a, f) => a + f.weight, 0);
-    o.progress?.setTotal(mine.reduce((a, f) => a + f.bytes, 0));
-    if (items.length > 0) {
-      await runManyInputs<CodeTaskOptions, FileItem, FileFacts[]>({
-        taskModule: new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-        taskOptions: { maxFileSize, includeCode }, items, threads: o.threads, signal: o.signal,
-        batchWeight: Math.max(16 << 10, Math.min(1 << 20, Math.ceil(total / (o.threads * 4)))),
-        onBatch(batch) {
-          for (const facts of batch) lines.push(JSON.stringify(facts));
-          o.progress?.advance(batch.reduce((a, f) => a + f.bytes, 0), batch.length);
-        },
-      });
-    }
+    await runManyInputs<CodeTaskOptions, FileItem, FileFacts>({
+      taskModule: moduleBeside(import.meta.url, './task'),
+      taskOptions: { maxFileSize, includeCode }, items, threads: o.threads, signal: o.signal, progress: o.progress, errorLog: o.errorLog,
+      onBatch(batch) {
+        for (const facts of batch) lines.push(JSON.stringify(facts));
+      },
+    });
     writeFileSync(join(dir, FACTS_FILE), lines.length ? `${lines.join('\n')}\n` : '');
     o.progress?.finish();
   }, (m) => {
@@ -100,13 +95,7 @@ export async function mergeCode(parts: Part[], db: string): Promise<{ db: string
       }
     }
     await writer.flush();
-    await store.insertMany('files', FILE_COLUMNS, skipRows);
-    for (const sql of indexStatements()) await store.execute(sql);
-    const resolution = await resolveGraph(store, root);
-    for (const [key, value] of [['schema_version', CODE_SCHEMA_VERSION], ['root', root], ['include_code', String(includeCode)], ['extractor', extractor]] as const) {
-      await store.execute('DELETE FROM meta WHERE key = ?', [key]);
-      await store.execute('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
-    }
+    const resolution = await finishGraph(store, root, { includeCode, extractor }, skipRows);
     await store.commit();
     let calls = 0;
     let resolved = 0;

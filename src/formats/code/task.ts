@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defineItemsTask } from '../../engine/many-inputs.js';
+import type { RecordError } from '../../engine/plugin.js';
 import { refineLanguage, type Language } from './languages.js';
 import { toolsFor, parseText, releaseTrees } from './parsers.js';
 import { extractFacts, type Extracted } from './extract.js';
@@ -29,8 +30,10 @@ export interface FileItem {
   /** Path relative to the indexed folder, with `/`. */
   path: string;
   language: Language;
-  /** Bytes, from the walk's stat; balances batches. */
+  /** Bytes from the walk's stat plus a cost per file; balances batches. */
   weight: number;
+  /** Bytes from the walk's stat (progress). */
+  bytes?: number;
   /** The content hash stored by the previous index, if any: an equal hash is not parsed again. */
   previousSha?: string;
 }
@@ -138,14 +141,22 @@ export async function factsOfFile(item: FileItem, options: CodeTaskOptions): Pro
   };
 }
 
-export default defineItemsTask<CodeTaskOptions, FileItem, FileFacts[]>({
-  async processBatch(items, options) {
-    const value: FileFacts[] = [];
-    for (const item of items) value.push(await factsOfFile(item, options));
+/** A file indexed despite syntax errors, as a record error: counted, echoed, in --rejects, under --max-errors. */
+function syntaxError(facts: FileFacts): RecordError[] | undefined {
+  if (!facts.errorAt) return undefined;
+  const [line, column, offset] = facts.errorAt;
+  return [{ category: 'syntax_error', reason: `syntax error at column ${column}; indexed what parsed`, offset, line, input: facts.path }];
+}
+
+export default defineItemsTask<CodeTaskOptions, FileItem, FileFacts>({
+  async processItem(item, options) {
+    const value = await factsOfFile(item, options);
+    return { value, errors: syntaxError(value) };
+  },
+  async afterBatch() {
     releaseTrees();
     // The worker chains queued batches as microtasks; this turn of its event loop is what runs
     // the finalizers that free the trees.
     await new Promise((resolve) => setImmediate(resolve));
-    return { value, transfer: [] };
   },
 });

@@ -1,0 +1,76 @@
+/**
+ * `code index` interrupted by SIGINT at several moments (walking, as the first facts are written,
+ * and while the workers parse): every time exit 130 with INTERRUPTED and no database or temporary
+ * left. A worker used to be terminated inside tree-sitter, which aborted the process (SIGABRT,
+ * `Napi::Error`) in about 5 of 14 SIGINTs (issue 16).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const cli = new URL('../../../src/cli.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'tm-code-int-'));
+const root = join(dir, 'tree');
+
+/** ~1.4 MB of JavaScript in 100 files: over a second of parsing at -j 2, so there is a middle to interrupt. */
+function writeTree(): void {
+  for (let f = 0; f < 100; f++) {
+    const sub = join(root, `m${f % 8}`);
+    mkdirSync(sub, { recursive: true });
+    const body: string[] = [];
+    for (let i = 0; i < 100; i++) body.push(`export class C${f}_${i} extends Base {\n  m(x) { return helper${i}(x, this.y) + new D${i}().run([1, 2, 3].map((v) => v * ${i})); }\n}\n`);
+    writeFileSync(join(sub, `f${f}.js`), body.join(''));
+  }
+}
+
+interface Outcome { code: number | null; signal: NodeJS.Signals | null; stderr: string[] }
+
+/** A stderr line as JSON; a line that is not (a native crash's `terminate called …`) as an empty object. */
+function parsed(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Runs `code index --progress json` and sends SIGINT `delayMs` after the first stderr line that
+ * `when` accepts (lines are JSON: progress objects with their phase). Never sent at all is a failure.
+ */
+async function interruptedIndex(db: string, when: (line: Record<string, unknown>) => boolean, delayMs: number): Promise<Outcome> {
+  const child = spawn(process.execPath, [cli, 'code', 'index', root, '--db', db, '-j', '2', '--progress', 'json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  let sent = false;
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderr.push(line);
+    if (sent || !when(parsed(line))) return;
+    sent = true;
+    setTimeout(() => child.kill('SIGINT'), delayMs);
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  assert.ok(sent, `the moment never came: ${stderr.join('\n')}`);
+  return { code, signal, stderr };
+}
+
+const walking = (l: Record<string, unknown>): boolean => l.phase === 'walking the folder';
+const parsing = (l: Record<string, unknown>): boolean => l.type === 'progress' && Number(l.records) > 0;
+
+test('SIGINT while walking and at moments of parsing: exit 130, INTERRUPTED, no database, no temporaries', async () => {
+  writeTree();
+  const moments: [string, (l: Record<string, unknown>) => boolean, number][] = [
+    ['walking', walking, 0], ['first facts', parsing, 0], ['first facts + 100 ms', parsing, 100], ['first facts + 300 ms', parsing, 300],
+  ];
+  for (const [name, when, delay] of moments) {
+    const db = join(dir, `${name.replace(/\W+/g, '-')}.db`);
+    const r = await interruptedIndex(db, when, delay);
+    const error = r.stderr.map(parsed).find((l) => l.type === 'error');
+    assert.deepEqual([r.code, r.signal, error?.code], [130, null, 'INTERRUPTED'], `${name}: ${r.stderr.slice(-3).join('\n')}`);
+    assert.ok(!r.stderr.some((l) => /"type":"summary"/.test(l)), `${name}: no summary of a finished run`);
+  }
+  assert.deepEqual(readdirSync(dir), ['tree'], 'no database and no temporaries beside them');
+});
