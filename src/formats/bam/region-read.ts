@@ -199,10 +199,14 @@ function readSegment(arg: RegionArg, seg: RegionSegment, copy: Copy): { compress
     if (seg.end !== null && end === Infinity && (w.pos > endBlock || w.eof)) end = w.offsetOf(seg.end);
   };
   let placedDone = !seg.skipPlaced;
+  const first = p;
+  // Counted from the first block's end: a slice inflates its first block again (it started inside it).
+  const counted = w.pos;
   for (;;) {
     endKnown();
     if (p >= end) break;
-    if (seg.end === null && w.pos - start >= arg.sliceBytes && p < w.length) {
+    // A slice ends past sliceBytes, after one record at least (so each slice moves on).
+    if (seg.end === null && p > first && w.pos - counted >= arg.sliceBytes && p < w.length) {
       const at = w.locate(p);
       return { compressed: w.pos - start, next: (BigInt(at.block) << 16n) | BigInt(at.within), skipPlaced: !placedDone };
     }

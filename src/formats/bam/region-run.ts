@@ -103,7 +103,7 @@ export async function runRegions(
 ): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean; records: number }> {
   if (opts.input === '-') throw new UsageError('regions need an indexed BAM file, not stdin');
   const started = performance.now();
-  const pieceBytes = Math.max(1 << 16, opts.chunkSize ?? PIECE_BYTES);
+  const pieceBytes = Math.max(4096, opts.chunkSize ?? PIECE_BYTES);
   const { pieces, size } = planRegions(opts.input, header, choice, pieceBytes, opts.warn);
   opts.progress?.setTotal(pieces.reduce((n, p) => n + p.weight, 0));
   const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), Math.max(1, pieces.length)));
@@ -117,7 +117,7 @@ export async function runRegions(
   const launch = (): void => {
     while (!openPending && launched < order.length && inFlight.size < 2 * threads) {
       const i = launched++;
-      const arg: RegionArg = { input: opts.input, path: opts.input, size, piece: order[i]!, sliceBytes: 4 * pieceBytes };
+      const arg: RegionArg = { input: opts.input, path: opts.input, size, piece: order[i]!, sliceBytes: pieceBytes };
       const p = pool.call<RegionValue>(REGION_CALL, arg);
       p.catch(() => undefined); // observed in its turn
       inFlight.set(i, p);
