@@ -6,7 +6,7 @@
  */
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../engine/errors.js';
-import { abortAllOutputs } from '../engine/atomic.js';
+import { abortAllOutputs, stopCommitsOn } from '../engine/atomic.js';
 import { asFatal } from '../engine/fatal.js';
 import { checkFileOutput } from '../engine/output-target.js';
 import { createProgress, type ProgressMode, type ProgressModel } from '../engine/progress.js';
@@ -84,6 +84,7 @@ export function interruptSignal(): AbortSignal {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  stopCommitsOn(controller.signal);
   return controller.signal;
 }
 

@@ -20,7 +20,7 @@
  */
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, existsSync, fsyncSync, openSync, closeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ThreadmillError } from './errors.js';
+import { InterruptedError, ThreadmillError } from './errors.js';
 import { faultPoint } from './fault-points.js';
 import { hostToken, ownerGone, startHeartbeat, stopHeartbeat } from './owner.js';
 
@@ -39,6 +39,12 @@ const live = new Set<OutputTransaction>();
  */
 const aborted: OutputTransaction[] = [];
 let exitHookInstalled = false;
+let stopSignal: AbortSignal | null = null;
+
+/** From now on, a commit after `signal` fired throws INTERRUPTED (the CLI passes its SIGINT/SIGTERM signal). */
+export function stopCommitsOn(signal: AbortSignal): void {
+  stopSignal = signal;
+}
 
 export class OutputTransaction {
   private readonly renames: { tmp: string; final: string; last: boolean }[] = [];
@@ -75,9 +81,14 @@ export class OutputTransaction {
     return tmp;
   }
 
-  /** Renames every temporary into place; with several outputs, through a journal in `journalDir`. */
+  /**
+   * Renames every temporary into place; with several outputs, through a journal in `journalDir`.
+   * After an interrupt (stopCommitsOn) nothing is committed: a run told to stop as its last chunk
+   * finished must not leave a complete-looking output and then exit 130.
+   */
   commit(journalDir?: string): void {
     if (this.done) return;
+    if (stopSignal?.aborted) throw new InterruptedError(String(stopSignal.reason));
     const ordered = [...this.renames.filter((r) => !r.last), ...this.renames.filter((r) => r.last)];
     const list = ordered.filter((r) => existsSync(r.tmp)).map(({ tmp, final }) => ({ tmp, final }));
     let journal: string | null = null;
