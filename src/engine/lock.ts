@@ -66,11 +66,6 @@ export function lockFile(path: string): OutputLock {
   return acquire(target, join(dirname(target), `.${basename(target)}${FILE_LOCK_SUFFIX}`), undefined);
 }
 
-/** True for names of lock files (readers listing a directory skip them). */
-export function isLockName(name: string): boolean {
-  return name === DIRECTORY_LOCK_NAME || name.endsWith(FILE_LOCK_SUFFIX);
-}
-
 /** Who holds the lock file at `lockPath` now, or null when nobody (or it cannot be read). */
 export function lockHolder(lockPath: string): LockOwner | null {
   const text = readText(lockPath);

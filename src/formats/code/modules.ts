@@ -6,7 +6,7 @@
  * C/C++ quoted includes (beside the includer, or a unique path suffix). Anything else is external.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 
 export type Family = 'py' | 'js' | 'rust' | 'go' | 'java' | 'c';
 
@@ -424,8 +424,4 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-export function dirOf(path: string): string {
-  return dirname(path);
 }

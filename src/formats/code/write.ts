@@ -63,12 +63,6 @@ export class FactsWriter {
   }
 }
 
-export async function writeFileFacts(store: CodeStore, f: FileFacts): Promise<void> {
-  const writer = new FactsWriter(store);
-  writer.add(f);
-  await writer.flush();
-}
-
 /** Everything a file contributed; edges from other files into it are unresolved by resolveGraph. */
 export async function removeFile(store: CodeStore, path: string): Promise<void> {
   await store.execute('DELETE FROM entities WHERE file = ?', [path]);

@@ -26,8 +26,3 @@ export function hexInto(hex: string, target: Buffer, offset = 0): Buffer {
 export function hexToBytes(hex: string): Uint8Array {
   return Buffer.from(hex, 'hex');
 }
-
-/** Lowercase hex of `bytes`. */
-export function bytesToHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
