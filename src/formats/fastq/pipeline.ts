@@ -3,6 +3,7 @@
  * of the input is sniffed, and wrapped (multi-line) input is read as a single chunk so that no
  * boundary has to be guessed (docs/decisions/0005-fastq-framing.md).
  */
+import { moduleBeside } from '../../engine/plugin.js';
 import { runChunks, validateRunOptions, type EngineOptions } from '../../engine/run.js';
 import { readHead } from '../../engine/source.js';
 import type { EngineHandle } from '../../engine/run-types.js';
@@ -11,7 +12,7 @@ import type { OrderedChunk, RunStats } from '../../engine/run-types.js';
 import { parseChunk } from './parse.js';
 import type { FastqPayload, FastqTaskOptions } from './task.js';
 
-export const taskModule = new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+export const taskModule = moduleBeside(import.meta.url, './task');
 
 /** How much of an input's head is parsed to decide whether it is wrapped. */
 const SNIFF_BYTES = 1 << 20;

@@ -5,6 +5,7 @@
  * A shard folds only its share (importShare) into the table a part holds (part-table.ts); the
  * parts' tables combined give the database of one unsharded import (importParts).
  */
+import { moduleBeside } from '../../engine/plugin.js';
 import { accessSync, constants, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runChunks } from '../../engine/run.js';
@@ -26,7 +27,7 @@ import { writeDatabase, type ScanFacts } from './write.js';
 import { filesystemFromName, scanDateFromName } from './names.js';
 import { parseNaiveText } from './time.js';
 
-export const taskModule = new URL(`./task${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+export const taskModule = moduleBeside(import.meta.url, './task');
 
 export interface FsscanImportOptions {
   /** Scan files (plain or gzip), or `-` for stdin. Several files are one scan (e.g. split lists). */
