@@ -122,7 +122,12 @@ export interface CommandSpec<F = Record<string, unknown>, R = unknown, P = unkno
   options?(cmd: Command): Command;
   /** Options of how the result is shown (e.g. --tsv): also given to `merge`. */
   reportOptions?(cmd: Command): Command;
-  /** The main output: the option that names it, and whether it is a file (-o FILE) or a directory/db. */
+  /** Options only `merge` has (what its final step needs that the parts do not record). */
+  mergeOptions?(cmd: Command): Command;
+  /**
+   * The main output: the option that names it (a shard's part, then; `merge` names its output with
+   * the same option), whether it is required, and how to read it from the parsed flags.
+   */
   output?: { flags: string; help: string; required: boolean; of(flags: F): string | undefined; /** The long command's default (not merge's: a merge names its output). */ default?: string };
   /** Usage checks beyond commander's (exit 2). */
   check?(inputs: string[], flags: F): void;

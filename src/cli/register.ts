@@ -57,22 +57,26 @@ function registerLong(group: Command, format: string, spec: AnySpec): void {
 
 function registerMerge(group: Command, format: FormatSpec): void {
   const long = format.commands.filter((c) => c.shard) as AnySpec[];
+  // merge names its output as the commands do (-o FILE, -o DIR, --db FILE).
+  const out = long.find((c) => c.output)?.output;
   const cmd = group.command('merge')
     .description(`merge the parts written by \`${format.name} ${long.map((c) => c.name).join('|')} --shard I/N\` into what one unsharded run gives`)
     .argument('<parts...>', 'part directories, every shard 0…N−1 of one run exactly once')
-    .option('-o, --output <file>', 'where the merged result goes (the unsharded command\'s output)')
+    .option(out?.flags ?? '-o, --output <file>', `${out?.help ?? 'the output'} (as the unsharded command writes it; with --partial: the merged part)`)
     .option('--json', 'the summary as JSON on stdout')
     .option('-q, --quiet', 'no summary on stderr')
     .option('--partial', PARTIAL_HELP);
   const seen = new Set(cmd.options.map((o) => o.long));
   for (const spec of long) {
-    if (!spec.reportOptions) continue;
-    // Each command's report options once (two commands may both have --tsv).
-    const scratch = spec.reportOptions(group.createCommand('scratch'));
+    // Each command's report and merge options once (two commands may both have --tsv).
+    const scratch = group.createCommand('scratch');
+    spec.reportOptions?.(scratch);
+    spec.mergeOptions?.(scratch);
     for (const o of scratch.options) if (!seen.has(o.long)) { cmd.addOption(o); seen.add(o.long); }
   }
-  cmd.action(action(async (paths: string[], flags: Flags & { output?: string; partial?: boolean }) => {
-    const m = await mergeParts(format, paths, flags, hooksFor(flags as RunFlags), interruptSignal());
+  cmd.action(action(async (paths: string[], flags: Flags & { partial?: boolean }) => {
+    const output = out ? out.of(flags as never) : (flags.output as string | undefined);
+    const m = await mergeParts(format, paths, { ...flags, output }, hooksFor(flags as RunFlags), interruptSignal());
     if (m.partial !== undefined) {
       if (!flags.quiet) process.stderr.write(`threadmill ${format.name} merge: ${m.parts.length} part(s) → merged part ${m.partial}\n`);
       return;

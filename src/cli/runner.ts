@@ -33,6 +33,12 @@ type Flags = Record<string, unknown> & CommonFlags;
 
 const PART_DATA = 'stats.json';
 
+/** How the command's output option is spelled for people: `-o` or `--db`. */
+function optionName(spec: AnySpec): string {
+  const flags = spec.output?.flags.split(/[ ,]+/) ?? ['-o'];
+  return flags.find((f) => /^-[a-z]$/i.test(f)) ?? flags[0]!;
+}
+
 /** The spec of `format command`; a usage error naming the commands otherwise. */
 export function commandOf(format: FormatSpec, name: string): AnySpec {
   const spec = format.commands.find((c) => c.name === name) as AnySpec | undefined;
@@ -107,7 +113,7 @@ export async function runShard(format: string, spec: AnySpec, inputs: string[], 
   const refused = sh.refuse?.(flags, inputs);
   if (refused) throw new UsageError(refused);
   const named = spec.output?.of(flags) ?? (flags.output as string | undefined);
-  if (!named) throw new UsageError(`--shard needs ${spec.output?.flags.split(/[ ,]+/).find((f) => f.startsWith('--')) ?? '-o'} PART: the directory the shard writes its part to (e.g. parts/{I})`);
+  if (!named) throw new UsageError(`--shard needs ${optionName(spec)} PART: the directory the shard writes its part to (e.g. parts/{I})`);
   const path = expandPartPath(named, s);
   const rejects = shardRejectsPath(flags.rejects, s);
   checkStdout({ ...flags, rejects }, inputs, [path], true);
@@ -166,7 +172,7 @@ export async function mergeParts(format: FormatSpec, paths: string[], flags: Fla
   const part = spec.shard!.part;
   const ctx: MergeContext<Flags> = { flags, signal, warn: (m) => hooks.warn?.(m), progress: (label) => createProgress(flags.quiet ? 'none' : flags.progress ?? 'none', `${format.name} merge${label ? ` ${label}` : ''}`) };
   if (flags.partial) {
-    if (!flags.output) throw new UsageError(`merge --partial needs ${spec.output?.flags.startsWith('--db') ? '--db' : '-o'} PART: the directory to write the merged part to`);
+    if (!flags.output) throw new UsageError(`merge --partial needs ${optionName(spec)} PART: the directory to write the merged part to`);
     await writeMergedPart(parts, flags.output, part, ctx);
     return { spec, parts, partial: flags.output };
   }
