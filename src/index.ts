@@ -15,6 +15,7 @@ export { defineTask, lineFraming, type Framing, type FormatTask, type ChunkConte
 export type { OrderedChunk, RunStats, LocatedError } from './engine/run-types.js';
 export { runManyInputs, defineItemsTask, type ManyInputsOptions, type ItemsTask } from './engine/many-inputs.js';
 export { ThreadmillError, UsageError, InterruptedError } from './engine/errors.js';
+export { ERROR_CATALOGUE, type ErrorCode, type CatalogueEntry } from './engine/error-catalogue.js';
 export { createProgress, ProgressModel, type ProgressMode, type ProgressSnapshot } from './engine/progress.js';
 
 // Any format's long commands without the CLI: a whole run, a shard's part, the merge of parts.
