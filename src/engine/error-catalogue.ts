@@ -38,7 +38,7 @@ export const ERROR_CATALOGUE = {
   // Inputs: exit 1.
   INPUT_NOT_FOUND: { exit: 1, meaning: 'an input does not exist' },
   INPUT_UNREADABLE: { exit: 1, meaning: 'an input cannot be read: a directory, no permission' },
-  INPUT_CHANGED: { exit: 1, meaning: 'an input changed size or identity (device, inode, mtime) while the run read it; nothing was written' },
+  INPUT_CHANGED: { exit: 1, meaning: 'an input changed size or identity (device, inode, mtime) while the run read it; no output was replaced' },
   INPUT_COMPRESSION_UNSUPPORTED: { exit: 1, meaning: 'an input is compressed with bzip2, xz or lz4, which threadmill does not read' },
   INPUT_NOT_FASTQ: { exit: 1, meaning: 'the input does not look like FASTQ' },
   INPUT_TOO_LARGE: { exit: 1, meaning: 'an input that is read as one chunk is larger than the chunk limit' },
@@ -61,7 +61,7 @@ export const ERROR_CATALOGUE = {
   TOO_MANY_ERRORS: { exit: 1, meaning: 'more rejected records than --max-errors allows' },
 
   // Outputs: exit 1.
-  DISK_FULL: { exit: 1, meaning: 'no space left (or quota exceeded) on the device of the named output; nothing was written' },
+  DISK_FULL: { exit: 1, meaning: 'no space left (or quota exceeded) on the device of the named output; no output was replaced' },
   OUTPUT_LOCKED: { exit: 1, meaning: 'another live threadmill run is writing the same output' },
   OUTPUT_UNWRITABLE: { exit: 1, meaning: 'an output cannot be created: no permission, a read-only file system' },
   OUTPUT_RECOVERY_FAILED: { exit: 1, meaning: 'an earlier run was killed while committing, and its commit cannot be finished' },

@@ -14,10 +14,11 @@ const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 /** The same, in messages that crossed a boundary without their code (a worker, a native library). */
 const FULL_MESSAGE = /\bENOSPC\b|\bEDQUOT\b|no space left on device|quota exceeded|database or disk is full/i;
 
+/** The ThreadmillError a failure is reported as: DISK_FULL for a full disk, `fallback` for an error without a code. */
 export function asFatal(err: unknown, fallback: 'INTERNAL' | 'RUN_FAILED' = 'INTERNAL'): ThreadmillError {
   if (err instanceof ThreadmillError && err.code === 'DISK_FULL') return err;
   const full = diskFullCause(err);
-  if (full) return new ThreadmillError('DISK_FULL', `no space left on the device of ${whereWritten(full)}: ${systemText(full)}; nothing was written`, { cause: err });
+  if (full) return new ThreadmillError('DISK_FULL', `no space left on the device of ${whereWritten(full)}: ${systemText(full)}; no output was replaced`, { cause: err });
   if (err instanceof ThreadmillError) return err;
   return new ThreadmillError(fallback, err instanceof Error ? err.message : String(err), { cause: err });
 }
@@ -33,7 +34,7 @@ export function diskFullCause(err: unknown): Error | null {
 
 /**
  * The output a full disk hit: the final path of the temporary the system error names, else the
- * outputs the run had not committed (one path, or the directory most of them are in).
+ * outputs the run had not committed (one path, their directory when they share one, or a list).
  */
 function whereWritten(full: Error): string {
   const path = (full as { path?: unknown }).path;
@@ -43,7 +44,7 @@ function whereWritten(full: Error): string {
   if (finals.length === 1) return finals[0]!;
   const dirs = [...new Set(finals.map((f) => dirname(f)))];
   if (dirs.length === 1) return `${dirs[0]} (${finals.length} outputs: ${finals.slice(0, 3).map((f) => relative(dirs[0]!, f)).join(', ')}${finals.length > 3 ? ', …' : ''})`;
-  return finals.join(', ');
+  return `${finals.slice(0, 3).join(', ')}${finals.length > 3 ? ` and ${finals.length - 3} more` : ''}`;
 }
 
 function systemText(full: Error): string {

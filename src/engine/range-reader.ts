@@ -75,7 +75,7 @@ export class RangeReader {
     }
     while (filled < target) {
       const n = readSync(this.fd, this.store, filled, target - filled, this.base + filled);
-      if (n === 0) throw new ThreadmillError('INPUT_CHANGED', `${this.path} ends at byte ${this.base + filled}, short of the ${this.size} bytes it had when the run began: it changed while the run read it; nothing was written`);
+      if (n === 0) throw new ThreadmillError('INPUT_CHANGED', `${this.path} ends at byte ${this.base + filled}, short of the ${this.size} bytes it had when the run began: it changed while the run read it; no output was replaced`);
       filled += n;
     }
     this.buf = this.store.subarray(0, filled);

@@ -103,7 +103,7 @@ export function changedInput(infos: readonly InputInfo[], cause?: unknown): Thre
       : now.size !== was.size ? `changed size from ${was.size} to ${now.size} bytes`
       : now.mtimeMs !== was.mtimeMs ? `was modified (mtime ${new Date(was.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()})`
       : null;
-    if (what) return new ThreadmillError('INPUT_CHANGED', `${info.name} ${what} while the run read it; nothing was written: rerun on a file nobody writes to`, { cause });
+    if (what) return new ThreadmillError('INPUT_CHANGED', `${info.name} ${what} while the run read it; no output was replaced: rerun on a file nobody writes to`, { cause });
   }
   return null;
 }
