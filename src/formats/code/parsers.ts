@@ -60,6 +60,11 @@ export function parseText(tools: LanguageTools, text: string): ParserType.Tree {
 let collect: (() => void) | undefined;
 
 export function releaseTrees(): void {
+  collectGarbage();
+}
+
+/** A full garbage collection (the main thread's resolution uses it too, see resolve.ts). */
+export function collectGarbage(): void {
   if (!collect) {
     // The documented V8 flag, set at run time; gc() appears in contexts created afterwards.
     setFlagsFromString('--expose-gc');
