@@ -20,7 +20,7 @@ function notBamHint(buf: Uint8Array): string {
   const head = new TextDecoder('latin1').decode(buf.subarray(0, 4096));
   if (head.startsWith('CRAM')) return 'it is CRAM, which threadmill does not decode (it needs the reference): convert it with `samtools view -b -T ref.fa -o in.bam in.cram`, or pipe `samtools view -u -T ref.fa in.cram | threadmill bam convert - -o …`';
   const line = head.split('\n', 1)[0]!;
-  if (/^@(HD|SQ|RG|PG|CO)\t/.test(line) || line.split('\t').length >= 11) return 'it is SAM text: convert it with `samtools view -b -o in.bam in.sam`, or pipe `samtools view -u in.sam | threadmill bam convert - -o …`';
+  if (/^@(HD|SQ|RG|PG|CO)\t/.test(line) || line.split('\t').length >= 11) return 'it is SAM text, which threadmill reads from a file (plain, gzip or BGZF) but not from stdin: name the file instead of -, or pipe `samtools view -u in.sam | threadmill bam convert - -o …`';
   return 'the decompressed data does not start with "BAM\\1"';
 }
 

@@ -20,8 +20,10 @@ import type { BamColumns } from './decode.js';
 import type { RecordFilter } from './filter.js';
 import { runRegions, type RegionChoice } from './region-run.js';
 import { UsageError } from '../../engine/errors.js';
+import { readSamHeader } from './sam-header.js';
 
 const TASK = new URL('./task.js', import.meta.url);
+const SAM_TASK = new URL('./sam-task.js', import.meta.url);
 
 export interface BamRunOptions {
   input: string;
@@ -77,6 +79,7 @@ export function readHeaderFromFile(path: string): BamHeader | null {
 
 /** One line naming the record, its offsets and, for files, the compressed offset of its block. */
 function describeBad(input: string, e: LocatedError): string {
+  if (e.line !== undefined) return `${input}: line ${e.line} (byte ${e.offset}): ${e.reason}`;
   const block = input !== '-' ? locateBlockSafe(input, e.offset) : -1;
   const where = block >= 0 ? `in the BGZF block at compressed offset ${block} ` : '';
   return `${input}: record ${e.record ?? '?'} ${where}(decompressed offset ${e.offset}): ${e.reason}`;
@@ -104,7 +107,9 @@ export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, o
     if (!header) throw new UsageError(`${opts.input}: regions need a BGZF-compressed BAM file with an index`);
     return runRegions(opts, opts.regions, header, TASK, taskOptions, onPayload, shouldStop, onEnd);
   }
-  const pre = readHeaderFromFile(opts.input);
+  // SAM text (plain, gzip or BGZF) is found from the bytes; its lines go to the SAM task.
+  const sam = readSamHeader(opts.input);
+  const pre = sam ?? readHeaderFromFile(opts.input);
   const info = opts.input === '-' ? null : describeInput(opts.input);
   const chunkSize = Math.max(1 << 16, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   let header: BamHeader | null = pre;
@@ -115,8 +120,8 @@ export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, o
   let resumeAt = 0;
   const engineOptions: EngineOptions<BamTaskOptions, BamPayload> = {
     inputs: [opts.input],
-    taskModule: TASK,
-    taskOptions: { ...taskOptions, nRef: pre ? pre.references.length : -1, ...(opts.filter ? { filter: opts.filter } : {}) },
+    taskModule: sam ? SAM_TASK : TASK,
+    taskOptions: { ...taskOptions, nRef: pre ? pre.references.length : -1, ...(opts.filter ? { filter: opts.filter } : {}), ...(sam ? { samReferences: sam.references.map((r) => r.name) } : {}) },
     threads: opts.threads,
     chunkSize,
     progress: opts.progress,
@@ -197,7 +202,7 @@ export async function statsBam(opts: BamRunOptions): Promise<BamStatsResult> {
 
 /** `bam header`: reads only the first blocks of a file; streams go through the engine. */
 export async function headerBam(opts: BamRunOptions): Promise<BamHeader> {
-  const pre = readHeaderFromFile(opts.input);
+  const pre = readSamHeader(opts.input) ?? readHeaderFromFile(opts.input);
   if (pre) return pre;
   let header: BamHeader | null = null;
   await runBam(opts, { sequence: false, quality: false, tags: false, mode: 'stats', nRef: -1 }, (p) => {

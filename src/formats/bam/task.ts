@@ -49,7 +49,7 @@ function processChunk(bytes: Uint8Array, ctx: { index: number }, options: BamTas
 }
 
 /** Decodes (convert) or counts (stats) the whole records of bytes[start, …). */
-function processRecords(bytes: Uint8Array, start: number, nRef: number, header: BamHeader | null, options: BamTaskOptions): ChunkResult<BamPayload> {
+export function processRecords(bytes: Uint8Array, start: number, nRef: number, header: BamHeader | null, options: BamTaskOptions): ChunkResult<BamPayload> {
   if (options.mode === 'stats') {
     const r = scanStats(bytes, start, nRef, options.filter);
     return { payload: { header, columns: null, stats: r.partial }, transfer: [r.partial.flags.buffer as ArrayBuffer, r.partial.perRef.buffer as ArrayBuffer], records: r.records, lines: 0, errors: r.errors };
