@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { sampleThreads } from './thread-cpu.js';
 import { ThreadmillError, fromErrorShape } from './errors.js';
 import type { ChunkResult } from './plugin.js';
-import type { Job, FromWorker, ToWorker, ChunkPlacement } from './protocol.js';
+import { WorkerState, type Job, type FromWorker, type ToWorker, type ChunkPlacement } from './protocol.js';
 
 export interface JobOutcome { result: ChunkResult<unknown>; placement: ChunkPlacement }
 
@@ -25,6 +25,22 @@ interface Slot { worker: Worker; pending: Map<number, Pending>; dead: boolean; s
  */
 const CLOSE_GRACE_MS = 5000;
 
+/** At process exit, how long workers still inside a job get to finish it (the exit then goes on regardless). */
+const EXIT_GRACE_MS = 2000;
+
+/** Pools not closed yet: at process exit their workers are stopped between jobs (stopNow) before Node terminates them. */
+const open = new Set<WorkerPool>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    const deadline = Date.now() + EXIT_GRACE_MS;
+    for (const pool of open) pool.stopNow(deadline);
+  });
+}
+
 /** The compiled worker sits beside this file: dist/src/engine/worker.js (or .ts under a TS loader). */
 function workerUrl(): URL {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -39,10 +55,24 @@ function workerExecArgv(): string[] {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private closed = false;
-  /** One Int32 shared with every worker: 1 once the pool closes (worker.ts refuses further work). */
-  private readonly stop = new SharedArrayBuffer(4);
+  /** Shared with every worker (protocol.ts WorkerState): the stop flag and how many are busy. */
+  private readonly state = new Int32Array(new SharedArrayBuffer(WorkerState.LENGTH * 4));
 
-  constructor(private readonly taskModule: URL, private readonly options: unknown, readonly maxWorkers: number) {}
+  constructor(private readonly taskModule: URL, private readonly options: unknown, readonly maxWorkers: number) {
+    open.add(this);
+    installExitHook();
+  }
+
+  /**
+   * For an exit that cannot wait (process.exit, e.g. a second Ctrl-C): tells the workers to stop
+   * and blocks until none is inside a job, or until `deadline` (ms since the epoch).
+   */
+  stopNow(deadline: number): void {
+    Atomics.store(this.state, WorkerState.STOP, 1);
+    for (let busy = Atomics.load(this.state, WorkerState.BUSY); busy > 0 && Date.now() < deadline; busy = Atomics.load(this.state, WorkerState.BUSY)) {
+      Atomics.wait(this.state, WorkerState.BUSY, busy, deadline - Date.now());
+    }
+  }
 
   /** Workers started so far. */
   get size(): number {
@@ -95,7 +125,7 @@ export class WorkerPool {
     worker.on('exit', (code) => {
       if (!this.closed) this.failSlot(slot, new ThreadmillError('WORKER_FAILED', `worker exited unexpectedly (code ${code})`));
     });
-    worker.postMessage({ type: 'init', taskModule: this.taskModule.href, options: this.options, stop: this.stop } satisfies ToWorker);
+    worker.postMessage({ type: 'init', taskModule: this.taskModule.href, options: this.options, state: this.state.buffer as SharedArrayBuffer } satisfies ToWorker);
     this.slots.push(slot);
     return slot;
   }
@@ -144,10 +174,11 @@ export class WorkerPool {
    */
   async close(): Promise<void> {
     this.closed = true;
-    Atomics.store(new Int32Array(this.stop), 0, 1);
+    Atomics.store(this.state, WorkerState.STOP, 1);
     await Promise.all(this.slots.map((s) => this.settled(s, CLOSE_GRACE_MS)));
     sampleThreads();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     for (const s of this.slots) this.failSlot(s, new ThreadmillError('POOL_CLOSED', 'worker pool closed before the work finished'));
+    open.delete(this);
   }
 }

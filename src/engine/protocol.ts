@@ -33,9 +33,16 @@ export interface CallJob { kind: 'call'; id: number; name: string; arg: unknown;
 
 export type Job = FileJob | BgzfJob | BytesJob | ItemsJob;
 
+/**
+ * The pool's shared Int32s. STOP: set to 1 when the pool closes (queued jobs are refused, a batch of
+ * items stops between two). BUSY: workers inside a job, a call or their start-up, so that the
+ * process can wait for them to leave native code before it exits.
+ */
+export const WorkerState = { STOP: 0, BUSY: 1, LENGTH: 2 } as const;
+
 export type ToWorker =
-  /** `stop`: one Int32 the pool sets to 1 when it closes (shared: read while a job runs). */
-  | { type: 'init'; taskModule: string; options: unknown; stop: SharedArrayBuffer }
+  /** `state`: Int32s shared by the pool and its workers, indexed by WorkerState. */
+  | { type: 'init'; taskModule: string; options: unknown; state: SharedArrayBuffer }
   | { type: 'job'; job: Job }
   | { type: 'call'; call: Omit<CallJob, 'transfer' | 'kind'> };
 

@@ -9,15 +9,15 @@ import { InterruptedError, toErrorShape } from './errors.js';
 import { maxChunkBytes, recordTooLarge } from './limits.js';
 import { nameThisThread } from './thread-cpu.js';
 import type { FormatTask, Framing, ChunkContext, ChunkResult, RecordError } from './plugin.js';
-import type { ToWorker, FromWorker, Job, FileJob, ItemsJob, ChunkPlacement } from './protocol.js';
+import { WorkerState, type ToWorker, type FromWorker, type Job, type FileJob, type ItemsJob, type ChunkPlacement } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('threadmill worker started outside worker_threads');
 
 let task: FormatTask<unknown, unknown> | null = null;
 let options: unknown = null;
-/** Set to 1 by the pool when it closes: queued jobs are refused, a batch of items stops between two. */
-let stop: Int32Array | null = null;
+/** Shared with the pool (protocol.ts WorkerState). */
+let state: Int32Array | null = null;
 /** Jobs arrive while init's dynamic import is pending; chain them so each sees a loaded task. */
 let queue: Promise<void> = Promise.resolve();
 
@@ -66,7 +66,20 @@ function readJob(job: Exclude<Job, ItemsJob>, framing: Framing): { bytes: Uint8A
 }
 
 function stopped(): boolean {
-  return stop !== null && Atomics.load(stop, 0) !== 0;
+  return state !== null && Atomics.load(state, WorkerState.STOP) !== 0;
+}
+
+/** Counts this worker busy while `work` runs (the pool waits for none to be busy before the process exits). */
+async function busy(work: () => Promise<void>): Promise<void> {
+  if (state) Atomics.add(state, WorkerState.BUSY, 1);
+  try {
+    await work();
+  } finally {
+    if (state) {
+      Atomics.sub(state, WorkerState.BUSY, 1);
+      Atomics.notify(state, WorkerState.BUSY);
+    }
+  }
 }
 
 /**
@@ -119,9 +132,8 @@ async function runCall(call: { id: number; name: string; arg: unknown }): Promis
   }
 }
 
-async function init(taskModule: string, opts: unknown, stopFlag: SharedArrayBuffer): Promise<void> {
+async function init(taskModule: string, opts: unknown): Promise<void> {
   nameThisThread('worker');
-  stop = new Int32Array(stopFlag);
   const mod = (await import(taskModule)) as { default: FormatTask<unknown, unknown> };
   task = mod.default;
   options = opts;
@@ -130,8 +142,10 @@ async function init(taskModule: string, opts: unknown, stopFlag: SharedArrayBuff
 }
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'init') queue = queue.then(() => init(msg.taskModule, msg.options, msg.stop)).catch((err: unknown) => post({ type: 'failed', id: -1, error: toErrorShape(err) }));
-  else if (msg.type === 'call') queue = queue.then(() => runCall(msg.call));
-  else queue = queue.then(() => runJob(msg.job));
+  if (msg.type === 'init') {
+    state = new Int32Array(msg.state);
+    queue = queue.then(() => busy(() => init(msg.taskModule, msg.options))).catch((err: unknown) => post({ type: 'failed', id: -1, error: toErrorShape(err) }));
+  } else if (msg.type === 'call') queue = queue.then(() => busy(() => runCall(msg.call)));
+  else queue = queue.then(() => busy(() => runJob(msg.job)));
 });
 port.on('close', closeAllFiles);

@@ -94,8 +94,10 @@ export function openSqliteStore(path: string, mode: 'write' | 'read', options: {
   try {
     if (!options.fresh && existsSync(path)) copyFileSync(path, tmp);
     const db = new Database(tmp);
-    // The temporary is thrown away on a crash, so SQLite's own crash safety is not needed here.
-    db.pragma('journal_mode = OFF');
+    // The temporary is thrown away on a crash, so SQLite's own crash safety is not needed here. Not
+    // OFF: better-sqlite3's defensive mode ignores it silently and SQLite keeps a -journal file on
+    // disk, which a process killed mid-run left beside the temporary; MEMORY leaves no file.
+    db.pragma('journal_mode = MEMORY');
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -65536');
     for (const s of schemaStatements('sqlite')) db.exec(s);
