@@ -5,7 +5,8 @@
  * chunk, not per row. See
  * src/sinks/arrow-pieces.ts.
  */
-import { Bool, Dictionary, Field, Int32, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { Bool, Dictionary, Field, Float32, Int32, Int64, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import type { TagSpec } from './typed-tags.js';
 import { pieceBuffer, type PieceBatch, type PieceBuffer, type PieceDictionary, type PieceNode } from '../../sinks/arrow-pieces.js';
 import type { BamColumns, TextColumn } from './decode.js';
 import type { RowSpan } from './batch.js';
@@ -21,6 +22,8 @@ export interface BamSchemaOptions {
   columns?: readonly string[] | null;
   /** `--flag-columns`: one boolean column per flag bit, after `flag`. */
   flagColumns?: boolean;
+  /** `--tag`: `tags` is a struct of these typed fields instead of the map (typed-tags.ts). */
+  typedTags?: TagSpec[] | null;
 }
 
 
@@ -44,6 +47,10 @@ function tagsType(): Map_<Utf8, Utf8> {
   return new Map_(entries, false);
 }
 
+function typedTagsType(specs: TagSpec[]): Struct {
+  return new Struct(specs.map((s) => new Field(s.name, s.kind === 'int' ? new Int64() : s.kind === 'float' ? new Float32() : utf8(), true)));
+}
+
 /** The output schema; the SAM header text and the reference list go into its metadata. */
 export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArrow {
   const fixed: Array<[string, DataType, boolean]> = [
@@ -65,10 +72,11 @@ export function bamSchema(header: BamHeader, options: BamSchemaOptions): BamArro
   if (options.sequence) fields.push(new Field('seq', utf8(), true));
   if (options.quality) fields.push(new Field('qual', utf8(), true));
   if (options.tags) fields.push(new Field('tags', tagsType(), false));
+  else if (options.typedTags && options.typedTags.length > 0) fields.push(new Field('tags', typedTagsType(options.typedTags), false));
   const metadata = new Map([
     ['sam_header', samHeaderText(header)],
     ['sam_references', JSON.stringify(header.references)],
-    ['threadmill', JSON.stringify({ format: 'bam', tags: 'map<utf8,utf8>: key = tag, value = TYPE:VALUE as in SAM text' })],
+    ['threadmill', JSON.stringify({ format: 'bam', tags: options.typedTags?.length ? 'struct: one typed field per --tag (i → int64, f → float32, Z/H/A → utf8), null when the record has not the tag' : 'map<utf8,utf8>: key = tag, value = TYPE:VALUE as in SAM text' })],
   ]);
   const names = header.references.map((r) => r.name);
   return {
@@ -134,6 +142,18 @@ function addTags(l: BatchLayout, spans: RowSpan[], m: BatchAssembly, n: number):
   l.node(count, null, pieceBuffer(m.tagValueOffsets!), pieceBuffer(...valueData));
 }
 
+/** struct<…>: the struct node (never null), then each field's validity and values. */
+function addTypedTags(l: BatchLayout, spans: RowSpan[], m: BatchAssembly, n: number, specs: TagSpec[]): void {
+  l.node(n, null);
+  specs.forEach((spec, k) => {
+    const a = m.typedTags![k]!;
+    const col = (r: RowSpan) => r.cols.typedTags![k]!;
+    if (spec.kind === 'int') l.node(n, a.bits, pieceBuffer(...spans.map((r) => col(r).ints!.subarray(2 * r.from, 2 * r.to))));
+    else if (spec.kind === 'float') l.node(n, a.bits, pieceBuffer(...spans.map((r) => col(r).floats!.subarray(r.from, r.to))));
+    else l.node(n, a.bits, pieceBuffer(a.offsets!), pieceBuffer(...spans.map((r) => col(r).text!.data.subarray(col(r).text!.offsets[r.from]!, col(r).text!.offsets[r.to]!))));
+  });
+}
+
 /**
  * One record batch from row spans of chunk columns and their assembly: views of the columns,
  * not copies.
@@ -155,5 +175,6 @@ export function toPieceBatch(options: BamSchemaOptions, spans: RowSpan[], m: Bat
   if (options.sequence) l.node(n, m.seq!.bits, pieceBuffer(m.seq!.offsets), textData(spans, (c) => c.seq!));
   if (options.quality) l.node(n, m.qual!.bits, pieceBuffer(m.qual!.offsets), textData(spans, (c) => c.qual!));
   if (options.tags) addTags(l, spans, m, n);
+  else if (m.typedTags && options.typedTags) addTypedTags(l, spans, m, n, options.typedTags);
   return { length: n, nodes: l.nodes, buffers: l.buffers };
 }

@@ -8,6 +8,7 @@
 import type { BamColumns, TextColumn } from './decode.js';
 import type { BamSchemaOptions } from './arrow.js';
 import { rowsOf, type RowSpan } from './batch.js';
+import { assembleTypedTags, type TypedTagAssembly } from './typed-tags.js';
 
 /** Validity bitmap (LSB first) and null count. */
 export interface Bits { bits: Uint8Array; nulls: number }
@@ -31,6 +32,8 @@ export interface BatchAssembly {
   tagValueOffsets: Int32Array | null;
   /** --flag-columns: one bitmap per flag bit (FLAG_COLUMNS order). */
   flagBits: Uint8Array[] | null;
+  /** --tag: validity (and text offsets) of each typed tag. */
+  typedTags: TypedTagAssembly[] | null;
 }
 
 /**
@@ -183,6 +186,7 @@ export function assembleBatch(spans: RowSpan[], options: BamSchemaOptions): Batc
     tagEntries: tags?.entries ?? null,
     tagValueOffsets: tags?.values ?? null,
     flagBits: options.flagColumns ? flagBitmaps(spans, n) : null,
+    typedTags: options.typedTags && options.typedTags.length > 0 ? assembleTypedTags(spans, n, options.typedTags) : null,
   };
 }
 
@@ -195,5 +199,6 @@ export function assemblyBuffers(m: BatchAssembly): ArrayBuffer[] {
   if (m.tagEntries) views.push(m.tagEntries);
   if (m.flagBits) views.push(...m.flagBits);
   if (m.tagValueOffsets) views.push(m.tagValueOffsets);
+  for (const t of m.typedTags ?? []) views.push(t.bits.bits, ...(t.offsets ? [t.offsets] : []));
   return views.map((v) => v.buffer as ArrayBuffer);
 }

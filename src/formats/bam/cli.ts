@@ -13,10 +13,11 @@ import { BAM_COLUMNS, FLAG_COLUMNS } from './column-names.js';
 import type { BamConvertResult } from './convert.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
 import { addRegionOptions, regionChoiceOf, regionShardRefusal, type RegionFlags } from './region-options.js';
+import { addTagOptions, tagShardRefusal, type TagFlags } from './tag-options.js';
 
 interface FilterFlags { requireFlags?: number; excludeFlags?: number; excludeAllFlags?: number; minMapq?: number }
 interface BamFlags extends CommonFlags, FilterFlags, RegionFlags { allowTruncated?: boolean; chunkSize?: number }
-interface ConvertFlags extends BamFlags {
+interface ConvertFlags extends BamFlags, TagFlags {
   output: string; format?: 'ipc' | 'parquet'; batchSize: number; batchMib: number; sequence: boolean; quality: boolean; tags: boolean;
   columns?: string[]; flagColumns?: boolean; limit?: number; compression?: CompressionChoice;
 }
@@ -103,7 +104,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
   name: 'convert',
   description: 'convert a BAM file (or - for stdin) to Arrow IPC or Parquet, one row per record',
   inputs: { name: 'input', help: 'BAM file, or - for stdin', many: false },
-  options: (cmd) => bamOptions(cmd)
+  options: (cmd) => addTagOptions(bamOptions(cmd))
     .addOption(new Option('--format <format>', 'output format (default: from the extension)').choices(['ipc', 'parquet']))
     .option('--batch-size <n>', 'rows per record batch / row group', positiveInt('--batch-size'), 100_000)
     .option('--batch-mib <n>', 'at most this many MiB of values per batch (long reads)', positiveInt('--batch-mib'), 64)
@@ -122,7 +123,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
     const { convertBam } = await import('./convert.js');
     const r = await convertBam({
       ...base, output: ctx.output!, format: f.format, batchSize: f.batchSize, maxBatchBytes: f.batchMib * 2 ** 20,
-      sequence: f.sequence, quality: f.quality, tags: f.tags, columns: f.columns, flagColumns: f.flagColumns, limit: f.limit, compression: f.compression,
+      sequence: f.sequence, quality: f.quality, tags: f.tags, columns: f.columns, flagColumns: f.flagColumns, limit: f.limit, compression: f.compression, typedTags: f.tag,
     });
     base.progress.finish();
     return { ...r, input: ctx.inputs[0]!, output: ctx.output! };
@@ -140,6 +141,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
   shard: {
     refuse(f) {
       if (regionShardRefusal(f)) return regionShardRefusal(f);
+      if (tagShardRefusal(f)) return tagShardRefusal(f);
       if (filterOf(f) || f.columns || f.flagColumns) return NOT_IN_MANIFEST;
       if (f.limit !== undefined) return '--limit cannot be combined with --shard (each shard would stop at its own limit)';
       return undefined;

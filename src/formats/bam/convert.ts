@@ -40,6 +40,8 @@ export interface BamConvertOptions extends BamRunOptions {
   columns?: string[];
   /** One boolean column per flag bit (FLAG_COLUMNS), after `flag`. */
   flagColumns?: boolean;
+  /** `--tag NM:i …`: `tags` as a struct of these typed fields instead of the map. */
+  typedTags?: import('./typed-tags.js').TagSpec[];
   limit?: number;
   /**
    * Parquet page compression (zstd, the default, snappy or none; decision 0004), or Arrow IPC
@@ -78,7 +80,8 @@ function schemaOptionsOf(opts: BamConvertOptions): BamSchemaOptions {
   if (unknown.length > 0) throw new UsageError(`--columns: unknown column ${JSON.stringify(unknown[0])} (columns: ${BAM_COLUMNS.join(', ')})`);
   if (cols && cols.length === 0 && !opts.flagColumns) throw new UsageError('--columns: name at least one column');
   const has = (c: string): boolean => !cols || cols.includes(c);
-  return { sequence: (opts.sequence ?? true) && has('seq'), quality: (opts.quality ?? true) && has('qual'), tags: (opts.tags ?? true) && has('tags'), columns: cols, flagColumns: opts.flagColumns ?? false };
+  const typed = opts.typedTags && opts.typedTags.length > 0 && has('tags') ? opts.typedTags : null;
+  return { sequence: (opts.sequence ?? true) && has('seq'), quality: (opts.quality ?? true) && has('qual'), tags: !typed && (opts.tags ?? true) && has('tags'), columns: cols, flagColumns: opts.flagColumns ?? false, typedTags: typed };
 }
 
 /** The output format from `--format` or else the output's name (src/sinks/table-file.ts). */

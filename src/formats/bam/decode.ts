@@ -8,6 +8,7 @@ import { Bytes, Ints, fit as fitIn, formatG, heapMemory, int32s, uint16s, type C
 import { isUtf8 } from 'node:buffer';
 import { FIXED, MAX_RECORD, auxSize } from './framing.js';
 import { isFiltering, keeps, type RecordFilter } from './filter.js';
+import { TypedTagBuilders, typedTagViews, type TagColumnTyped, type TagSpec } from './typed-tags.js';
 
 export interface DecodeOptions {
   sequence: boolean;
@@ -17,6 +18,8 @@ export interface DecodeOptions {
   nRef: number;
   /** samtools view's -f/-F/-G/-q: records it drops are read and checked, not decoded. */
   filter?: RecordFilter;
+  /** `--tag NM:i …`: these tags as typed columns (typed-tags.ts). */
+  typedTags?: TagSpec[] | null;
 }
 
 /** A UTF-8 column: row i is data[offsets[i], offsets[i+1]); an empty value means SAM `*` (null). */
@@ -42,6 +45,8 @@ export interface BamColumns {
   seq: TextColumn | null;
   qual: TextColumn | null;
   tags: TagColumn | null;
+  /** `--tag`: one typed column per TagSpec, in their order. */
+  typedTags: TagColumnTyped[] | null;
   /** Largest reference id seen (refID or next refID), for checking when nRef was unknown. */
   maxRef: number;
 }
@@ -93,6 +98,7 @@ class Builders {
   readonly tagEntries: Ints | null;
   readonly tagKeys: Bytes | null;
   readonly tagValues: TextBuilder | null;
+  readonly typed: TypedTagBuilders | null;
   flag: Uint16Array;
   refId: Int32Array;
   pos: Int32Array;
@@ -112,6 +118,7 @@ class Builders {
     this.tagEntries?.push(0);
     this.tagKeys = o.tags ? new Bytes(rows * 10, mem) : null;
     this.tagValues = o.tags ? new TextBuilder(rows * 5, rows * 40, mem) : null;
+    this.typed = o.typedTags && o.typedTags.length > 0 ? new TypedTagBuilders(o.typedTags, rows, mem) : null;
     this.flag = uint16s(mem, rows);
     this.refId = int32s(mem, rows);
     this.pos = int32s(mem, rows);
@@ -154,6 +161,7 @@ class Builders {
       tags: this.tagEntries && this.tagKeys && this.tagValues
         ? { entries: this.tagEntries.take(), keys: this.tagKeys.take(), values: this.tagValues.take() }
         : null,
+      typedTags: this.typed?.take() ?? null,
       maxRef: this.maxRef,
     };
   }
@@ -169,6 +177,7 @@ export function columnViews(c: BamColumns): ArrayBufferView[] {
   const list: ArrayBufferView[] = [c.qname.offsets, c.qname.data, c.flag, c.refId, c.pos, c.mapq, c.cigar.offsets, c.cigar.data, c.rnext, c.pnext, c.tlen];
   for (const t of [c.seq, c.qual, c.tags?.values]) if (t) list.push(t.offsets, t.data);
   if (c.tags) list.push(c.tags.entries, c.tags.keys);
+  list.push(...typedTagViews(c.typedTags));
   return list;
 }
 
@@ -456,6 +465,11 @@ function decodeOne(buf: Uint8Array, dv: DataView, p: number, bs: number, b: Buil
   if (op >= 0) return ['invalid_cigar', `CIGAR operation code ${op} is not one of MIDNSHP=X (0-8)`];
   const q = b.qual ? badQuality(dv, buf, qualAt, lSeq) : -1;
   if (q >= 0) return ['invalid_quality', `quality ${q} is above 93 (SAM text cannot show it)`];
+  if (b.typed) {
+    // Checked before anything of the row is written (a wrong type drops the record).
+    const why = typedProblem(b.typed, buf, dv, auxAt, end, cg);
+    if (why) return ['invalid_tag_type', why];
+  }
   if (tags) {
     const keys = tags.keys.len;
     const data = tags.values.data.len;
@@ -493,5 +507,26 @@ function decodeOne(buf: Uint8Array, dv: DataView, p: number, bs: number, b: Buil
     b.qual.end();
   }
   if (tags) tags.entries.push(tags.keys.len >> 1);
+  b.typed?.add(buf, dv, auxAt, end, cg);
+  return null;
+}
+
+/** Whether a tag named with --tag has another type here (the row must then be dropped). */
+function typedProblem(t: TypedTagBuilders, buf: Uint8Array, dv: DataView, p: number, end: number, skipAt: number): string | null {
+  while (p < end) {
+    const next = skipAux(buf, dv, p, end);
+    if (next < 0) return null; // malformed: writeTags or the row's checks report it
+    if (p !== skipAt) {
+      for (const s of t.specs) {
+        if (s.name.charCodeAt(0) !== buf[p] || s.name.charCodeAt(1) !== buf[p + 1]) continue;
+        const type = buf[p + 2]!;
+        const ok = s.kind === 'int' ? 'cCsSiI'.includes(String.fromCharCode(type)) : s.kind === 'float' ? type === 0x66 : type === 0x5a || type === 0x48 || type === 0x41;
+        if (ok && type !== 0x41 && s.kind === 'text' && utf8Problem(buf, p + 3, next - 1)) return `tag ${s.name}:${String.fromCharCode(type)} value is not valid UTF-8`;
+        if (ok && type === 0x41 && !printable(buf[p + 3]!)) return `tag ${s.name}:A value is not a printable character`;
+        if (!ok) return `tag ${s.name} has type ${String.fromCharCode(type)}, not the ${s.kind === 'int' ? 'i' : s.kind === 'float' ? 'f' : 'Z/H/A'} asked with --tag`;
+      }
+    }
+    p = next;
+  }
   return null;
 }

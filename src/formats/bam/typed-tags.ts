@@ -1,0 +1,176 @@
+/**
+ * `--tag NM:i --tag MD:Z`: the named tags as typed fields of a `tags` struct (as oxbow's
+ * `tag_defs` do), instead of the map of SAM text. Types: `i` → int64 (BAM's c C s S i I all fit;
+ * uint32 does not fit int32), `f` → float32 (BAM stores float32), `Z`, `H`, `A` → utf8. A record
+ * without the tag has null there; one whose tag has another type is a record error
+ * (`invalid_tag_type`), never a silent null. Built in the workers like every other column.
+ */
+import { UsageError } from '../../engine/errors.js';
+import { Bytes, type ColumnMemory } from './bytes.js';
+import { auxSize } from './framing.js';
+import type { RowSpan } from './batch.js';
+import type { Bits } from './assemble.js';
+
+export type TagKind = 'int' | 'float' | 'text';
+export interface TagSpec { name: string; kind: TagKind }
+
+/** `NM:i` → { name: 'NM', kind: 'int' }; the SAM type letters i, f, Z, H, A. */
+export function parseTagSpec(text: string): TagSpec {
+  const m = /^([A-Za-z][A-Za-z0-9]):([ifZHAB])$/.exec(text.trim());
+  if (!m) throw new UsageError(`--tag ${JSON.stringify(text)}: write TAG:TYPE, e.g. NM:i, MD:Z, XF:f (types i, f, Z, H, A)`);
+  if (m[2] === 'B') throw new UsageError(`--tag ${text}: B arrays as typed columns are not supported yet; leave them in the tags map (no --tag)`);
+  return { name: m[1]!, kind: m[2] === 'i' ? 'int' : m[2] === 'f' ? 'float' : 'text' };
+}
+
+/** One typed tag column of a chunk: int64 as (low, high) int32 pairs, float32, or text; `present` 1/0 per row. */
+export interface TagColumnTyped { present: Uint8Array; ints: Int32Array | null; floats: Float32Array | null; text: { offsets: Int32Array; data: Uint8Array } | null }
+
+function grow<T extends Uint8Array | Int32Array | Float32Array>(a: T, n: number, make: (n: number) => T): T {
+  if (n <= a.length) return a;
+  const next = make(Math.max(n, 2 * a.length));
+  next.set(a);
+  return next;
+}
+
+/** Per-chunk builders of the typed tags (decode.ts calls add for every decoded record). */
+export class TypedTagBuilders {
+  private present: Uint8Array[];
+  private ints: Array<Int32Array | null>;
+  private floats: Array<Float32Array | null>;
+  private data: Array<Bytes | null>;
+  private offsets: Array<Int32Array | null>;
+  private rows = 0;
+  constructor(readonly specs: TagSpec[], rowsHint: number, mem: ColumnMemory) {
+    const n = Math.max(16, rowsHint);
+    this.present = specs.map(() => new Uint8Array(n));
+    this.ints = specs.map((s) => (s.kind === 'int' ? new Int32Array(2 * n) : null));
+    this.floats = specs.map((s) => (s.kind === 'float' ? new Float32Array(n) : null));
+    this.data = specs.map((s) => (s.kind === 'text' ? new Bytes(n * 8, mem) : null));
+    this.offsets = specs.map((s) => (s.kind === 'text' ? new Int32Array(n + 1) : null));
+  }
+
+  /**
+   * Adds the record's row from its aux fields buf[p, end) (CG at `skipAt` left out); returns why
+   * it cannot (a named tag of another type), or null.
+   */
+  add(buf: Uint8Array, dv: DataView, p: number, end: number, skipAt: number): string | null {
+    const row = this.rows;
+    for (let k = 0; k < this.specs.length; k++) {
+      this.present[k] = grow(this.present[k]!, row + 1, (n) => new Uint8Array(n));
+      this.present[k]![row] = 0;
+      const ints = this.ints[k];
+      if (ints) this.ints[k] = grow(ints, 2 * row + 2, (n) => new Int32Array(n));
+      const floats = this.floats[k];
+      if (floats) this.floats[k] = grow(floats, row + 1, (n) => new Float32Array(n));
+      const offsets = this.offsets[k];
+      if (offsets) this.offsets[k] = grow(offsets, row + 2, (n) => new Int32Array(n));
+    }
+    while (p < end) {
+      const type = buf[p + 2]!;
+      const next = auxEnd(buf, dv, p, type);
+      if (p !== skipAt) {
+        const k = this.specs.findIndex((s) => s.name.charCodeAt(0) === buf[p] && s.name.charCodeAt(1) === buf[p + 1]);
+        if (k >= 0) {
+          const why = this.put(k, row, buf, dv, p, type, next);
+          if (why) return why;
+        }
+      }
+      p = next;
+    }
+    for (let k = 0; k < this.specs.length; k++) {
+      const o = this.offsets[k];
+      if (o) o[row + 1] = this.data[k]!.len;
+      if (this.present[k]![row] === 0) {
+        if (this.ints[k]) this.ints[k]!.fill(0, 2 * row, 2 * row + 2);
+        if (this.floats[k]) this.floats[k]![row] = 0;
+      }
+    }
+    this.rows++;
+    return null;
+  }
+
+  private put(k: number, row: number, buf: Uint8Array, dv: DataView, p: number, type: number, next: number): string | null {
+    const spec = this.specs[k]!;
+    const numeric = type !== 0x5a && type !== 0x48 && type !== 0x41 && type !== 0x42 && type !== 0x66;
+    if (spec.kind === 'int' && numeric) {
+      const v = intAt(dv, type, p + 3);
+      this.ints[k]![2 * row] = v | 0;
+      this.ints[k]![2 * row + 1] = v < 0 ? -1 : 0;
+    } else if (spec.kind === 'float' && type === 0x66) {
+      this.floats[k]![row] = dv.getFloat32(p + 3, true);
+    } else if (spec.kind === 'text' && (type === 0x5a || type === 0x48 || type === 0x41)) {
+      const to = type === 0x41 ? p + 4 : next - 1;
+      this.data[k]!.append(buf, p + 3, to);
+    } else {
+      return `tag ${spec.name} has type ${String.fromCharCode(type)}, not the ${spec.kind === 'int' ? 'i' : spec.kind === 'float' ? 'f' : 'Z/H/A'} asked with --tag`;
+    }
+    this.present[k]![row] = 1;
+    return null;
+  }
+
+  /** The chunk's columns (plain arrays: moved to the main thread, not shared). */
+  take(): TagColumnTyped[] {
+    const n = this.rows;
+    return this.specs.map((_, k) => ({
+      present: this.present[k]!.slice(0, n),
+      ints: this.ints[k] ? this.ints[k]!.slice(0, 2 * n) : null,
+      floats: this.floats[k] ? this.floats[k]!.slice(0, n) : null,
+      text: this.offsets[k] ? { offsets: this.offsets[k]!.slice(0, n + 1), data: this.data[k]!.take() } : null,
+    }));
+  }
+}
+
+function intAt(dv: DataView, t: number, p: number): number {
+  switch (t) {
+    case 0x63: return dv.getInt8(p);
+    case 0x43: return dv.getUint8(p);
+    case 0x73: return dv.getInt16(p, true);
+    case 0x53: return dv.getUint16(p, true);
+    case 0x69: return dv.getInt32(p, true);
+    default: return dv.getUint32(p, true);
+  }
+}
+
+/** Offset after the aux field at `p` (the record was checked: its aux fields parse). */
+function auxEnd(buf: Uint8Array, dv: DataView, p: number, type: number): number {
+  if (type === 0x5a || type === 0x48) return buf.indexOf(0, p + 3) + 1;
+  if (type === 0x42) return p + 8 + auxSize(buf[p + 3]!) * dv.getUint32(p + 4, true);
+  return p + 3 + auxSize(type);
+}
+
+/** Every array of the chunk's typed tag columns (for the leases that recycle column memory). */
+export function typedTagViews(cols: TagColumnTyped[] | null): ArrayBufferView[] {
+  const out: ArrayBufferView[] = [];
+  for (const c of cols ?? []) {
+    out.push(c.present);
+    if (c.ints) out.push(c.ints);
+    if (c.floats) out.push(c.floats);
+    if (c.text) out.push(c.text.offsets, c.text.data);
+  }
+  return out;
+}
+
+/** A batch's validity bitmaps and (text) joined offsets of the typed tags. */
+export interface TypedTagAssembly { bits: Bits; offsets: Int32Array | null }
+
+export function assembleTypedTags(spans: RowSpan[], n: number, specs: TagSpec[]): TypedTagAssembly[] {
+  return specs.map((spec, k) => {
+    const bits = new Uint8Array((n + 7) >> 3);
+    let nulls = 0;
+    let row = 0;
+    const offsets = spec.kind === 'text' ? new Int32Array(n + 1) : null;
+    let at = 0;
+    for (const r of spans) {
+      const c = r.cols.typedTags![k]!;
+      const o = c.text?.offsets;
+      const shift = o ? at - o[r.from]! : 0;
+      for (let i = r.from; i < r.to; i++, row++) {
+        if (c.present[i]) bits[row >> 3]! |= 1 << (row & 7);
+        else nulls++;
+        if (o && offsets) offsets[row + 1] = o[i + 1]! + shift;
+      }
+      if (offsets) at = offsets[row]!;
+    }
+    return { bits: { bits, nulls }, offsets };
+  });
+}

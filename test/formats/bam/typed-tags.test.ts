@@ -1,0 +1,105 @@
+/**
+ * `bam convert --tag TAG:TYPE`: `tags` as a struct of typed fields, each equal to the value
+ * `samtools view` prints (int64, float32, utf8), null where the record has not the tag; the same
+ * bytes for any -j; Parquet read back by parquet-wasm and DuckDB; a tag of another type is a
+ * record error, a bad --tag a usage error.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { tableFromIPC, type Table } from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { generateSam, readArrow, samToBam, samtools, skipNoSamtools, tempDir } from './helpers.js';
+
+const cli = fileURLToPath(new URL('../../../src/cli.js', import.meta.url));
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const TAGS = ['NM:i', 'AS:i', 'RG:Z', 'XF:f', 'XA:A'];
+
+/** samtools' tag text of every record: tag → [type, value]. */
+function samtoolsTags(bam: string): Array<Map<string, [string, string]>> {
+  return samtools(['view', bam]).trim().split('\n').map((l) => new Map(l.split('\t').slice(11).map((f) => [f.slice(0, 2), [f[3]!, f.slice(5)] as [string, string]])));
+}
+
+function checkAgainstSamtools(t: Table, expected: Array<Map<string, [string, string]>>, what: string): void {
+  assert.equal(t.numRows, expected.length, what);
+  assert.equal(String(t.schema.fields.find((f) => f.name === 'tags')!.type), 'Struct<{NM:Int64, AS:Int64, RG:Utf8, XF:Float32, XA:Utf8}>');
+  let floats = 0;
+  for (let i = 0; i < t.numRows; i++) {
+    const tags = (t.get(i)!.toJSON() as { tags: { toJSON(): Record<string, unknown> } }).tags.toJSON();
+    const want = expected[i]!;
+    for (const spec of TAGS) {
+      const name = spec.slice(0, 2);
+      const got = tags[name];
+      const w = want.get(name);
+      if (!w) {
+        assert.equal(got, null, `${what} row ${i} ${name}: should be null`);
+        continue;
+      }
+      if (spec.endsWith(':i')) assert.equal(BigInt(got as bigint), BigInt(w[1]), `${what} row ${i} ${name}`);
+      else if (spec.endsWith(':f')) {
+        floats++;
+        // samtools prints the float32 with %g (6 digits).
+        assert.ok(Math.abs((got as number) - Number(w[1])) <= 1e-5 * Math.max(1, Math.abs(Number(w[1]))), `${what} row ${i} XF ${got} vs ${w[1]}`);
+      } else assert.equal(got, w[1], `${what} row ${i} ${name}`);
+    }
+  }
+  assert.ok(floats > 100, 'the data should have many XF:f tags');
+}
+
+test('bam convert --tag: typed struct fields equal to samtools view, same bytes for any -j, Parquet read by DuckDB', { skip: skipNoSamtools }, async () => {
+  const dir = tempDir();
+  const bam = samToBam(generateSam({ records: 2500, seed: 31, readLength: 30 }), join(dir, 'in.bam'));
+  const expected = samtoolsTags(bam);
+  const tagArgs = TAGS.flatMap((t) => ['--tag', t]);
+  const outs = ['1', '3'].map((j) => {
+    const out = join(dir, `t-j${j}.arrow`);
+    const r = run(['bam', 'convert', bam, ...tagArgs, '-j', j, '--chunk-size', '65536', '--batch-size', '700', '--quiet', '-o', out]);
+    assert.equal(r.status, 0, r.stderr);
+    return out;
+  });
+  assert.ok(readFileSync(outs[0]!).equals(readFileSync(outs[1]!)), '-j 1 and -j 3 differ');
+  checkAgainstSamtools(readArrow(outs[0]!), expected, 'arrow');
+  const pq = join(dir, 't.parquet');
+  const r = run(['bam', 'convert', bam, ...tagArgs, '-j', '2', '--batch-size', '700', '--quiet', '-o', pq]);
+  assert.equal(r.status, 0, r.stderr);
+  checkAgainstSamtools(tableFromIPC(pw.readParquet(readFileSync(pq)).intoIPCStream()), expected, 'parquet');
+  let duck: typeof import('@duckdb/node-api') | null = null;
+  try {
+    duck = await import('@duckdb/node-api');
+  } catch {
+    duck = null; // readers.test.ts says why DuckDB is missing
+  }
+  if (duck) {
+    const conn = await (await duck.DuckDBInstance.create(':memory:')).connect();
+    const rows = (await conn.runAndReadAll(`SELECT sum(tags.NM) AS nm, count(tags.XF) AS xf FROM read_parquet('${pq}')`)).getRowObjectsJS() as Array<{ nm: bigint; xf: bigint }>;
+    const nm = expected.reduce((n, m) => n + Number(m.get('NM')?.[1] ?? 0), 0);
+    const xf = expected.filter((m) => m.has('XF')).length;
+    assert.equal(Number(rows[0]!.nm), nm);
+    assert.equal(Number(rows[0]!.xf), xf);
+  }
+});
+
+test('--tag of another type than the record\'s is a record error; a bad --tag is a usage error', { skip: skipNoSamtools }, () => {
+  const dir = tempDir();
+  const bam = samToBam(generateSam({ records: 300, seed: 32, readLength: 20 }), join(dir, 'in.bam'));
+  const wrong = run(['bam', 'convert', bam, '--tag', 'XF:i', '-o', join(dir, 'x.arrow')]);
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /BAM_BAD_RECORD.*tag XF has type f, not the i asked with --tag/);
+  const skipped = run(['bam', 'convert', bam, '--tag', 'XF:i', '--rejects', join(dir, 'r.jsonl'), '--json', '-o', join(dir, 'y.arrow')]);
+  assert.equal(skipped.status, 0, skipped.stderr);
+  const withXf = samtoolsTags(bam).filter((m) => m.has('XF')).length;
+  assert.equal(JSON.parse(skipped.stdout).rejected_by_category.invalid_tag_type, withXf);
+  for (const bad of ['NM', 'ML:B', 'N:i', 'NM:q']) {
+    const r = run(['bam', 'convert', bam, '--tag', bad, '-o', join(dir, 'z.arrow')]);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, /--tag/);
+  }
+});
