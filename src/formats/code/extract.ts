@@ -16,7 +16,8 @@ interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKi
 interface Bind { name: string; ctor?: string; chain?: Node; index?: number }
 interface Item {
   start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node };
-  bind?: Bind; imp?: Node; local?: string; retval?: { node: Node; yielded: boolean }; decorator?: { target: number; text: string }; fxparam?: string
+  bind?: Bind; imp?: Node; local?: string; retval?: { node: Node; yielded: boolean }; decorator?: { target: number; text: string }; fxparam?: string;
+  attr?: { name: Node; type?: Node; value?: Node }
 }
 
 export interface Extracted { entities: EntityRow[]; refs: RefRow[]; imports: ImportRow[]; pkg: string }
@@ -74,6 +75,10 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
     if (c.name === 'decorator') {
       const target = n.parent?.childForFieldName('definition');
       return target ? { start: n.startIndex, end: n.endIndex, order: 1, decorator: { target: target.startIndex, text: n.text } } : null;
+    }
+    if (c.name === 'selfattr') {
+      const name = capture(captures, 'attr');
+      return name ? { start: n.startIndex, end: n.endIndex, order: 1, attr: { name, type: capture(captures, 'attrtype'), value: capture(captures, 'attrval') } } : null;
     }
     if (c.name === 'fxparam') return { start: n.startIndex, end: n.endIndex, order: 1, fxparam: n.text };
     if (c.name === 'import') return { start: n.startIndex, end: n.endIndex, order: 1, imp: n };
@@ -202,7 +207,9 @@ function stripGenerics(s: string): string {
  */
 interface Open {
   start: number; end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string>; locals?: Set<string>;
-  declared?: string; returns?: (string | null)[]; yields?: (string | null)[]; pytest?: 'test' | 'fixture'; fixtureName?: string; overload?: boolean; parametrized?: Set<string>
+  declared?: string; returns?: (string | null)[]; yields?: (string | null)[]; pytest?: 'test' | 'fixture'; fixtureName?: string; overload?: boolean; parametrized?: Set<string>;
+  /** Python classes: `self.x = …` in their methods, by attribute: where first, and each value (a type, a chain, or null). */
+  attrs?: Map<string, { line: number; values: (string | null)[] }>
 }
 
 /** Where a definition's local names live: functions and methods (not classes or modules). */
@@ -222,6 +229,7 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
   const generated = language === 'python' && /\bpytest_generate_tests\b/.test(text);
   const moduleParams = language === 'python' && /\bpytestmark\b/.test(text) ? parametrizedNames(text) : new Set<string>();
   const pyFunctions: Open[] = [];
+  const pyClasses: Open[] = [];
   let ctorBindAt = -1;
   for (const it of items) {
     while (stack.length > 0 && stack[stack.length - 1]!.end <= it.start) stack.pop();
@@ -280,6 +288,21 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
       const list = decorators.get(it.decorator.target);
       if (list) list.push(it.decorator.text);
       else decorators.set(it.decorator.target, [it.decorator.text]);
+    } else if (it.attr) {
+      // Only in a method of the class itself (not a closure inside it): the attribute of that class.
+      const cls = stack[stack.length - 2];
+      if (top && SCOPE_KINDS.has(top.kind) && cls?.kind === 'class' && language === 'python') {
+        // A declared type as written, or `=CHAIN` (null: a value we cannot follow).
+        const chain = !it.attr.type && it.attr.value && it.attr.value.type !== 'none' ? chainOf(it.attr.value, stack, language) : undefined;
+        const value = it.attr.type ? it.attr.type.text.replace(/\s+/g, ' ') : chain === undefined ? undefined : chain === null ? null : `=${chain}`;
+        if (value !== undefined) {
+          const attrs = (cls.attrs ??= new Map());
+          const seen = attrs.get(it.attr.name.text);
+          if (seen) seen.values.push(value);
+          else attrs.set(it.attr.name.text, { line: it.attr.name.startPosition.row + 1, values: [value] });
+          if (!pyClasses.includes(cls)) pyClasses.push(cls);
+        }
+      }
     } else if (it.fxparam !== undefined) {
       const name = it.fxparam;
       if (top?.pytest && it.start !== top.start && name !== 'self' && name !== 'cls' && !top.parametrized?.has(name)) bind(top, name, `<fx:0:${name}>`);
@@ -289,6 +312,7 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
   }
   bindAnonymousCalls(refs, bare, anonymous);
   for (const f of pyFunctions) pythonReturns(f, entities[f.index]!, refs);
+  for (const c of pyClasses) pythonAttributes(c, entities, refs);
   return { entities, refs, imports, pkg };
 }
 
@@ -354,6 +378,25 @@ function pythonReturns(f: Open, row: EntityRow, refs: RefRow[]): void {
   }
   const marker = f.pytest === 'fixture' ? (f.fixtureName === row[0] ? 'fixture' : `fixture:${f.fixtureName}`) : f.overload ? 'overload' : '';
   if (value || marker) refs.push([f.index, 'returns', row[3], value, marker]);
+}
+
+/**
+ * Python instance attributes (`self.config = self.make_config()` in a method) as `field` entities
+ * of their class, each with a `returns` row when every assignment in the class gives one value (a
+ * declared `self.x: T`, or one followable chain; `None` ignored). An attribute named like a
+ * definition of the class (a method) is left to that definition.
+ */
+function pythonAttributes(cls: Open, entities: EntityRow[], refs: RefRow[]): void {
+  const own = new Set<string>();
+  for (const e of entities) if (e[6] === cls.index) own.add(e[0]);
+  for (const [name, a] of cls.attrs ?? []) {
+    if (own.has(name)) continue;
+    entities.push([cut(name, MAX_NAME), cut(`${cls.qualified}.${name}`, MAX_NAME * 2), 'field', a.line, a.line, cut(`self.${name}`, MAX_SIGNATURE), cls.index, null]);
+    const first = a.values[0];
+    if (first && first.length <= MAX_NAME && a.values.every((v) => v === first)) {
+      refs.push([entities.length - 1, 'returns', a.line, first, '']);
+    }
+  }
 }
 
 /** A bound local's value: the chain of its expression (a tuple element `.#N`); undefined for `None` (no methods to call). */

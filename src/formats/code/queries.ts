@@ -22,6 +22,7 @@
  *   @decorator            Python: a decorator (pytest fixtures)
  *   @fxparam              Python: a plain parameter (no default, no annotation): a pytest fixture
  *                          when its function is a test or a fixture
+ *   @selfattr + @attr (+ @attrtype, @attrval)   Python: `self.x = …` in a method: an attribute
  * One query per language runs once per file: every match comes back from native code in one
  * call, and extract.ts nests definitions by byte range instead of walking nodes from JS.
  */
@@ -41,6 +42,7 @@ const PYTHON = `
 (expression_statement (yield (_) @retval) @yield)
 (decorator) @decorator
 (parameters (identifier) @fxparam)
+(assignment left: (attribute object: (identifier) @_self attribute: (identifier) @attr (#eq? @_self "self")) type: (_)? @attrtype right: (_)? @attrval) @selfattr
 (parameters (identifier) @local)
 (parameters (default_parameter name: (identifier) @local))
 (parameters (typed_parameter (identifier) @local))

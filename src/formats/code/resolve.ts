@@ -198,11 +198,21 @@ export class Resolver {
     return cur;
   }
 
-  /** The one field `name` of a struct (of an impl's type). */
-  private fieldOf(cls: Ent, name: string): Ent | null {
+  /** The one field `name` of a struct (of an impl's type), or a Python class's attribute (its own, else its bases'). */
+  private fieldOf(cls: Ent, name: string, seen = new Set<string>()): Ent | null {
     const type = cls.kind === 'impl' ? this.byKey.get(this.implType(cls) ?? '') : cls;
-    const hits = type ? (this.children.get(type.key)?.get(name) ?? []).filter((e) => e.kind === 'field') : [];
-    return hits.length === 1 ? hits[0]! : null;
+    if (!type || seen.has(type.key)) return null;
+    seen.add(type.key);
+    const own = (this.children.get(type.key)?.get(name) ?? []);
+    if (own.length > 0) return own.length === 1 && own[0]!.kind === 'field' ? own[0]! : null;
+    if (type.language !== 'python') return null;
+    const found = new Set<Ent>();
+    for (const b of this.bases.get(type.key) ?? []) {
+      const base = this.byKey.get(b);
+      const f = base ? this.fieldOf(base, name, seen) : null;
+      if (f) found.add(f);
+    }
+    return found.size === 1 ? [...found][0]! : null;
   }
 
   /** `<self>`, a pytest fixture `<fx:N:name>`, or a declared class `<C>`. */
@@ -506,7 +516,7 @@ export class Resolver {
     const family = familyOf(cls.language);
     const found = new Map<string, Ent>();
     // Rust fields are not members a call can mean (a method may share a field's name).
-    const callable = (e: Ent): boolean => e.kind !== 'module' && !(family === 'rust' && e.kind === 'field');
+    const callable = (e: Ent): boolean => e.kind !== 'module' && !(e.kind === 'field' && (family === 'rust' || family === 'py'));
     for (const e of this.children.get(cls.key)?.get(name) ?? []) if (callable(e)) found.set(e.key, e);
     for (const e of this.byQname.get(`${family}|${cls.qname}${sepOf(family)}${name}`) ?? []) {
       if (callable(e) && this.sameUnit(cls, e) && !this.otherType(cls, e)) found.set(e.key, e);

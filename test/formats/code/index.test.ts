@@ -48,7 +48,7 @@ test('a file over --max-file-size is skipped as too_large', async () => {
 
 test('python: classes, methods named by their owner, constants; calls through imports, self, aliases and locals', () => {
   assert.deepEqual(entitiesOf(db1, 'py/shapes.py'), [
-    ['module', 'py/shapes.py'], ['class', 'Shape'], ['method', 'Shape.area'], ['class', 'Circle'], ['method', 'Circle.__init__'],
+    ['module', 'py/shapes.py'], ['class', 'Shape'], ['method', 'Shape.area'], ['class', 'Circle'], ['method', 'Circle.__init__'], ['field', 'Circle.r'],
     ['method', 'Circle.area'], ['method', 'Circle.describe'], ['function', 'helper'], ['constant', 'RATIO'],
   ]);
   assert.equal(edge('extends', 'py/shapes.py', 'Circle', 'Shape').to, 'Shape');

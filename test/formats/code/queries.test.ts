@@ -48,7 +48,7 @@ test('blast radius groups reverse reachability (calls and inheritance) by hop', 
 });
 
 test('search, show (with code), cycles and stats', async () => {
-  assert.deepEqual((await search(store, 'circ')).map((r) => r.qualified_name), ['Circle', 'Circle', 'Circle.Circle', 'Circle.__init__', 'Circle.area', 'Circle.area', 'Circle.describe', 'Circle.describe', 'Circle.format']);
+  assert.deepEqual((await search(store, 'circ')).map((r) => r.qualified_name), ['Circle', 'Circle', 'Circle.Circle', 'Circle.__init__', 'Circle.area', 'Circle.area', 'Circle.describe', 'Circle.describe', 'Circle.format', 'Circle.r'], 'a Python attribute assigned in a method is a field');
   assert.deepEqual((await search(store, 'Counter::*')).map((r) => r.qualified_name), ['Counter::area', 'Counter::bump', 'Counter::get', 'Counter::n', 'Counter::new'], 'a Rust struct field is an entity');
   const s = await show(store, 'helper');
   assert.equal(s.code, 'def helper(x):\n    return str(x)');

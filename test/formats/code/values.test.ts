@@ -96,6 +96,25 @@ const FILES: Record<string, string> = {
     '',
   ].join('\n'),
   'py/pkg/not_tests.py': 'def test_thing(app):\n    app.route("/")\n',
+  'py/pkg/holder.py': [
+    'from pkg.app import App, Client',
+    '',
+    'class Base:',
+    '    def __init__(self, app: App):',
+    '        self.app = app',
+    '        self.client: Client = app.client()',
+    '        self.maybe = App()',
+    '',
+    '    def reset(self):',
+    '        self.maybe = Client()',
+    '',
+    'class Holder(Base):',
+    '    def run(self):',
+    '        self.app.route("/")',
+    '        self.client.get("/")',
+    '        self.maybe.route("/")',
+    '',
+  ].join('\n'),
   'rs/Cargo.toml': '[package]\nname = "rt"\nversion = "0.1.0"\n',
   'rs/src/lib.rs': [
     'pub mod a;',
@@ -189,6 +208,13 @@ test('rust: a field of self has its declared type; a method named like a field i
   assert.equal(to(f, 27, 'block_on'), 'Runtime::block_on');
   const sends = edges.filter((x) => x.kind === 'calls' && x.file === f && x.line === 27 && x.name === 'send').map((x) => [x.receiver, x.to]);
   assert.deepEqual(sends, [['=<self>.send', 'Sender::send'], ['self', 'Server::send']]);
+});
+
+test('python: attributes assigned in methods have the value of their one assignment (or declared type), also from a base', () => {
+  const f = 'py/pkg/holder.py';
+  assert.equal(to(f, 14, 'route'), 'App.route', 'self.app = app (app: App), assigned in Base');
+  assert.equal(to(f, 15, 'get'), 'Client.get', 'self.client: Client');
+  assert.equal(to(f, 16, 'route'), null, 'self.maybe is assigned an App and a Client');
 });
 
 test("rust: a method of one type is never another module's type of the same name", () => {
