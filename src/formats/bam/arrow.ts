@@ -5,7 +5,7 @@
  * chunk, not per row. See
  * src/sinks/arrow-pieces.ts.
  */
-import { Bool, Dictionary, Field, Float32, Int32, Int64, Map_, Schema, Struct, Uint16, Uint8, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { Bool, Dictionary, Field, Float32, Int16, Int32, Int64, Int8, List, Map_, Schema, Struct, Uint16, Uint32, Uint8, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
 import type { TagSpec } from './typed-tags.js';
 import { pieceBuffer, type PieceBatch, type PieceBuffer, type PieceDictionary, type PieceNode } from '../../sinks/arrow-pieces.js';
 import type { BamColumns, TextColumn } from './decode.js';
@@ -13,6 +13,7 @@ import type { RowSpan } from './batch.js';
 import type { BatchAssembly, Bits } from './assemble.js';
 import { samHeaderText, type BamHeader } from './header.js';
 import { FLAG_COLUMNS } from './column-names.js';
+import { auxSize } from './framing.js';
 
 export interface BamSchemaOptions {
   sequence: boolean;
@@ -47,8 +48,27 @@ function tagsType(): Map_<Utf8, Utf8> {
   return new Map_(entries, false);
 }
 
+/** The Arrow type of a B array's elements, by subtype letter. */
+function elementType(sub: string): DataType {
+  switch (sub) {
+    case 'c': return new Int8();
+    case 'C': return new Uint8();
+    case 's': return new Int16();
+    case 'S': return new Uint16();
+    case 'i': return new Int32();
+    case 'I': return new Uint32();
+    default: return new Float32();
+  }
+}
+
 function typedTagsType(specs: TagSpec[]): Struct {
-  return new Struct(specs.map((s) => new Field(s.name, s.kind === 'int' ? new Int64() : s.kind === 'float' ? new Float32() : utf8(), true)));
+  const typeOf = (s: TagSpec): DataType => {
+    if (s.kind === 'int') return new Int64();
+    if (s.kind === 'float') return new Float32();
+    if (s.kind === 'list') return new List(new Field('item', elementType(s.sub!), false));
+    return utf8();
+  };
+  return new Struct(specs.map((s) => new Field(s.name, typeOf(s), true)));
 }
 
 /** The output schema; the SAM header text and the reference list go into its metadata. */
@@ -150,7 +170,13 @@ function addTypedTags(l: BatchLayout, spans: RowSpan[], m: BatchAssembly, n: num
     const col = (r: RowSpan) => r.cols.typedTags![k]!;
     if (spec.kind === 'int') l.node(n, a.bits, pieceBuffer(...spans.map((r) => col(r).ints!.subarray(2 * r.from, 2 * r.to))));
     else if (spec.kind === 'float') l.node(n, a.bits, pieceBuffer(...spans.map((r) => col(r).floats!.subarray(r.from, r.to))));
-    else l.node(n, a.bits, pieceBuffer(a.offsets!), pieceBuffer(...spans.map((r) => col(r).text!.data.subarray(col(r).text!.offsets[r.from]!, col(r).text!.offsets[r.to]!))));
+    else if (spec.kind === 'text') l.node(n, a.bits, pieceBuffer(a.offsets!), pieceBuffer(...spans.map((r) => col(r).text!.data.subarray(col(r).text!.offsets[r.from]!, col(r).text!.offsets[r.to]!))));
+    else {
+      // list<x>: offsets in elements, then the elements (BAM's little-endian bytes) as the child.
+      const size = auxSize(spec.sub!.charCodeAt(0));
+      l.node(n, a.bits, pieceBuffer(a.offsets!));
+      l.node(a.offsets![n]!, null, pieceBuffer(...spans.map((r) => col(r).text!.data.subarray(size * col(r).text!.offsets[r.from]!, size * col(r).text!.offsets[r.to]!))));
+    }
   });
 }
 

@@ -8,7 +8,7 @@ import { Bytes, Ints, fit as fitIn, formatG, heapMemory, int32s, uint16s, type C
 import { isUtf8 } from 'node:buffer';
 import { FIXED, MAX_RECORD, auxSize } from './framing.js';
 import { isFiltering, keeps, type RecordFilter } from './filter.js';
-import { TypedTagBuilders, typedTagViews, type TagColumnTyped, type TagSpec } from './typed-tags.js';
+import { TypedTagBuilders, fitsSpec, typeText, typedTagViews, type TagColumnTyped, type TagSpec } from './typed-tags.js';
 
 export interface DecodeOptions {
   sequence: boolean;
@@ -520,10 +520,10 @@ function typedProblem(t: TypedTagBuilders, buf: Uint8Array, dv: DataView, p: num
       for (const s of t.specs) {
         if (s.name.charCodeAt(0) !== buf[p] || s.name.charCodeAt(1) !== buf[p + 1]) continue;
         const type = buf[p + 2]!;
-        const ok = s.kind === 'int' ? 'cCsSiI'.includes(String.fromCharCode(type)) : s.kind === 'float' ? type === 0x66 : type === 0x5a || type === 0x48 || type === 0x41;
+        const ok = fitsSpec(s, type, buf[p + 3]!);
         if (ok && type !== 0x41 && s.kind === 'text' && utf8Problem(buf, p + 3, next - 1)) return `tag ${s.name}:${String.fromCharCode(type)} value is not valid UTF-8`;
         if (ok && type === 0x41 && !printable(buf[p + 3]!)) return `tag ${s.name}:A value is not a printable character`;
-        if (!ok) return `tag ${s.name} has type ${String.fromCharCode(type)}, not the ${s.kind === 'int' ? 'i' : s.kind === 'float' ? 'f' : 'Z/H/A'} asked with --tag`;
+        if (!ok) return `tag ${s.name} has type ${String.fromCharCode(type)}${type === 0x42 ? `:${String.fromCharCode(buf[p + 3]!)}` : ''}, not the ${typeText(s)} asked with --tag`;
       }
     }
     p = next;

@@ -1,7 +1,9 @@
 /**
  * `--tag NM:i --tag MD:Z`: the named tags as typed fields of a `tags` struct (as oxbow's
  * `tag_defs` do), instead of the map of SAM text. Types: `i` → int64 (BAM's c C s S i I all fit;
- * uint32 does not fit int32), `f` → float32 (BAM stores float32), `Z`, `H`, `A` → utf8. A record
+ * uint32 does not fit int32), `f` → float32 (BAM stores float32), `Z`, `H`, `A` → utf8, and
+ * `B:x` → list of the subtype x (c int8, C uint8, s int16, S uint16, i int32, I uint32, f float32;
+ * the values are BAM's little-endian bytes as they are). A record
  * without the tag has null there; one whose tag has another type is a record error
  * (`invalid_tag_type`), never a silent null. Built in the workers like every other column.
  */
@@ -11,18 +13,36 @@ import { auxSize } from './framing.js';
 import type { RowSpan } from './batch.js';
 import type { Bits } from './assemble.js';
 
-export type TagKind = 'int' | 'float' | 'text';
-export interface TagSpec { name: string; kind: TagKind }
+export type TagKind = 'int' | 'float' | 'text' | 'list';
+/** `sub`: a B array's subtype letter (lists only). */
+export interface TagSpec { name: string; kind: TagKind; sub?: string }
 
-/** `NM:i` → { name: 'NM', kind: 'int' }; the SAM type letters i, f, Z, H, A. */
+/** `NM:i` → { name: 'NM', kind: 'int' }; the SAM type letters i, f, Z, H, A, and B:x. */
 export function parseTagSpec(text: string): TagSpec {
-  const m = /^([A-Za-z][A-Za-z0-9]):([ifZHAB])$/.exec(text.trim());
-  if (!m) throw new UsageError(`--tag ${JSON.stringify(text)}: write TAG:TYPE, e.g. NM:i, MD:Z, XF:f (types i, f, Z, H, A)`);
-  if (m[2] === 'B') throw new UsageError(`--tag ${text}: B arrays as typed columns are not supported yet; leave them in the tags map (no --tag)`);
-  return { name: m[1]!, kind: m[2] === 'i' ? 'int' : m[2] === 'f' ? 'float' : 'text' };
+  const m = /^([A-Za-z][A-Za-z0-9]):([ifZHA]|B:[cCsSiIf])$/.exec(text.trim());
+  if (!m) throw new UsageError(`--tag ${JSON.stringify(text)}: write TAG:TYPE, e.g. NM:i, MD:Z, XF:f, ML:B:C (types i, f, Z, H, A, B:c|C|s|S|i|I|f)`);
+  const t = m[2]!;
+  if (t.startsWith('B')) return { name: m[1]!, kind: 'list', sub: t[2]! };
+  return { name: m[1]!, kind: t === 'i' ? 'int' : t === 'f' ? 'float' : 'text' };
 }
 
-/** One typed tag column of a chunk: int64 as (low, high) int32 pairs, float32, or text; `present` 1/0 per row. */
+/** What `--tag` asked, as SAM writes the type (for messages). */
+export const typeText = (s: TagSpec): string => (s.kind === 'int' ? 'i' : s.kind === 'float' ? 'f' : s.kind === 'list' ? `B:${s.sub}` : 'Z/H/A');
+
+/** Whether an aux field of BAM type `type` (and B subtype `sub`) fits the spec. */
+export function fitsSpec(s: TagSpec, type: number, sub: number): boolean {
+  switch (s.kind) {
+    case 'int': return 'cCsSiI'.includes(String.fromCharCode(type));
+    case 'float': return type === 0x66;
+    case 'text': return type === 0x5a || type === 0x48 || type === 0x41;
+    default: return type === 0x42 && sub === s.sub!.charCodeAt(0);
+  }
+}
+
+/**
+ * One typed tag column of a chunk: int64 as (low, high) int32 pairs, float32, or text / list
+ * (offsets in bytes for text, in elements for lists); `present` 1/0 per row.
+ */
 export interface TagColumnTyped { present: Uint8Array; ints: Int32Array | null; floats: Float32Array | null; text: { offsets: Int32Array; data: Uint8Array } | null }
 
 function grow<T extends Uint8Array | Int32Array | Float32Array>(a: T, n: number, make: (n: number) => T): T {
@@ -45,8 +65,9 @@ export class TypedTagBuilders {
     this.present = specs.map(() => new Uint8Array(n));
     this.ints = specs.map((s) => (s.kind === 'int' ? new Int32Array(2 * n) : null));
     this.floats = specs.map((s) => (s.kind === 'float' ? new Float32Array(n) : null));
-    this.data = specs.map((s) => (s.kind === 'text' ? new Bytes(n * 8, mem) : null));
-    this.offsets = specs.map((s) => (s.kind === 'text' ? new Int32Array(n + 1) : null));
+    const variable = (s: TagSpec): boolean => s.kind === 'text' || s.kind === 'list';
+    this.data = specs.map((s) => (variable(s) ? new Bytes(n * 8, mem) : null));
+    this.offsets = specs.map((s) => (variable(s) ? new Int32Array(n + 1) : null));
   }
 
   /**
@@ -79,7 +100,7 @@ export class TypedTagBuilders {
     }
     for (let k = 0; k < this.specs.length; k++) {
       const o = this.offsets[k];
-      if (o) o[row + 1] = this.data[k]!.len;
+      if (o) o[row + 1] = this.specs[k]!.kind === 'list' ? this.data[k]!.len / auxSize(this.specs[k]!.sub!.charCodeAt(0)) : this.data[k]!.len;
       if (this.present[k]![row] === 0) {
         if (this.ints[k]) this.ints[k]!.fill(0, 2 * row, 2 * row + 2);
         if (this.floats[k]) this.floats[k]![row] = 0;
@@ -101,8 +122,10 @@ export class TypedTagBuilders {
     } else if (spec.kind === 'text' && (type === 0x5a || type === 0x48 || type === 0x41)) {
       const to = type === 0x41 ? p + 4 : next - 1;
       this.data[k]!.append(buf, p + 3, to);
+    } else if (spec.kind === 'list' && fitsSpec(spec, type, buf[p + 3]!)) {
+      this.data[k]!.append(buf, p + 8, next);
     } else {
-      return `tag ${spec.name} has type ${String.fromCharCode(type)}, not the ${spec.kind === 'int' ? 'i' : spec.kind === 'float' ? 'f' : 'Z/H/A'} asked with --tag`;
+      return `tag ${spec.name} has type ${String.fromCharCode(type)}, not the ${typeText(spec)} asked with --tag`;
     }
     this.present[k]![row] = 1;
     return null;
@@ -158,7 +181,7 @@ export function assembleTypedTags(spans: RowSpan[], n: number, specs: TagSpec[])
     const bits = new Uint8Array((n + 7) >> 3);
     let nulls = 0;
     let row = 0;
-    const offsets = spec.kind === 'text' ? new Int32Array(n + 1) : null;
+    const offsets = spec.kind === 'text' || spec.kind === 'list' ? new Int32Array(n + 1) : null;
     let at = 0;
     for (const r of spans) {
       const c = r.cols.typedTags![k]!;

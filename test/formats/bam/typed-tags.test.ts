@@ -21,7 +21,7 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const TAGS = ['NM:i', 'AS:i', 'RG:Z', 'XF:f', 'XA:A'];
+const TAGS = ['NM:i', 'AS:i', 'RG:Z', 'XF:f', 'XA:A', 'ML:B:C'];
 
 /** samtools' tag text of every record: tag → [type, value]. */
 function samtoolsTags(bam: string): Array<Map<string, [string, string]>> {
@@ -30,7 +30,7 @@ function samtoolsTags(bam: string): Array<Map<string, [string, string]>> {
 
 function checkAgainstSamtools(t: Table, expected: Array<Map<string, [string, string]>>, what: string): void {
   assert.equal(t.numRows, expected.length, what);
-  assert.equal(String(t.schema.fields.find((f) => f.name === 'tags')!.type), 'Struct<{NM:Int64, AS:Int64, RG:Utf8, XF:Float32, XA:Utf8}>');
+  assert.equal(String(t.schema.fields.find((f) => f.name === 'tags')!.type), 'Struct<{NM:Int64, AS:Int64, RG:Utf8, XF:Float32, XA:Utf8, ML:List<Uint8>}>');
   let floats = 0;
   for (let i = 0; i < t.numRows; i++) {
     const tags = (t.get(i)!.toJSON() as { tags: { toJSON(): Record<string, unknown> } }).tags.toJSON();
@@ -43,7 +43,8 @@ function checkAgainstSamtools(t: Table, expected: Array<Map<string, [string, str
         assert.equal(got, null, `${what} row ${i} ${name}: should be null`);
         continue;
       }
-      if (spec.endsWith(':i')) assert.equal(BigInt(got as bigint), BigInt(w[1]), `${what} row ${i} ${name}`);
+      if (spec.endsWith(':B:C')) assert.deepEqual(Array.from(got as Iterable<number>), w[1].split(',').slice(1).map(Number), `${what} row ${i} ML`);
+      else if (spec.endsWith(':i')) assert.equal(BigInt(got as bigint), BigInt(w[1]), `${what} row ${i} ${name}`);
       else if (spec.endsWith(':f')) {
         floats++;
         // samtools prints the float32 with %g (6 digits).
@@ -79,11 +80,13 @@ test('bam convert --tag: typed struct fields equal to samtools view, same bytes 
   }
   if (duck) {
     const conn = await (await duck.DuckDBInstance.create(':memory:')).connect();
-    const rows = (await conn.runAndReadAll(`SELECT sum(tags.NM) AS nm, count(tags.XF) AS xf FROM read_parquet('${pq}')`)).getRowObjectsJS() as Array<{ nm: bigint; xf: bigint }>;
+    const rows = (await conn.runAndReadAll(`SELECT sum(tags.NM) AS nm, count(tags.XF) AS xf, sum(list_sum(tags.ML)) AS ml FROM read_parquet('${pq}')`)).getRowObjectsJS() as Array<{ nm: bigint; xf: bigint; ml: bigint }>;
     const nm = expected.reduce((n, m) => n + Number(m.get('NM')?.[1] ?? 0), 0);
     const xf = expected.filter((m) => m.has('XF')).length;
     assert.equal(Number(rows[0]!.nm), nm);
     assert.equal(Number(rows[0]!.xf), xf);
+    const ml = expected.reduce((n, m) => n + (m.get('ML')?.[1].split(',').slice(1).reduce((a, v) => a + Number(v), 0) ?? 0), 0);
+    assert.equal(Number(rows[0]!.ml), ml);
   }
 });
 
@@ -97,6 +100,9 @@ test('--tag of another type than the record\'s is a record error; a bad --tag is
   assert.equal(skipped.status, 0, skipped.stderr);
   const withXf = samtoolsTags(bam).filter((m) => m.has('XF')).length;
   assert.equal(JSON.parse(skipped.stdout).rejected_by_category.invalid_tag_type, withXf);
+  const list = run(['bam', 'convert', bam, '--tag', 'ML:B:c', '-o', join(dir, 'l.arrow')]);
+  assert.equal(list.status, 1);
+  assert.match(list.stderr, /tag ML has type B:C, not the B:c asked with --tag/);
   for (const bad of ['NM', 'ML:B', 'N:i', 'NM:q']) {
     const r = run(['bam', 'convert', bam, '--tag', bad, '-o', join(dir, 'z.arrow')]);
     assert.equal(r.status, 2, bad);
