@@ -170,7 +170,7 @@ function addTypedTags(l: BatchLayout, spans: RowSpan[], m: BatchAssembly, n: num
     const col = (r: RowSpan) => r.cols.typedTags![k]!;
     if (spec.kind === 'int') l.node(n, a.bits, pieceBuffer(...spans.map((r) => col(r).ints!.subarray(2 * r.from, 2 * r.to))));
     else if (spec.kind === 'float') l.node(n, a.bits, pieceBuffer(...spans.map((r) => col(r).floats!.subarray(r.from, r.to))));
-    else if (spec.kind === 'text') l.node(n, a.bits, pieceBuffer(a.offsets!), pieceBuffer(...spans.map((r) => col(r).text!.data.subarray(col(r).text!.offsets[r.from]!, col(r).text!.offsets[r.to]!))));
+    else if (spec.kind === 'text' || spec.kind === 'any') l.node(n, a.bits, pieceBuffer(a.offsets!), pieceBuffer(...spans.map((r) => col(r).text!.data.subarray(col(r).text!.offsets[r.from]!, col(r).text!.offsets[r.to]!))));
     else {
       // list<x>: offsets in elements, then the elements (BAM's little-endian bytes) as the child.
       const size = auxSize(spec.sub!.charCodeAt(0));

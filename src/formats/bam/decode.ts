@@ -118,7 +118,7 @@ class Builders {
     this.tagEntries?.push(0);
     this.tagKeys = o.tags ? new Bytes(rows * 10, mem) : null;
     this.tagValues = o.tags ? new TextBuilder(rows * 5, rows * 40, mem) : null;
-    this.typed = o.typedTags && o.typedTags.length > 0 ? new TypedTagBuilders(o.typedTags, rows, mem) : null;
+    this.typed = o.typedTags && o.typedTags.length > 0 ? new TypedTagBuilders(o.typedTags, rows, mem, writeAuxText) : null;
     this.flag = uint16s(mem, rows);
     this.refId = int32s(mem, rows);
     this.pos = int32s(mem, rows);
@@ -303,32 +303,39 @@ function writeTags(tags: { entries: Ints; keys: Bytes; values: TextBuilder }, bu
     // Keys as samtools prints them (its test files have names like `A!`), but never non-ASCII.
     if (!printable(buf[p]!) || !printable(buf[p + 1]!)) return ['invalid_text', `tag name bytes 0x${buf[p]!.toString(16)} 0x${buf[p + 1]!.toString(16)} are not printable ASCII`];
     tags.keys.append(buf, p, p + 2);
-    const t = buf[p + 2]!;
-    if (t === 0x5a || t === 0x48) {
-      if (utf8Problem(buf, p + 3, next - 1)) return ['invalid_text', `tag ${tagName(buf, p)}:${String.fromCharCode(t)} value is not valid UTF-8`];
-      values.push(t);
-      values.push(0x3a);
-      values.append(buf, p + 3, next - 1);
-    } else if (t === 0x41) {
-      if (!printable(buf[p + 3]!)) return ['invalid_text', `tag ${tagName(buf, p)}:A value is byte 0x${buf[p + 3]!.toString(16)}, not a printable character`];
-      values.ascii('A:');
-      values.push(buf[p + 3]!);
-    } else if (t === 0x42) {
-      const sub = buf[p + 3]!;
-      const size = auxSize(sub);
-      values.ascii('B:');
-      values.push(sub);
-      for (let q = p + 8; q < next; q += size) {
-        values.push(0x2c);
-        writeNumber(values, sub, auxNumber(dv, sub, q));
-      }
-    } else {
-      values.push(t === 0x66 ? 0x66 : 0x69);
-      values.push(0x3a);
-      writeNumber(values, t, auxNumber(dv, t, p + 3));
-    }
+    const problem = writeAuxText(values, buf, dv, p, next);
+    if (problem) return problem;
     tags.values.end();
     p = next;
+  }
+  return null;
+}
+
+/** The aux field at `p` (ending at `next`) as SAM prints it after the tag: `TYPE:VALUE`. */
+export function writeAuxText(values: Bytes, buf: Uint8Array, dv: DataView, p: number, next: number): RecordProblem | null {
+  const t = buf[p + 2]!;
+  if (t === 0x5a || t === 0x48) {
+    if (utf8Problem(buf, p + 3, next - 1)) return ['invalid_text', `tag ${tagName(buf, p)}:${String.fromCharCode(t)} value is not valid UTF-8`];
+    values.push(t);
+    values.push(0x3a);
+    values.append(buf, p + 3, next - 1);
+  } else if (t === 0x41) {
+    if (!printable(buf[p + 3]!)) return ['invalid_text', `tag ${tagName(buf, p)}:A value is byte 0x${buf[p + 3]!.toString(16)}, not a printable character`];
+    values.ascii('A:');
+    values.push(buf[p + 3]!);
+  } else if (t === 0x42) {
+    const sub = buf[p + 3]!;
+    const size = auxSize(sub);
+    values.ascii('B:');
+    values.push(sub);
+    for (let q = p + 8; q < next; q += size) {
+      values.push(0x2c);
+      writeNumber(values, sub, auxNumber(dv, sub, q));
+    }
+  } else {
+    values.push(t === 0x66 ? 0x66 : 0x69);
+    values.push(0x3a);
+    writeNumber(values, t, auxNumber(dv, t, p + 3));
   }
   return null;
 }
@@ -406,7 +413,7 @@ export function decodeRecords(bytes: Uint8Array, start: number, o: DecodeOptions
 }
 
 /** A record that cannot be written: [category, reason]. */
-type RecordProblem = [string, string];
+export type RecordProblem = [string, string];
 
 /** The first CIGAR operation code past `X` (8), as SAM has no letter for it; -1 when all are valid. */
 function badCigarOp(dv: DataView, at: number, n: number): number {
@@ -521,8 +528,8 @@ function typedProblem(t: TypedTagBuilders, buf: Uint8Array, dv: DataView, p: num
         if (s.name.charCodeAt(0) !== buf[p] || s.name.charCodeAt(1) !== buf[p + 1]) continue;
         const type = buf[p + 2]!;
         const ok = fitsSpec(s, type, buf[p + 3]!);
-        if (ok && type !== 0x41 && s.kind === 'text' && utf8Problem(buf, p + 3, next - 1)) return `tag ${s.name}:${String.fromCharCode(type)} value is not valid UTF-8`;
-        if (ok && type === 0x41 && !printable(buf[p + 3]!)) return `tag ${s.name}:A value is not a printable character`;
+        if (ok && (type === 0x5a || type === 0x48) && (s.kind === 'text' || s.kind === 'any') && utf8Problem(buf, p + 3, next - 1)) return `tag ${s.name}:${String.fromCharCode(type)} value is not valid UTF-8`;
+        if (ok && type === 0x41 && (s.kind === 'text' || s.kind === 'any') && !printable(buf[p + 3]!)) return `tag ${s.name}:A value is not a printable character`;
         if (!ok) return `tag ${s.name} has type ${String.fromCharCode(type)}${type === 0x42 ? `:${String.fromCharCode(buf[p + 3]!)}` : ''}, not the ${typeText(s)} asked with --tag`;
       }
     }

@@ -35,7 +35,7 @@ export interface RegionBytes {
 const MAX_BLOCK = 65536;
 
 /** Decompressed bytes of consecutive blocks from `start`, grown by inflating the next block. */
-class BlockWindow {
+export class BlockWindow {
   private readonly reader: RangeReader;
   buf: Uint8Array = pooledWindow;
   length = 0;

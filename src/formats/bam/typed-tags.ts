@@ -12,8 +12,13 @@ import { Bytes, type ColumnMemory } from './bytes.js';
 import { auxSize } from './framing.js';
 import type { RowSpan } from './batch.js';
 import type { Bits } from './assemble.js';
+import type { RecordProblem } from './decode.js';
 
-export type TagKind = 'int' | 'float' | 'text' | 'list';
+/** decode.ts's writer of one aux value as SAM text (`TYPE:VALUE`). */
+type AuxText = (values: Bytes, buf: Uint8Array, dv: DataView, p: number, next: number) => RecordProblem | null;
+
+/** `any`: utf8 holding `TYPE:VALUE` as SAM prints it (the map's value), for a tag seen with several types by --tags auto. */
+export type TagKind = 'int' | 'float' | 'text' | 'list' | 'any';
 /** `sub`: a B array's subtype letter (lists only). */
 export interface TagSpec { name: string; kind: TagKind; sub?: string }
 
@@ -35,6 +40,7 @@ export function fitsSpec(s: TagSpec, type: number, sub: number): boolean {
     case 'int': return 'cCsSiI'.includes(String.fromCharCode(type));
     case 'float': return type === 0x66;
     case 'text': return type === 0x5a || type === 0x48 || type === 0x41;
+    case 'any': return true;
     default: return type === 0x42 && sub === s.sub!.charCodeAt(0);
   }
 }
@@ -60,12 +66,12 @@ export class TypedTagBuilders {
   private data: Array<Bytes | null>;
   private offsets: Array<Int32Array | null>;
   private rows = 0;
-  constructor(readonly specs: TagSpec[], rowsHint: number, mem: ColumnMemory) {
+  constructor(readonly specs: TagSpec[], rowsHint: number, mem: ColumnMemory, private readonly auxText: AuxText) {
     const n = Math.max(16, rowsHint);
     this.present = specs.map(() => new Uint8Array(n));
     this.ints = specs.map((s) => (s.kind === 'int' ? new Int32Array(2 * n) : null));
     this.floats = specs.map((s) => (s.kind === 'float' ? new Float32Array(n) : null));
-    const variable = (s: TagSpec): boolean => s.kind === 'text' || s.kind === 'list';
+    const variable = (s: TagSpec): boolean => s.kind !== 'int' && s.kind !== 'float';
     this.data = specs.map((s) => (variable(s) ? new Bytes(n * 8, mem) : null));
     this.offsets = specs.map((s) => (variable(s) ? new Int32Array(n + 1) : null));
   }
@@ -122,6 +128,8 @@ export class TypedTagBuilders {
     } else if (spec.kind === 'text' && (type === 0x5a || type === 0x48 || type === 0x41)) {
       const to = type === 0x41 ? p + 4 : next - 1;
       this.data[k]!.append(buf, p + 3, to);
+    } else if (spec.kind === 'any') {
+      this.auxText(this.data[k]!, buf, dv, p, next);
     } else if (spec.kind === 'list' && fitsSpec(spec, type, buf[p + 3]!)) {
       this.data[k]!.append(buf, p + 8, next);
     } else {
@@ -181,7 +189,7 @@ export function assembleTypedTags(spans: RowSpan[], n: number, specs: TagSpec[])
     const bits = new Uint8Array((n + 7) >> 3);
     let nulls = 0;
     let row = 0;
-    const offsets = spec.kind === 'text' || spec.kind === 'list' ? new Int32Array(n + 1) : null;
+    const offsets = spec.kind !== 'int' && spec.kind !== 'float' ? new Int32Array(n + 1) : null;
     let at = 0;
     for (const r of spans) {
       const c = r.cols.typedTags![k]!;

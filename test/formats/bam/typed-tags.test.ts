@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -108,4 +108,28 @@ test('--tag of another type than the record\'s is a record error; a bad --tag is
     assert.equal(r.status, 2, bad);
     assert.match(r.stderr, /--tag/);
   }
+});
+
+test('--tags auto types every tag of the first records: the bytes of the same --tag list; mixed kinds widen to SAM text; stdin refused', { skip: skipNoSamtools }, () => {
+  const dir = tempDir();
+  const bam = samToBam(generateSam({ records: 800, seed: 33, readLength: 20 }), join(dir, 'in.bam'));
+  const auto = join(dir, 'auto.arrow');
+  const r = run(['bam', 'convert', bam, '--tags', 'auto', '--quiet', '-o', auto]);
+  assert.equal(r.status, 0, r.stderr);
+  const struct = readArrow(auto).schema.fields.find((f) => f.name === 'tags')!.type as { children: Array<{ name: string; type: unknown }> };
+  const kinds: Record<string, string> = { Int64: 'i', Float32: 'f', Utf8: 'Z', 'List<Uint8>': 'B:C' };
+  const names = struct.children.map((c) => `${c.name}:${kinds[String(c.type)]}`);
+  assert.deepEqual([...names].sort(), ['AS:i', 'ML:B:C', 'NM:i', 'RG:Z', 'XA:Z', 'XF:f']);
+  const named = join(dir, 'named.arrow');
+  assert.equal(run(['bam', 'convert', bam, ...names.flatMap((n) => ['--tag', n]), '--quiet', '-o', named]).status, 0);
+  assert.ok(readFileSync(auto).equals(readFileSync(named)), '--tags auto and the same --tag list differ');
+  const mixed = join(dir, 'mixed.sam');
+  writeFileSync(mixed, '@SQ\tSN:c1\tLN:1000\nr1\t0\tc1\t5\t10\t3M\t*\t0\t0\tACG\t*\tXX:i:5\tYY:Z:a\nr2\t0\tc1\t6\t10\t3M\t*\t0\t0\tACG\t*\tXX:Z:five\tZZ:B:s,-1,2\n');
+  const m = run(['bam', 'convert', mixed, '--tags', 'auto', '--quiet', '-o', join(dir, 'mixed.arrow')]);
+  assert.equal(m.status, 0, m.stderr);
+  const rows = [...readArrow(join(dir, 'mixed.arrow'))].map((row) => (row.toJSON() as { tags: { toJSON(): Record<string, unknown> } }).tags.toJSON());
+  assert.deepEqual(rows.map((t) => [t.XX, t.YY, t.ZZ === null ? null : Array.from(t.ZZ as Iterable<number>)]), [['i:5', 'a', null], ['Z:five', null, [-1, 2]]]);
+  const stdin = spawnSync(process.execPath, [cli, 'bam', 'convert', '-', '--tags', 'auto', '-o', join(dir, 's.arrow')], { input: readFileSync(bam), encoding: 'utf8' });
+  assert.equal(stdin.status, 2);
+  assert.match(stdin.stderr, /--tags auto .* needs a file, not stdin/);
 });
