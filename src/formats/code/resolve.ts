@@ -632,6 +632,7 @@ export async function resolveGraph(store: CodeStore, root: string): Promise<Reso
   // Rows are used as they come, renamed in SQL: a second object per row (90,000 on redis) cost
   // more in garbage collection than the lookups themselves.
   const entities = await store.query<Ent>('SELECT key, name, qualified_name AS qname, kind, language, file, parent_key AS parent FROM entities ORDER BY key');
+  shareStrings(entities);
   const files = new Map<string, FileInfo>();
   for (const r of await store.query<{ path: string; language: string; package: string | null }>("SELECT path, language, package FROM files WHERE status = 'indexed' ORDER BY path")) {
     files.set(r.path, { path: r.path, language: r.language, family: familyOf(r.language), pkg: r.package });
@@ -683,7 +684,7 @@ export async function resolveGraph(store: CodeStore, root: string): Promise<Reso
 }
 
 /**
- * A full collection once the heap has grown by GC_GROWTH since the last one. Each page of calls
+ * A full collection once the heap has grown by GC_GROWTH (64 MB) since the last one. Each page of calls
  * leaves its rows and the resolver's temporary lists behind, and V8 lets a main thread with room
  * to grow keep them: spring-framework's resolution took RSS from ~500 MB to ~1 GB of mostly
  * garbage. ~0.1-0.2 s per collection there.
@@ -695,8 +696,31 @@ function collectGarbageSometimes(): void {
   lastLive = process.memoryUsage().heapUsed;
 }
 
-const GC_GROWTH = 128 << 20;
+const GC_GROWTH = 64 << 20;
 let lastLive = 0;
+
+/**
+ * Each row comes with its own copy of every string; the resolver keeps all entities for the whole
+ * resolution, so repeated names, files, kinds and languages are made one string, and a parent key
+ * the parent's own key (spring-framework: 120,000 entities).
+ */
+function shareStrings(entities: Ent[]): void {
+  const seen = new Map<string, string>();
+  const one = (s: string): string => {
+    const t = seen.get(s);
+    if (t !== undefined) return t;
+    seen.set(s, s);
+    return s;
+  };
+  for (const e of entities) {
+    e.key = one(e.key);
+    e.name = one(e.name);
+    e.kind = one(e.kind);
+    e.language = one(e.language);
+    e.file = one(e.file);
+  }
+  for (const e of entities) if (e.parent !== null) e.parent = one(e.parent);
+}
 
 /** Calls read and resolved per page: ~20,000 rows of ~0.5 KB as JS objects at a time. */
 const CALL_PAGE = 20000;
