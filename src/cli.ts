@@ -29,7 +29,7 @@ const groups: Record<string, () => Promise<(p: Command) => void>> = {
   fastq: async () => specOf((await import('./formats/fastq/commands.js')).fastqFormat),
   bam: async () => specOf((await import('./formats/bam/cli.js')).bamFormat),
   fsscan: async () => specOf((await import('./formats/fsscan/commands.js')).fsscanFormat),
-  code: async () => (await import('./formats/code/commands.js')).registerCodeCommands,
+  code: async () => specOf((await import('./formats/code/commands.js')).codeFormat),
 };
 const asked = process.argv[2];
 for (const name of asked !== undefined && asked in groups ? [asked] : Object.keys(groups)) (await groups[name]!())(program);

@@ -100,6 +100,8 @@ export interface MergeContext<F> {
 }
 
 export interface ShardSpec<F, R, P> {
+  /** The inputs the manifest identifies by content (default: all; none for a folder walked by the format). */
+  manifestInputs?(inputs: string[]): string[];
   /** The options that make parts one run, normalised (defaults spelled out). */
   manifestOptions(flags: F, inputs: string[]): Record<string, unknown>;
   /** A usage message when an option given cannot be sharded (the manifest cannot record it). */
@@ -129,6 +131,11 @@ export interface CommandSpec<F = Record<string, unknown>, R = unknown, P = unkno
    * the same option), whether it is required, and how to read it from the parsed flags.
    */
   output?: { flags: string; help: string; required: boolean; of(flags: F): string | undefined; /** The long command's default (not merge's: a merge names its output). */ default?: string };
+  /**
+   * What a record error is to a person: `rejected` (left out of the output; the default) or
+   * `warnings` (kept, e.g. code's files indexed despite syntax errors): how the echo reads.
+   */
+  recordErrors?: 'rejected' | 'warnings';
   /** Usage checks beyond commander's (exit 2). */
   check?(inputs: string[], flags: F): void;
   run(ctx: RunContext<F>): Promise<R>;

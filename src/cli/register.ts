@@ -6,14 +6,17 @@
 import type { Command } from 'commander';
 import { action, addRunOptions, formatTable, interruptSignal, moreErrorsNote, printRecordError, warner, type RunFlags } from './common.js';
 import { PARTIAL_HELP, SHARD_HELP } from './shard.js';
+import { describeError } from '../engine/error-log.js';
 import { mergeParts, runShard, runWhole, type RunHooks } from './runner.js';
 import type { CommandSpec, CommonFlags, FormatSpec, Report } from './command-spec.js';
 
 type AnySpec = CommandSpec<Record<string, unknown>, unknown, unknown>;
 type Flags = Record<string, unknown> & CommonFlags;
 
-function hooksFor(flags: RunFlags): RunHooks {
-  return { onRecordError: printRecordError(flags), onMoreErrors: moreErrorsNote(flags), warn: warner(flags) };
+function hooksFor(flags: RunFlags, spec?: AnySpec): RunHooks {
+  if (spec?.recordErrors !== 'warnings') return { onRecordError: printRecordError(flags), onMoreErrors: moreErrorsNote(flags), warn: warner(flags) };
+  const warn = warner(flags);
+  return { onRecordError: (e) => warn(describeError(e)), onMoreErrors: () => warn(`further ones are counted in the summary${flags.rejects ? ` and written to ${flags.rejects}` : '; --rejects FILE keeps them all'}`), warn };
 }
 
 /**
@@ -45,12 +48,12 @@ function registerLong(group: Command, format: string, spec: AnySpec): void {
     const inputs = Array.isArray(given) ? given : [given];
     const signal = interruptSignal();
     if (flags.shard !== undefined) {
-      const s = await runShard(format, spec, inputs, flags, flags.shard, hooksFor(flags as RunFlags), signal);
+      const s = await runShard(format, spec, inputs, flags, flags.shard, hooksFor(flags as RunFlags, spec), signal);
       if (flags.json && spec.shard?.printsSummary) process.stdout.write(`${JSON.stringify({ ...(spec.report(s.result, flags, inputs).summary as object), part: s.part })}\n`);
       else if (!flags.quiet) process.stderr.write(`threadmill ${format} ${spec.name}: shard ${s.shard.index}/${s.shard.count} → ${s.part} (${s.records} records${s.rejected > 0 ? `, ${s.rejected} rejected` : ''})\n`);
       return;
     }
-    const result = await runWhole(format, spec, inputs, flags, hooksFor(flags as RunFlags), signal);
+    const result = await runWhole(format, spec, inputs, flags, hooksFor(flags as RunFlags, spec), signal);
     showReport(spec.report(result, flags, inputs), flags);
   }));
 }

@@ -118,7 +118,7 @@ export async function runShard(format: string, spec: AnySpec, inputs: string[], 
   const rejects = shardRejectsPath(flags.rejects, s);
   checkStdout({ ...flags, rejects }, inputs, [path], true);
   const options = sh.manifestOptions(flags, inputs);
-  const manifest = makeManifest({ format, command: spec.name, options, inputs, shard: s });
+  const manifest = makeManifest({ format, command: spec.name, options, inputs: sh.manifestInputs?.(inputs) ?? inputs, shard: s });
   const ctx = contextFor(format, spec, inputs, flags, undefined, s, rejects, hooks, signal);
   let result: unknown;
   await transacted(ctx, () => writePart(path, manifest, async (dir) => {

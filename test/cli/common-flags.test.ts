@@ -16,6 +16,7 @@ import { bamHeader, bamRecord, lcg, writeBam } from '../formats/bam/raw.js';
 import { makeEvents, toJsonl } from '../formats/nostr/fixtures.js';
 import { dumpDb, generateScan, scanText } from '../formats/fsscan/helpers.js';
 import { nostrContents } from '../scale-out/helpers.js';
+import { dumpDb as dumpGraph } from '../formats/code/helpers.js';
 
 /** One long command: how to make its input (with one bad record or none), its output, and how to compare two outputs. */
 interface LongCommand {
@@ -28,6 +29,8 @@ interface LongCommand {
   contents(out: string, stdout: string): unknown;
   /** Commands with no record errors skip the --rejects and --max-errors rows. */
   rejects: boolean;
+  /** The `input` a rejected record names (default: the input given). */
+  rejectedInput?: string;
 }
 
 function fastqInput(dir: string, bad: boolean): string[] {
@@ -71,6 +74,15 @@ const sha256 = (path: string): string => createHash('sha256').update(readFileSyn
 /** BAM shards restart batches at each share (docs/scale-out.md): the rows are the same, the batch layout may not be. */
 const arrowRows = (path: string): string => JSON.stringify(tableFromIPC(readFileSync(path)).toArray(), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
+/** A tree of Python files (several batches at -j 1); bad: one has a syntax error (indexed, and reported). */
+function codeInput(dir: string, bad: boolean): string[] {
+  const root = join(dir, 'tree');
+  mkdirSync(join(root, 'pkg'), { recursive: true });
+  for (let i = 0; i < 40; i++) writeFileSync(join(root, 'pkg', `m${i}.py`), `from pkg.m${(i + 1) % 40} import f${(i + 1) % 40}\n\ndef f${i}(x):\n    return f${(i + 1) % 40}(x) if x else ${i}\n${'# padding\n'.repeat(200)}`);
+  if (bad) writeFileSync(join(root, 'pkg', 'broken.py'), 'def broken(:\n    pass\n');
+  return [root];
+}
+
 const statsJson = (_out: string, stdout: string): unknown => JSON.parse(stdout);
 
 const COMMANDS: LongCommand[] = [
@@ -79,14 +91,18 @@ const COMMANDS: LongCommand[] = [
   { name: 'bam stats', input: bamInput, output: () => [], contents: statsJson, rejects: true },
   { name: 'bam convert', input: bamInput, output: (o) => ['-o', `${o}.arrow`], extra: ['--batch-size', '1000'], contents: (o) => arrowRows(`${o}.arrow`), rejects: true },
   { name: 'fsscan import', input: fsscanInput, output: (o) => ['--db', `${o}.db`], extra: ['--filesystem', 'fs1', '--scan-date', '2024-09-01', '--no-names'], contents: (o) => dumpDb(`${o}.db`), rejects: true },
+  { name: 'code index', input: codeInput, output: (o) => ['--db', `${o}.db`], contents: (o) => dumpGraph(`${o}.db`), rejects: true, rejectedInput: 'pkg/broken.py' },
   { name: 'nostr convert', input: nostrInput, output: (o) => ['-o', o], extra: ['--no-validate-signatures'], contents: nostrWithoutTimes, rejects: true },
 ];
+
+/** Small chunks: every input is several (code index plans files, not bytes). */
+const CHUNK = ['--chunk-size', '65536'];
 
 /** Paths a run may have written for output `out` (none must exist after a failed run). */
 const outputPaths = (out: string): string[] => [out, `${out}.arrow`, `${out}.db`];
 
 function run(c: LongCommand, inputs: string[], out: string, flags: string[]) {
-  return runCli([...c.name.split(' '), ...inputs, ...c.output(out), ...(c.extra ?? []), '--chunk-size', '65536', ...flags]);
+  return runCli([...c.name.split(' '), ...inputs, ...c.output(out), ...(c.extra ?? []), ...(c.name === 'code index' ? [] : CHUNK), ...flags]);
 }
 
 for (const c of COMMANDS) {
@@ -114,9 +130,9 @@ for (const c of COMMANDS) {
     assert.equal(kept.status, 0, kept.stderr);
     const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 1, readFileSync(rejects, 'utf8'));
-    assert.equal(lines[0]!.input, bad[0]);
+    assert.equal(lines[0]!.input, c.rejectedInput ?? bad[0]);
     for (const k of ['offset', 'category', 'reason']) assert.notEqual(lines[0]![k] ?? null, null, k);
-    assert.match(kept.stderr, /threadmill: rejected /);
+    assert.match(kept.stderr, /threadmill: (rejected|warning:) .*\(byte \d+\)/);
     const failed = run(c, bad, join(dir, 'b'), ['--max-errors', '0', '--rejects', join(dir, 'r2.jsonl')]);
     assert.equal(failed.status, 1);
     assert.match(failed.stderr, /^threadmill: error \[TOO_MANY_ERRORS\]/m);
@@ -146,7 +162,7 @@ for (const c of COMMANDS) {
   test(`${c.name}: SIGINT exits 130 INTERRUPTED and leaves no output`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tm-flags-'));
     const out = join(dir, 'out');
-    const args = [...c.name.split(' '), ...c.input(dir, false), ...c.output(out), ...(c.extra ?? []), '--chunk-size', '65536', '-j', '1'];
+    const args = [...c.name.split(' '), ...c.input(dir, false), ...c.output(out), ...(c.extra ?? []), ...(c.name === 'code index' ? [] : CHUNK), '-j', '1'];
     // The run stops itself (SIGSTOP) before it takes its first chunk's result; SIGINT waits until SIGCONT.
     const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, [FAULT_ENV]: 'stop-at-chunk:1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

@@ -1,22 +1,19 @@
 /** The `threadmill code` command group: a folder of source code → a code graph, queries and a server. */
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SHARD_HELP, shardOf, type ShardFlags } from '../../cli/shard.js';
-import { defaultThreads } from '../../engine/run.js';
-import { registerCodeMerge } from './shard.js';
-import { action, checkRejects, formatTable, printSummary, interruptSignal, nonNegativeInt, positiveInt, progressFor, warner, type RunFlags } from '../../cli/common.js';
-import { OutputTransaction } from '../../engine/atomic.js';
-import { ErrorLog, describeError } from '../../engine/error-log.js';
-import { expandPartPath } from '../../engine/shard.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { action, formatTable, positiveInt } from '../../cli/common.js';
+import { defineCommand, type CommonFlags, type FormatSpec, type Report, type RunContext } from '../../cli/command-spec.js';
+import { parseShard } from '../../engine/shard.js';
 import { openStore, type CodeStore } from '../../sinks/code-store.js';
 import { parseLanguages, type Language } from './languages.js';
 import { indexCode, DEFAULT_MAX_FILE_SIZE, type CodeIndexSummary } from './index-run.js';
+import { mergeCode, mergeCodePartial, planCodeShare, writeCodeShare, type CodeSharePlan } from './shard.js';
 import { AmbiguousName, blastRadius, callees, callers, cycles, search, show, stats, type EntityRef, type WalkAnswer } from './graph-queries.js';
 import { serveGraph } from './serve.js';
 import { context, fileOutline, type ContextAnswer } from './agent-queries.js';
 
 const DEFAULT_DB = 'code-graph.db';
 
-interface IndexFlags extends RunFlags { db: string; languages?: Language[]; includeCode?: boolean; maxFileSize: number; replace?: boolean }
+interface IndexFlags extends CommonFlags { db: string; languages?: Language[]; includeCode?: boolean; maxFileSize: number; replace?: boolean }
 interface QueryFlags { db: string; json?: boolean; depth?: number; limit?: number }
 
 /** `512k`, `2M`, `1G` or bytes. */
@@ -36,81 +33,73 @@ function languagesArg(v: string): Language[] {
   }
 }
 
-function printIndexSummary(s: CodeIndexSummary, flags: RunFlags): void {
-  printSummary(flags, s, `threadmill code index: ${s.db}`, () => [
-    ['files parsed', s.files_parsed], ['files unchanged', s.files_unchanged], ['files removed', s.files_removed],
-    ...Object.entries(s.skipped).map(([k, n]): [string, number] => [`skipped ${k.replace('_', ' ')}`, n ?? 0]),
-    ['files with syntax errors', s.parse_errors], ['entities', s.entities], ['edges', s.edges],
-    ['calls resolved', `${s.calls_resolved.toLocaleString('en-US')} of ${s.calls.toLocaleString('en-US')} (${(s.resolution_rate * 100).toFixed(1)}%)`],
-    ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['files/s', s.files_per_second],
-  ]);
+type MergeSummary = Awaited<ReturnType<typeof mergeCode>>;
+/** What a shard wrote: its files' facts (resolution waits for the merge). */
+interface ShareResult { share: true; db: string; root: string; files: number; skipped: unknown[]; rejected: number }
+type IndexResult = CodeIndexSummary | MergeSummary | ShareResult;
+
+function indexReport(s: IndexResult): Report {
+  if ('share' in s) return { summary: s };
+  if (!('files_parsed' in s)) return { summary: s, note: `threadmill code merge: ${s.parts} part(s), ${s.files} files, ${s.resolved} of ${s.calls} calls resolved → ${s.db}` };
+  return {
+    summary: s,
+    title: `threadmill code index: ${s.db}`,
+    rows: () => [
+      ['files parsed', s.files_parsed], ['files unchanged', s.files_unchanged], ['files removed', s.files_removed],
+      ...Object.entries(s.skipped).map(([k, n]): [string, number] => [`skipped ${k.replace('_', ' ')}`, n ?? 0]),
+      ['files with syntax errors', s.parse_errors], ['entities', s.entities], ['edges', s.edges],
+      ['calls resolved', `${s.calls_resolved.toLocaleString('en-US')} of ${s.calls.toLocaleString('en-US')} (${(s.resolution_rate * 100).toFixed(1)}%)`],
+      ['threads', s.threads], ['seconds', s.seconds.toFixed(2)], ['files/s', s.files_per_second],
+    ],
+  };
 }
 
-/** -j, --progress, --quiet, --rejects, --max-errors, --json, --debug; a file with syntax errors is indexed, and is the "rejected record". */
-function runOptions(cmd: Command): Command {
-  return cmd
-    .option('-j, --threads <n>', 'worker threads (default: all cores; small trees use fewer)', positiveInt('--threads'))
-    .addOption(new Option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal), bar, json (one object a line), none').choices(['auto', 'bar', 'json', 'none']).default('auto'))
-    .option('-q, --quiet', 'no progress, warnings or summary on stderr')
-    .option('--rejects <file>', 'write the files indexed despite syntax errors to FILE (JSON lines: input, line, offset, category, reason)')
-    .option('--max-errors <n>', 'fail the run when more than N files have syntax errors', nonNegativeInt('--max-errors'))
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('--debug', 'print stack traces of failures');
-}
+const codeOptions = (f: IndexFlags, ctx: RunContext<IndexFlags>) => ({ root: ctx.inputs[0]!, languages: f.languages, includeCode: f.includeCode, maxFileSize: f.maxFileSize, threads: f.threads, signal: ctx.signal, errorLog: ctx.errorLog });
+/** The share planned once per run: its options go in the manifest before the part is filled. */
+const plans = new WeakMap<object, CodeSharePlan>();
 
-const SYNTAX_WARNINGS = 5;
-
-/** The run with its error log (echo, --rejects, --max-errors): the rejects file appears only if the run succeeds. */
-async function withErrorLog<T>(flags: IndexFlags, rejects: string | undefined, run: (errorLog: ErrorLog) => Promise<T>): Promise<T> {
-  const warn = warner(flags);
-  const tx = new OutputTransaction();
-  const errorLog = new ErrorLog({
-    maxErrors: flags.maxErrors, rejectsPath: rejects ? tx.tempFor(rejects) : undefined, echo: SYNTAX_WARNINGS,
-    onError: (e) => warn(describeError(e)),
-    onMore: () => warn(`further files with syntax errors are counted in the summary (files.parse_errors in the graph)${rejects ? ` and written to ${rejects}` : ''}`),
-  });
-  try {
-    const result = await run(errorLog);
-    errorLog.close();
-    tx.commit();
-    return result;
-  } catch (err) {
-    try {
-      errorLog.close();
-    } catch {
-      // The run's own failure is the one to report; the temporary goes with the transaction.
-    }
-    tx.abort();
-    throw err;
-  }
-}
-
-function registerIndex(code: Command): void {
-  runOptions(code.command('index')
-    .description('index a folder of source code into a code graph (entities, calls resolved where scoping is certain, imports, inheritance)')
-    .argument('<dir>', 'the folder to index')
-    .option('--db <store>', 'the graph: a SQLite path, sqlite:PATH or postgres://…', DEFAULT_DB)
+/** A file indexed despite syntax errors is the "rejected record": kept, so echoed as a warning. */
+const indexCommand = defineCommand<IndexFlags, IndexResult>({
+  name: 'index',
+  description: 'index a folder of source code into a code graph (entities, calls resolved where scoping is certain, imports, inheritance)',
+  inputs: { name: 'dir', help: 'the folder to index', many: false },
+  recordErrors: 'warnings',
+  options: (cmd) => cmd
     .option('--languages <list>', 'only these languages (python,javascript,typescript,tsx,rust,go,java,c,cpp)', languagesArg)
     .option('--include-code', 'store each entity\'s source text')
     .option('--max-file-size <size>', 'skip larger files (e.g. 512k, 2M)', parseSize, DEFAULT_MAX_FILE_SIZE)
-    .option('--replace', 'the store holds another folder\'s graph: replace it (refused otherwise)')
-    .option('--shard <I/N>', `${SHARD_HELP} (here --db names the part)`))
-    .action(action(async (dir: string, flags: IndexFlags & ShardFlags) => {
-      const progress = progressFor(flags, 'code index');
-      const shard = shardOf(flags);
-      checkRejects(flags, [dir], [flags.db]);
-      const rejects = shard && flags.rejects !== undefined ? expandPartPath(flags.rejects, shard) : flags.rejects;
-      const common = { root: dir, languages: flags.languages, includeCode: flags.includeCode, maxFileSize: flags.maxFileSize, progress, signal: interruptSignal() };
-      if (shard) {
-        const { shardCode } = await import('./shard.js');
-        const r = await withErrorLog(flags, rejects, (errorLog) => shardCode({ ...common, threads: flags.threads ?? defaultThreads(), errorLog }, flags.db, shard));
-        if (!flags.quiet) process.stderr.write(`threadmill code index: shard ${shard.index}/${shard.count} → ${r.part} (${r.files} files)\n`);
-        return;
-      }
-      const summary = await withErrorLog(flags, rejects, (errorLog) => indexCode({ ...common, db: flags.db, threads: flags.threads, replace: flags.replace, errorLog }));
-      printIndexSummary(summary, flags);
-    }));
-}
+    .option('--replace', 'the store holds another folder\'s graph: replace it (refused otherwise)'),
+  output: { flags: '--db <store>', help: 'the graph: a SQLite path, sqlite:PATH or postgres://…', required: false, default: DEFAULT_DB, of: (f) => f.db },
+  async run(ctx) {
+    const progress = ctx.progress();
+    const s = await indexCode({ ...codeOptions(ctx.flags, ctx), db: ctx.output!, replace: ctx.flags.replace, progress });
+    progress.finish();
+    return s;
+  },
+  counts: (s) => ('files_parsed' in s ? { records: s.files_parsed, rejected: s.parse_errors } : { records: s.files, rejected: 'share' in s ? s.rejected : 0 }),
+  report: indexReport,
+  shard: {
+    manifestInputs: () => [],
+    manifestOptions(f, inputs) {
+      const plan = planCodeShare({ root: inputs[0]!, languages: f.languages, includeCode: f.includeCode, maxFileSize: f.maxFileSize }, parseShard(f.shard!));
+      plans.set(f, plan);
+      return plan.options;
+    },
+    share: () => null,
+    part: {
+      kind: 'custom',
+      async fill(dir, ctx) {
+        const progress = ctx.progress();
+        const w = await writeCodeShare(plans.get(ctx.flags)!, dir, { ...codeOptions(ctx.flags, ctx), progress });
+        progress.finish();
+        return { share: true, db: dir, root: w.root, files: w.files, skipped: w.skipped, rejected: ctx.errorLog.total };
+      },
+      merge: (parts, output) => mergeCode(parts, output ?? DEFAULT_DB),
+      mergePartial: async (parts, dir) => mergeCodePartial(parts, dir),
+    },
+    data: (r) => ('share' in r ? { root: r.root, files: r.files, skipped: r.skipped } : {}),
+  },
+});
 
 async function withStore<T>(db: string, fn: (store: CodeStore) => Promise<T>): Promise<T> {
   const store = await openStore(db, 'read');
@@ -229,11 +218,13 @@ function registerMcp(code: Command): void {
     }));
 }
 
-export function registerCodeCommands(program: Command): void {
-  const code = program.command('code').description('a folder of source code → a code graph with resolved calls (SQLite or PostgreSQL), queries, an HTTP server');
-  registerIndex(code);
-  registerCodeMerge(code);
-  registerQueries(code);
-  registerServe(code);
-  registerMcp(code);
-}
+export const codeFormat: FormatSpec = {
+  name: 'code',
+  description: 'a folder of source code → a code graph with resolved calls (SQLite or PostgreSQL), queries, an HTTP server',
+  commands: [indexCommand],
+  more(code) {
+    registerQueries(code);
+    registerServe(code);
+    registerMcp(code);
+  },
+};

@@ -1,5 +1,5 @@
 /**
- * `code index --shard I/N` and `code merge PART… --db OUT`.
+ * How `code index --shard I/N` parts are made and merged (the runner does the rest; commands.ts).
  *
  * A shard walks the whole tree (cheap: names and sizes) and parses only its share of the file
  * list (contiguous, balanced by bytes: shareOfList), writing each file's facts — entities,
@@ -11,12 +11,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import type { Command } from 'commander';
-import { action } from '../../cli/common.js';
-import { PARTIAL_HELP, mergedPartPath, partPathOf } from '../../cli/shard.js';
 import { ThreadmillError } from '../../engine/errors.js';
-import { makeManifest } from '../../engine/manifest.js';
-import { mergedManifest, readParts, writePart, type Part } from '../../engine/parts.js';
+import type { Part } from '../../engine/parts.js';
+import { defaultThreads } from '../../engine/run.js';
 import { runManyInputs } from '../../engine/many-inputs.js';
 import { moduleBeside } from '../../engine/plugin.js';
 import { shareOfList, type Shard } from '../../engine/shard.js';
@@ -32,39 +29,42 @@ import { DEFAULT_MAX_FILE_SIZE, extractorVersion, finishGraph } from './index-ru
 
 const FACTS_FILE = 'facts.jsonl';
 
-export interface CodeShardOptions { root: string; threads: number; languages?: Language[]; includeCode?: boolean; maxFileSize?: number; signal?: AbortSignal; progress?: Progress; errorLog?: ErrorLog }
+export interface CodeShardOptions { root: string; threads?: number; languages?: Language[]; includeCode?: boolean; maxFileSize?: number; signal?: AbortSignal; progress?: Progress; errorLog?: ErrorLog }
 
-/** `code index --shard`: this share of the walked files parsed, their facts written as a part. */
-export async function shardCode(o: CodeShardOptions, output: string | undefined, shard: Shard): Promise<{ part: string; files: number }> {
+/** A shard's share of the walked tree, and the options that make parts one run. */
+export interface CodeSharePlan { root: string; options: Record<string, unknown>; items: FileItem[]; skipped: Skip[]; maxFileSize: number; includeCode: boolean }
+
+/**
+ * The walk (cheap: names and sizes) and this shard's contiguous share of it, balanced by bytes.
+ * The walked list is part of the run's identity: shards that saw different trees (files added
+ * between them) are refused at merge. The tree is identified by that list, not by where it is
+ * mounted: nodes may see it at different paths.
+ */
+export function planCodeShare(o: CodeShardOptions, shard: Shard): CodeSharePlan {
   const root = resolvePath(o.root);
-  const path = partPathOf(output, shard);
   const maxFileSize = o.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const includeCode = o.includeCode ?? false;
   const walk = walkSources(root, { maxFileSize, languages: o.languages });
-  // The walked list (paths and sizes) is part of the run's identity: shards that saw different
-  // trees (files added between them) are refused at merge.
   const tree = createHash('sha256').update(JSON.stringify(walk.files.map((f) => [f.path, f.bytes]))).digest('hex');
   const mine = shareOfList(walk.files.map((f) => f.bytes + 2048), shard).map((i) => walk.files[i]!);
   const items: FileItem[] = mine.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048, bytes: f.bytes }));
-  // The tree is identified by its walked list, not by where it is mounted: nodes may see it at
-  // different paths. The root goes in data (the graph's meta names the first part's).
   const options = { tree, languages: o.languages ?? null, includeCode, maxFileSize, extractor: extractorVersion() };
+  // The walk's own skips (ignored, too large, unreadable folders) are the first shard's to write.
+  return { root, options, items, skipped: shard.index === 0 ? walk.skipped : [], maxFileSize, includeCode };
+}
+
+/** Parses the share's files and writes their facts into the part directory `dir`. */
+export async function writeCodeShare(plan: CodeSharePlan, dir: string, o: CodeShardOptions): Promise<{ root: string; files: number; skipped: Skip[] }> {
   const lines: string[] = [];
-  await writePart(path, makeManifest({ format: 'code', command: 'index', options, inputs: [], shard, share: null }), async (dir) => {
-    await runManyInputs<CodeTaskOptions, FileItem, FileFacts>({
-      taskModule: moduleBeside(import.meta.url, './task'),
-      taskOptions: { maxFileSize, includeCode }, items, threads: o.threads, signal: o.signal, progress: o.progress, errorLog: o.errorLog,
-      onBatch(batch) {
-        for (const facts of batch) lines.push(JSON.stringify(facts));
-      },
-    });
-    writeFileSync(join(dir, FACTS_FILE), lines.length ? `${lines.join('\n')}\n` : '');
-    o.progress?.finish();
-  }, (m) => {
-    // The walk's own skips (ignored, too large, unreadable folders) are the first shard's to write.
-    m.data = { root, files: mine.length, skipped: shard.index === 0 ? walk.skipped : [] };
+  await runManyInputs<CodeTaskOptions, FileItem, FileFacts>({
+    taskModule: moduleBeside(import.meta.url, './task'),
+    taskOptions: { maxFileSize: plan.maxFileSize, includeCode: plan.includeCode }, items: plan.items, threads: o.threads ?? defaultThreads(), signal: o.signal, progress: o.progress, errorLog: o.errorLog,
+    onBatch(batch) {
+      for (const facts of batch) lines.push(JSON.stringify(facts));
+    },
   });
-  return { part: path, files: mine.length };
+  writeFileSync(join(dir, FACTS_FILE), lines.length ? `${lines.join('\n')}\n` : '');
+  return { root: plan.root, files: plan.items.length, skipped: plan.skipped };
 }
 
 /** Writes the parts' facts into a fresh graph at `db`, then resolves calls over the whole tree. */
@@ -111,16 +111,13 @@ export async function mergeCode(parts: Part[], db: string): Promise<{ db: string
 }
 
 /**
- * `merge --partial`: consecutive parts' facts joined into one merged part. Resolution still needs
- * every file, so the final merge does it whole: for code, merges of merges only spread the reading
- * of facts, not the resolution (docs/scale-out.md).
+ * `merge --partial`: consecutive parts' facts joined into one merged part's directory. Resolution
+ * still needs every file, so the final merge does it whole: for code, merges of merges only spread
+ * the reading of facts, not the resolution (docs/scale-out.md).
  */
-async function mergeCodePartial(parts: Part[], output: string): Promise<void> {
-  const d0 = parts[0]!.manifest.data ?? {};
-  const files = parts.reduce((n, p) => n + Number(p.manifest.data?.files ?? 0), 0);
-  await writePart(output, mergedManifest(parts, { root: d0.root, files, skipped: d0.skipped }), (dir) => {
-    writeFileSync(join(dir, FACTS_FILE), Buffer.concat(parts.map((p) => readFileSync(join(p.path, FACTS_FILE)))));
-  });
+export function mergeCodePartial(parts: Part[], dir: string): Record<string, unknown> {
+  writeFileSync(join(dir, FACTS_FILE), Buffer.concat(parts.map((p) => readFileSync(join(p.path, FACTS_FILE)))));
+  return { files: parts.reduce((n, p) => n + Number(p.manifest.data?.files ?? 0), 0) };
 }
 
 async function isCodeGraph(path: string): Promise<boolean> {
@@ -130,21 +127,4 @@ async function isCodeGraph(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export function registerCodeMerge(code: Command): void {
-  code.command('merge')
-    .description('merge the parts written by `code index --shard I/N` into one graph, calls resolved over the whole tree')
-    .argument('<parts...>', 'part directories, every shard 0…N−1 of one run exactly once')
-    .requiredOption('--db <store>', 'the graph to write (a fresh SQLite path, sqlite:PATH or postgres://…)')
-    .option('--json', 'print the summary as JSON on stdout')
-    .option('-q, --quiet', 'no summary on stderr')
-    .option('--partial', PARTIAL_HELP.replace('-o (or --db)', '--db'))
-    .action(action(async (paths: string[], flags: { db: string; json?: boolean; quiet?: boolean; partial?: boolean }) => {
-      const parts = readParts(paths, 'code', ['index'], { partial: flags.partial });
-      if (flags.partial) return mergeCodePartial(parts, mergedPartPath(flags.db, '--db'));
-      const s = await mergeCode(parts, flags.db);
-      if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-      else if (!flags.quiet) process.stderr.write(`threadmill code merge: ${s.parts} part(s), ${s.files} files, ${s.resolved} of ${s.calls} calls resolved → ${s.db}\n`);
-    }));
 }
