@@ -111,8 +111,6 @@ export interface ShardSpec<F, R, P> {
   /** Share coverage the run reports (for the manifest's tiling check). */
   share(result: R): ShareCoverage[] | null | undefined;
   part: SummaryPart<F, R, P> | TablePart<R> | CustomPart<F, R>;
-  /** With --json a shard prints its run's summary and `part` on stdout, instead of its line on stderr. */
-  printsSummary?: boolean;
 }
 
 export interface CommandSpec<F = Record<string, unknown>, R = unknown, P = unknown> {

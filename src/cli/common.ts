@@ -8,8 +8,7 @@ import { Option, InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../engine/errors.js';
 import { abortAllOutputs, stopCommitsOn } from '../engine/atomic.js';
 import { asFatal } from '../engine/fatal.js';
-import { checkFileOutput } from '../engine/output-target.js';
-import { createProgress, type ProgressMode, type ProgressModel } from '../engine/progress.js';
+import type { ProgressMode } from '../engine/progress.js';
 import { describeError } from '../engine/error-log.js';
 import { defaultThreads } from '../engine/run.js';
 import type { LocatedError } from '../engine/run-types.js';
@@ -52,9 +51,6 @@ export function addRunOptions(cmd: Command): Command {
     .option('--debug', 'print stack traces of failures');
 }
 
-export function progressFor(flags: RunFlags, label: string): ProgressModel {
-  return createProgress(flags.quiet ? 'none' : flags.progress, label);
-}
 
 export function printRecordError(flags: RunFlags): (e: LocatedError) => void {
   return (e) => {
@@ -123,16 +119,6 @@ export function guardPipes(): void {
   });
 }
 
-/**
- * Checks `--rejects FILE` before the run (output-target.ts): not an input, not another output;
- * and that stdout carries one thing only (`-o -`, `--rejects -`, `--json` and a command's own
- * report on stdout, `stdoutTaken`, exclude each other).
- */
-export function checkRejects(flags: RunFlags, inputs: readonly string[], outputs: readonly string[] = [], stdoutTaken = false): void {
-  if (flags.json && outputs.includes('-')) throw new UsageError('--json prints the summary on stdout, where -o - writes the output; drop one of them');
-  const stdoutFree = !stdoutTaken && !flags.json && !outputs.includes('-');
-  if (flags.rejects !== undefined) checkFileOutput(flags.rejects, { option: '--rejects', inputs, outputs, stdout: stdoutFree });
-}
 
 /** Runs a command action with the error policy; the process exits with the right code. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -161,18 +147,6 @@ export function usage(message: string): never {
   throw new UsageError(message);
 }
 
-/**
- * A run's end summary, the same way for every command: with --json one JSON object on stdout (for
- * scripts), otherwise `title` and a table on stderr unless --quiet; with --progress json, a
- * `{"type":"summary",…}` line on stderr. Rows are built only when shown.
- */
-export function printSummary(flags: Pick<RunFlags, 'json' | 'quiet'> & { progress?: ProgressMode }, summary: unknown, title: string, rows: () => [string, string | number][]): void {
-  if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  if (flags.quiet) return;
-  // --progress json: stderr holds JSON lines only, the summary being the last (json-stderr.ts).
-  if (flags.progress === 'json') process.stderr.write(`${JSON.stringify({ type: 'summary', ...(summary as object) })}\n`);
-  else if (!flags.json) process.stderr.write(`${title}\n${formatTable(rows())}\n`);
-}
 
 /** Right-aligned two-column table for summaries on stderr. */
 export function formatTable(rows: [string, string | number][]): string {

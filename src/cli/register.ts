@@ -5,10 +5,12 @@
  */
 import type { Command } from 'commander';
 import { action, addRunOptions, formatTable, interruptSignal, moreErrorsNote, printRecordError, warner, type RunFlags } from './common.js';
-import { PARTIAL_HELP, SHARD_HELP } from './shard.js';
 import { describeError } from '../engine/error-log.js';
 import { mergeParts, runShard, runWhole, type RunHooks } from './runner.js';
 import type { CommandSpec, CommonFlags, FormatSpec, Report } from './command-spec.js';
+
+const SHARD_HELP = 'do only share I of N (0-based) and write a part (-o names it; {I} and {N} in it are replaced) for `merge`; auto/N takes I from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX';
+const PARTIAL_HELP = 'merge consecutive shards into a merged part at -o (or --db), for a later merge that takes merged parts like shards\' parts (merges of merges)';
 
 type AnySpec = CommandSpec<Record<string, unknown>, unknown, unknown>;
 type Flags = Record<string, unknown> & CommonFlags;
@@ -49,7 +51,7 @@ function registerLong(group: Command, format: string, spec: AnySpec): void {
     const signal = interruptSignal();
     if (flags.shard !== undefined) {
       const s = await runShard(format, spec, inputs, flags, flags.shard, hooksFor(flags as RunFlags, spec), signal);
-      if (flags.json && spec.shard?.printsSummary) process.stdout.write(`${JSON.stringify({ ...(spec.report(s.result, flags, inputs).summary as object), part: s.part })}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ ...(spec.report(s.result, flags, inputs).summary as object), part: s.part })}\n`);
       else if (!flags.quiet) process.stderr.write(`threadmill ${format} ${spec.name}: shard ${s.shard.index}/${s.shard.count} → ${s.part} (${s.records} records${s.rejected > 0 ? `, ${s.rejected} rejected` : ''})\n`);
       return;
     }

@@ -5,6 +5,7 @@
  * Closing stops workers between jobs, never inside one: a thread terminated while native code
  * runs in it can abort the whole process (tree-sitter: SIGABRT, `Napi::Error`, issue 16).
  */
+import { moduleBeside } from './plugin.js';
 import { Worker } from 'node:worker_threads';
 import { sampleThreads } from './thread-cpu.js';
 import { ThreadmillError, fromErrorShape } from './errors.js';
@@ -43,8 +44,7 @@ function installExitHook(): void {
 
 /** The compiled worker sits beside this file: dist/src/engine/worker.js (or .ts under a TS loader). */
 function workerUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./worker${ext}`, import.meta.url);
+  return moduleBeside(import.meta.url, './worker');
 }
 
 /** Loader and profiling flags carry over to workers; flags about the main script do not. */

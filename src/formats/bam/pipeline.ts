@@ -3,6 +3,7 @@
  * engine with the BAM task module. Workers inflate BGZF blocks and decode records; this thread
  * reads the header, fails on record errors and checks reference ids for streams.
  */
+import { moduleBeside } from '../../engine/plugin.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DEFAULT_CHUNK_SIZE, runChunks, type EngineOptions } from '../../engine/run.js';
 import type { ErrorLog } from '../../engine/error-log.js';
@@ -22,8 +23,8 @@ import { runRegions, type RegionChoice } from './region-run.js';
 import { UsageError } from '../../engine/errors.js';
 import { readSamHeader } from './sam-header.js';
 
-const TASK = new URL('./task.js', import.meta.url);
-const SAM_TASK = new URL('./sam-task.js', import.meta.url);
+const TASK = moduleBeside(import.meta.url, './task');
+const SAM_TASK = moduleBeside(import.meta.url, './sam-task');
 
 export interface BamRunOptions {
   input: string;

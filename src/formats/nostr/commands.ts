@@ -137,7 +137,6 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
     // What a merge reads back (duplicates: the shard's own, added to the merge's).
     data: (r) => (isMerge(r) ? {} : { lines_read: r.lines_read, valid: r.valid, written: r.written, duplicates: r.duplicates }),
     share: (r) => (isMerge(r) ? null : r.share),
-    printsSummary: true,
     part: {
       kind: 'custom',
       // As before the runner: a part gets all four indexes and the budget --memory-limit leaves (no --defer-indexes, --data-budget).

@@ -10,6 +10,7 @@
  * an event always share a day), while the index writer thread appends the rows, sorted by id in
  * workers, to index.db.
  */
+import { moduleBeside } from '../../engine/plugin.js';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -120,8 +121,7 @@ class IndexWriterThread {
   private queued = 0;
   private wake: (() => void) | null = null;
   constructor(data: IndexWriterData, onIndexing: () => void) {
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    this.worker = new Worker(new URL(`./index-writer${ext}`, import.meta.url), { workerData: data });
+    this.worker = new Worker(moduleBeside(import.meta.url, './index-writer'), { workerData: data });
     this.done = new Promise<number>((resolve, reject) => {
       this.worker.on('message', (m: FromIndexWriter) => {
         if (m.type === 'ack') {
@@ -215,7 +215,7 @@ async function convertLocked(o: ConvertOptions): Promise<ConvertSummary> {
   let index: IndexWriterThread | null = null;
   try {
     const stats = await runChunks<NostrTaskOptions, ConvertPayload>({
-      inputs: o.inputs, taskModule: new URL('./task.js', import.meta.url), taskOptions, threads, chunkSize: o.chunkSize,
+      inputs: o.inputs, taskModule: moduleBeside(import.meta.url, './task'), taskOptions, threads, chunkSize: o.chunkSize,
       errorLog, progress: o.progress, signal: o.signal, warn: o.warn, shard: o.shard,
       async onChunk(chunk) {
         const p = chunk.payload;
