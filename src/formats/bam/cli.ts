@@ -13,7 +13,7 @@ import { BAM_COLUMNS, FLAG_COLUMNS } from './column-names.js';
 import type { BamConvertResult } from './convert.js';
 import type { ShareCoverage } from '../../engine/share-plan.js';
 import { addRegionOptions, regionChoiceOf, regionShardRefusal, type RegionFlags } from './region-options.js';
-import { addTagOptions, tagShardRefusal, typedTagsOf, type TagFlags } from './tag-options.js';
+import { addTagOptions, isTagsAuto, tagShardRefusal, typedTagsOf, type TagFlags } from './tag-options.js';
 
 interface FilterFlags { requireFlags?: number; excludeFlags?: number; excludeAllFlags?: number; minMapq?: number }
 interface BamFlags extends CommonFlags, FilterFlags, RegionFlags { allowTruncated?: boolean; chunkSize?: number }
@@ -123,7 +123,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
     const { convertBam } = await import('./convert.js');
     const r = await convertBam({
       ...base, output: ctx.output!, format: f.format, batchSize: f.batchSize, maxBatchBytes: f.batchMib * 2 ** 20,
-      sequence: f.sequence, quality: f.quality, tags: f.tags, columns: f.columns, flagColumns: f.flagColumns, limit: f.limit, compression: f.compression, typedTags: typedTagsOf(f, ctx.inputs[0]!),
+      sequence: f.sequence, quality: f.quality, tags: f.tags, columns: f.columns, flagColumns: f.flagColumns, limit: f.limit, compression: f.compression, typedTags: typedTagsOf(f, ctx.inputs[0]!), tagsAuto: isTagsAuto(f),
     });
     base.progress.finish();
     return { ...r, input: ctx.inputs[0]!, output: ctx.output! };

@@ -42,6 +42,8 @@ export interface BamConvertOptions extends BamRunOptions {
   flagColumns?: boolean;
   /** `--tag NM:i …`: `tags` as a struct of these typed fields instead of the map. */
   typedTags?: import('./typed-tags.js').TagSpec[];
+  /** The typed fields came from --tags auto's sample: warn about values of tags it did not see. */
+  tagsAuto?: boolean;
   limit?: number;
   /**
    * Parquet page compression (zstd, the default, snappy or none; decision 0004), or Arrow IPC
@@ -221,6 +223,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
   let written = 0;
   let batches = 0;
   let taken = 0;
+  let untyped = 0;
   const ensureSink = async (header: BamHeader, engine: EngineHandle): Promise<{ arrow: BamArrow; sink: Sink }> => {
     arrow ??= bamSchema(header, schemaOptions);
     sink ??= await openSink(tmp, format, arrow, { batchSize, compression: opts.compression, threads: engine.threads, assembleIn: opts.assembleIn, stream });
@@ -243,6 +246,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
       await ensureSink(header, engine);
       const cols = p.columns;
       if (!cols) return;
+      untyped += cols.untypedTags ?? 0;
       const keep = Math.min(cols.rows, limit - taken);
       leases.hold(cols);
       if (keep <= 0) return leases.drop(cols);
@@ -264,6 +268,7 @@ export async function convertBam(opts: BamConvertOptions): Promise<BamConvertRes
     if (written !== taken) throw new ThreadmillError('INTERNAL', `bam convert wrote ${written} of ${taken} decoded records; output discarded`);
     if (ownLog) errorLog?.close();
     tx.commit();
+    if (opts.tagsAuto && untyped > 0) opts.warn?.(`${untyped} tag values were not written: their tags were not in the first records --tags auto looked at (raise --tags-sample, name them with --tag, or keep the tags map)`);
     return { records: run.records, written, rejected: Object.fromEntries(errorLog?.counts ?? []), batches, truncated: run.truncated, stats: run.stats };
   } catch (err) {
     (sink as Sink | null)?.abort();

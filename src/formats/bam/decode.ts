@@ -49,6 +49,8 @@ export interface BamColumns {
   typedTags: TagColumnTyped[] | null;
   /** Largest reference id seen (refID or next refID), for checking when nRef was unknown. */
   maxRef: number;
+  /** With typed tags: aux values left out because their tag has no field (--tags auto warns). */
+  untypedTags?: number;
 }
 
 const CIGAR_OPS = 'MIDNSHP=X';
@@ -163,6 +165,7 @@ class Builders {
         : null,
       typedTags: this.typed?.take() ?? null,
       maxRef: this.maxRef,
+      untypedTags: this.typed?.untyped ?? 0,
     };
   }
 }
@@ -530,7 +533,7 @@ function typedProblem(t: TypedTagBuilders, buf: Uint8Array, dv: DataView, p: num
         const ok = fitsSpec(s, type, buf[p + 3]!);
         if (ok && (type === 0x5a || type === 0x48) && (s.kind === 'text' || s.kind === 'any') && utf8Problem(buf, p + 3, next - 1)) return `tag ${s.name}:${String.fromCharCode(type)} value is not valid UTF-8`;
         if (ok && type === 0x41 && (s.kind === 'text' || s.kind === 'any') && !printable(buf[p + 3]!)) return `tag ${s.name}:A value is not a printable character`;
-        if (!ok) return `tag ${s.name} has type ${String.fromCharCode(type)}${type === 0x42 ? `:${String.fromCharCode(buf[p + 3]!)}` : ''}, not the ${typeText(s)} asked with --tag`;
+        if (!ok) return `tag ${s.name} has type ${String.fromCharCode(type)}${type === 0x42 ? `:${String.fromCharCode(buf[p + 3]!)}` : ''}, not the ${typeText(s)} asked with --tag or found by --tags auto`;
       }
     }
     p = next;

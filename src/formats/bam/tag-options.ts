@@ -33,6 +33,8 @@ export function typedTagsOf(f: TagFlags, input: string): TagSpec[] | undefined {
   return [...named, ...sampled.filter((s) => !named.some((n) => n.name === s.name))];
 }
 
+export const isTagsAuto = (f: { tags?: unknown }): boolean => f.tags === 'auto';
+
 /** Part manifests do not record typed tags. */
 export function tagShardRefusal(f: TagFlags): string | undefined {
   return (f.tag && f.tag.length > 0) || f.tags === 'auto' ? '--shard cannot be combined with --tag or --tags auto yet (the part manifest does not record them)' : undefined;

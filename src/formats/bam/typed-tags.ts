@@ -66,6 +66,8 @@ export class TypedTagBuilders {
   private data: Array<Bytes | null>;
   private offsets: Array<Int32Array | null>;
   private rows = 0;
+  /** Aux values whose tag has no field (not written). */
+  untyped = 0;
   constructor(readonly specs: TagSpec[], rowsHint: number, mem: ColumnMemory, private readonly auxText: AuxText) {
     const n = Math.max(16, rowsHint);
     this.present = specs.map(() => new Uint8Array(n));
@@ -100,7 +102,7 @@ export class TypedTagBuilders {
         if (k >= 0) {
           const why = this.put(k, row, buf, dv, p, type, next);
           if (why) return why;
-        }
+        } else this.untyped++;
       }
       p = next;
     }
@@ -133,7 +135,7 @@ export class TypedTagBuilders {
     } else if (spec.kind === 'list' && fitsSpec(spec, type, buf[p + 3]!)) {
       this.data[k]!.append(buf, p + 8, next);
     } else {
-      return `tag ${spec.name} has type ${String.fromCharCode(type)}, not the ${typeText(spec)} asked with --tag`;
+      return `tag ${spec.name} has type ${String.fromCharCode(type)}, not the ${typeText(spec)} asked with --tag or found by --tags auto`;
     }
     this.present[k]![row] = 1;
     return null;

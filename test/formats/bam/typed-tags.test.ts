@@ -95,14 +95,14 @@ test('--tag of another type than the record\'s is a record error; a bad --tag is
   const bam = samToBam(generateSam({ records: 300, seed: 32, readLength: 20 }), join(dir, 'in.bam'));
   const wrong = run(['bam', 'convert', bam, '--tag', 'XF:i', '-o', join(dir, 'x.arrow')]);
   assert.equal(wrong.status, 1);
-  assert.match(wrong.stderr, /BAM_BAD_RECORD.*tag XF has type f, not the i asked with --tag/);
+  assert.match(wrong.stderr, /BAM_BAD_RECORD.*tag XF has type f, not the i asked with --tag or found by --tags auto/);
   const skipped = run(['bam', 'convert', bam, '--tag', 'XF:i', '--rejects', join(dir, 'r.jsonl'), '--json', '-o', join(dir, 'y.arrow')]);
   assert.equal(skipped.status, 0, skipped.stderr);
   const withXf = samtoolsTags(bam).filter((m) => m.has('XF')).length;
   assert.equal(JSON.parse(skipped.stdout).rejected_by_category.invalid_tag_type, withXf);
   const list = run(['bam', 'convert', bam, '--tag', 'ML:B:c', '-o', join(dir, 'l.arrow')]);
   assert.equal(list.status, 1);
-  assert.match(list.stderr, /tag ML has type B:C, not the B:c asked with --tag/);
+  assert.match(list.stderr, /tag ML has type B:C, not the B:c asked with --tag or found by --tags auto/);
   for (const bad of ['NM', 'ML:B', 'N:i', 'NM:q']) {
     const r = run(['bam', 'convert', bam, '--tag', bad, '-o', join(dir, 'z.arrow')]);
     assert.equal(r.status, 2, bad);
@@ -129,6 +129,12 @@ test('--tags auto types every tag of the first records: the bytes of the same --
   assert.equal(m.status, 0, m.stderr);
   const rows = [...readArrow(join(dir, 'mixed.arrow'))].map((row) => (row.toJSON() as { tags: { toJSON(): Record<string, unknown> } }).tags.toJSON());
   assert.deepEqual(rows.map((t) => [t.XX, t.YY, t.ZZ === null ? null : Array.from(t.ZZ as Iterable<number>)]), [['i:5', 'a', null], ['Z:five', null, [-1, 2]]]);
+  // A tag first seen after the sample is not written, and the run says how many values that was.
+  const late = join(dir, 'late.sam');
+  writeFileSync(late, '@SQ\tSN:c1\tLN:1000\nr1\t0\tc1\t5\t10\t3M\t*\t0\t0\tACG\t*\tXX:i:5\nr2\t0\tc1\t6\t10\t3M\t*\t0\t0\tACG\t*\tXX:i:6\tWW:Z:new\n');
+  const w = run(['bam', 'convert', late, '--tags', 'auto', '--tags-sample', '1', '-o', join(dir, 'late.arrow')]);
+  assert.equal(w.status, 0, w.stderr);
+  assert.match(w.stderr, /1 tag values were not written: their tags were not in the first records --tags auto looked at/);
   const stdin = spawnSync(process.execPath, [cli, 'bam', 'convert', '-', '--tags', 'auto', '-o', join(dir, 's.arrow')], { input: readFileSync(bam), encoding: 'utf8' });
   assert.equal(stdin.status, 2);
   assert.match(stdin.stderr, /--tags auto .* needs a file, not stdin/);
