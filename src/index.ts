@@ -11,7 +11,7 @@
 
 // The engine: a format of your own.
 export { runChunks, defaultThreads, type EngineOptions } from './engine/run.js';
-export { defineTask, lineFraming, type Framing, type FormatTask, type ChunkContext, type ChunkResult, type RecordError } from './engine/plugin.js';
+export { defineTask, moduleBeside, lineFraming, type Framing, type FormatTask, type ChunkContext, type ChunkResult, type RecordError } from './engine/plugin.js';
 export type { OrderedChunk, RunStats, LocatedError } from './engine/run-types.js';
 export { runManyInputs, defineItemsTask, type ManyInputsOptions, type ItemsTask } from './engine/many-inputs.js';
 export { ThreadmillError, UsageError, InterruptedError } from './engine/errors.js';
@@ -20,7 +20,7 @@ export { createProgress, ProgressModel, type ProgressMode, type ProgressSnapshot
 
 // Any format's long commands without the CLI: a whole run, a shard's part, the merge of parts.
 export { runWhole, runShard, mergeParts, commandOf, type RunHooks } from './cli/runner.js';
-export type { FormatSpec } from './cli/command-spec.js';
+export { defineCommand, type FormatSpec, type CommandSpec, type RunContext, type Report } from './cli/command-spec.js';
 
 // Nostr.
 export { convertNostr, type ConvertOptions as NostrConvertOptions, type ConvertSummary as NostrConvertSummary } from './formats/nostr/pipeline.js';
@@ -34,11 +34,13 @@ export { verifyIndex, type VerifyReport, type VerifyFinding, type VerifyProblem 
 // FASTQ.
 export { ParallelParser, type ParallelParserConfig, type ParseProgress, type WorkerFunction } from './formats/fastq/parallel-parser.js';
 export { FastqRecord, FastqParseError, FastqParseErrors } from './formats/fastq/record.js';
+export { fastqFormat } from './formats/fastq/commands.js';
 export type { FastqStats } from './formats/fastq/stats.js';
 
 // BAM.
 export { statsBam, headerBam, readHeaderFromFile, type BamRunOptions, type BamStatsResult } from './formats/bam/pipeline.js';
 export { convertBam, type BamConvertOptions, type BamConvertResult, type BamOutputFormat } from './formats/bam/convert.js';
+export { bamFormat } from './formats/bam/cli.js';
 export type { BamHeader, BamReference } from './formats/bam/header.js';
 
 // File-system scans.
@@ -49,6 +51,7 @@ export { fsscanFormat } from './formats/fsscan/commands.js';
 
 // Code graphs.
 export { indexCode, type CodeIndexOptions, type CodeIndexSummary } from './formats/code/index-run.js';
+export { codeFormat } from './formats/code/commands.js';
 export { callers, callees, blastRadius, search as searchCode, show as showEntity, cycles as codeCycles, stats as codeStats, AmbiguousName, type EntityRef, type WalkAnswer, type Hop, type ShowAnswer } from './formats/code/graph-queries.js';
 export { serveGraph } from './formats/code/serve.js';
 export { openStore as openCodeStore, parseStoreTarget, type CodeStore, type StoreTarget } from './sinks/code-store.js';
