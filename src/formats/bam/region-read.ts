@@ -199,6 +199,7 @@ function readSegment(arg: RegionArg, seg: RegionSegment, copy: Copy): { compress
     if (seg.end !== null && end === Infinity && (w.pos > endBlock || w.eof)) end = w.offsetOf(seg.end);
   };
   let placedDone = !seg.skipPlaced;
+  let view = new DataView(w.buf.buffer, w.buf.byteOffset, w.buf.byteLength);
   const first = p;
   // Counted from the first block's end: a slice inflates its first block again (it started inside it).
   const counted = w.pos;
@@ -215,15 +216,16 @@ function readSegment(arg: RegionArg, seg: RegionSegment, copy: Copy): { compress
       if (p < w.length) copy(w.buf, p, w.length, w.locate(p));
       break;
     }
-    const dv = new DataView(w.buf.buffer, w.buf.byteOffset, w.buf.byteLength);
-    const total = 4 + dv.getUint32(p, true);
+    const b = w.buf;
+    const total = 4 + (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
     if (!w.fill(p + total)) {
       copy(w.buf, p, w.length, w.locate(p));
       break;
     }
     endKnown();
     if (p >= end) break;
-    const view = new DataView(w.buf.buffer, w.buf.byteOffset, w.buf.byteLength);
+    // One view per window buffer (it changes only when the window grows).
+    if (view.buffer !== w.buf.buffer) view = new DataView(w.buf.buffer, w.buf.byteOffset, w.buf.byteLength);
     if (total < 4 + FIXED) {
       // Not a record: decode reports it with its location.
       copy(w.buf, p, p + total, w.locate(p));
