@@ -44,7 +44,8 @@ export class BlockWindow {
   readonly offset: number[] = [];
   pos: number;
   constructor(private readonly input: string, path: string, private readonly size: number, readonly start: number) {
-    this.reader = new RangeReader(path, start, start + 4 * MAX_BLOCK, size);
+    // One block to start with: a small region reads one or two blocks, and many regions make many windows.
+    this.reader = new RangeReader(path, start, start + MAX_BLOCK, size);
     this.pos = start;
   }
 
