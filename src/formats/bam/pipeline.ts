@@ -102,7 +102,7 @@ function locateBlockSafe(path: string, uoffset: number): number {
  * numbered here, not by the engine, since the chunks a re-read replaces are dropped.
  */
 export async function runBam(opts: BamRunOptions, taskOptions: BamTaskOptions, onPayload: (p: BamPayload, header: BamHeader, engine: EngineHandle) => void | Promise<void>, shouldStop?: () => boolean, onEnd?: (engine: EngineHandle, header: BamHeader | null) => void | Promise<void>, drop?: (p: BamPayload) => void): Promise<{ stats: RunStats; header: BamHeader; truncated: boolean; records: number }> {
-  if (opts.regions && opts.regions.regions.length > 0) {
+  if (opts.regions && (opts.regions.regions.length > 0 || opts.regions.bed !== undefined)) {
     if (opts.input === '-') throw new UsageError('regions need an indexed BAM file, not stdin');
     const header = readHeaderFromFile(opts.input);
     if (!header) throw new UsageError(`${opts.input}: regions need a BGZF-compressed BAM file with an index`);

@@ -17,7 +17,7 @@ import { BamError } from './errors.js';
 import { STRUCTURAL } from './record-errors.js';
 import type { BamHeader } from './header.js';
 import { readBamIndex, type BamIndex } from './bam-index.js';
-import { parseRegion } from './region.js';
+import { parseRegion, readBedRegions } from './region.js';
 import { regionPieces, regionSegments, type RegionPiece } from './region-plan.js';
 import { REGION_CALL } from './calls.js';
 import type { RegionArg } from './region-read.js';
@@ -27,6 +27,8 @@ import type { RecordFilter } from './filter.js';
 /** What a region run is asked: the regions, and optionally the index file and -M. */
 export interface RegionChoice {
   regions: string[];
+  /** A BED file of regions (0-based, half-open), read as samtools view --region-file does (-M implied). */
+  bed?: string;
   /** The .bai/.csi file; default: beside the input, as samtools looks for it. */
   index?: string;
   /** samtools view -M: records in several regions come once, in file order. */
@@ -72,8 +74,8 @@ export function planRegions(input: string, header: BamHeader, choice: RegionChoi
   if (index.nRef !== header.references.length) throw new BamError('BAM_BAD_INDEX', `${indexPath}: the index has ${index.nRef} references but ${input} has ${header.references.length}; it belongs to another file (make it again with \`samtools index\`)`);
   if (statSync(indexPath).mtimeMs < statSync(input).mtimeMs) warn?.(`${indexPath}: the index file is older than ${input}`);
   const ids = new Map(header.references.map((r, i) => [r.name, i]));
-  const regions = choice.regions.map((r) => parseRegion(r, ids));
-  const segments = regionSegments(index, regions, choice.mergeRegions ?? false, pieceBytes);
+  const regions = [...choice.regions.map((r) => parseRegion(r, ids)), ...(choice.bed ? readBedRegions(choice.bed, ids, warn) : [])];
+  const segments = regionSegments(index, regions, (choice.mergeRegions ?? false) || choice.bed !== undefined, pieceBytes);
   return { index, pieces: regionPieces(segments, pieceBytes, size), size };
 }
 

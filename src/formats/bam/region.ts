@@ -4,6 +4,7 @@
  * `chr1:-500`, `{name:with:colons}:1-9`, `*` (unplaced reads) and `.` (from the first record).
  * Positions are 1-based inclusive in the text and 0-based half-open here.
  */
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../../engine/errors.js';
 
 /** Past any position a BAM record can hold (htslib's HTS_POS_MAX, for our purposes). */
@@ -117,4 +118,36 @@ function parseCoords(text: string, s: string): { beg: number; end: number } {
   if (beg < 0) beg = 0;
   if (beg >= end) throw bad(text, 'the end is before the start');
   return { beg, end };
+}
+
+/**
+ * The regions of a BED file (chrom, start, end: 0-based, half-open; `track`, `browser` and `#`
+ * lines skipped), for `--regions-file`. References the header lacks are skipped with one warning,
+ * as samtools does for a BED made for another assembly's extra contigs.
+ */
+export function readBedRegions(path: string, ids: ReadonlyMap<string, number>, warn?: (m: string) => void): Region[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--regions-file ${path}: ${(e as Error).message}`);
+  }
+  const out: Region[] = [];
+  const unknown = new Set<string>();
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '' || /^(#|track\b|browser\b)/.test(line)) continue;
+    const [chrom, start, end] = line.split(/[\t ]+/);
+    const beg = Number(start);
+    const stop = Number(end);
+    if (!chrom || !/^\d+$/.test(start ?? '') || !/^\d+$/.test(end ?? '') || stop < beg) throw new UsageError(`--regions-file ${path}: line ${i + 1} is not "chrom start end" with 0 <= start <= end: ${JSON.stringify(line.slice(0, 80))}`);
+    const tid = ids.get(chrom);
+    if (tid === undefined) {
+      unknown.add(chrom);
+      continue;
+    }
+    if (stop > beg) out.push({ kind: 'span', text: `${path}:${i + 1}`, tid, beg, end: stop });
+  }
+  if (unknown.size > 0) warn?.(`--regions-file ${path}: skipped the regions on ${unknown.size} reference(s) the BAM header has not (${[...unknown].slice(0, 3).join(', ')}${unknown.size > 3 ? ', …' : ''})`);
+  return out;
 }

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -106,6 +106,31 @@ test('bam convert REGION… selects what samtools view prints: region by region,
   // Filters apply to the records the regions select, as in samtools view.
   const filtered = convert('filtered.arrow', ['-F', '0x14', '--min-mapq', '20']);
   assertSameLines(tableToSam(readArrow(filtered)), lines(samtools(['view', '-F', '0x14', '-q', '20', bam, ...regions])), 'regions with -F and -q');
+});
+
+test('bam convert --regions-file BED selects what samtools view --region-file prints (each record once, file order)', { skip: skipNoSamtools }, () => {
+  const { dir, bam } = setup();
+  let x = 17;
+  const rnd = (k: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % k;
+  };
+  const bed = ['track name=targets', '# a comment'];
+  for (let i = 0; i < 60; i++) {
+    const [ref, len] = REFS[rnd(REFS.length)]!;
+    const beg = rnd(len);
+    bed.push(`${ref}\t${beg}\t${Math.min(len, beg + 1 + rnd(rnd(5) === 0 ? 40_000 : 2000))}`);
+  }
+  bed.push('chrUn\t10\t20');
+  const bedPath = join(dir, 'targets.bed');
+  writeFileSync(bedPath, `${bed.join('\n')}\n`);
+  const out = join(dir, 'bed.arrow');
+  const r = run(['bam', 'convert', bam, '--regions-file', bedPath, '-j', '2', '--chunk-size', '4096', '-o', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /skipped the regions on 1 reference\(s\) the BAM header has not \(chrUn\)/);
+  const expected = lines(spawnSync('samtools', ['view', '--region-file', bedPath, bam], { encoding: 'utf8' }).stdout);
+  assert.ok(expected.length > 500, `the BED should select many records (${expected.length})`);
+  assertSameLines(tableToSam(readArrow(out)), expected, '--regions-file');
 });
 
 test('bam stats REGION… counts what samtools view REGION… | samtools flagstat counts', { skip: skipNoSamtools }, () => {
