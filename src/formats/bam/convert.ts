@@ -5,7 +5,7 @@
  * Its own module so that `bam stats` and `bam header` never load apache-arrow.
  */
 import { OutputTransaction } from '../../engine/atomic.js';
-import { tableKindOf } from '../../sinks/table-file.js';
+import { tableExtensionOf, tableKindOf, tableKindOfExtension } from '../../sinks/table-file.js';
 import { checkFileOutput, isStreamTarget } from '../../engine/output-target.js';
 import { ThreadmillError, UsageError } from '../../engine/errors.js';
 import type { EngineHandle, LocatedError, RunStats } from '../../engine/run-types.js';
@@ -201,7 +201,8 @@ async function openSink(path: string, format: BamOutputFormat, arrow: BamArrow, 
 export async function convertBam(opts: BamConvertOptions): Promise<BamConvertResult> {
   const format = outputFormat(opts.output, opts.format);
   // The IPC stream format (no footer) for .arrows and stdout, as fastq convert does.
-  const stream = format === 'ipc' && (/\.arrows$/i.test(opts.output) || (isStreamTarget(opts.output) && !/\.(arrow|ipc|feather)$/i.test(opts.output)));
+  const ext = tableExtensionOf(opts.output);
+  const stream = format === 'ipc' && (ext === 'arrows' || (isStreamTarget(opts.output) && (ext === null || tableKindOfExtension(ext) !== 'arrow')));
   checkFileOutput(opts.output, { option: '-o', inputs: [opts.input], stdout: stream });
   // A codec the output format has not: a usage error before any work.
   if (format === 'ipc') ipcCodecOf(opts.compression);
