@@ -5,8 +5,13 @@ import { startCpuReport } from './engine/thread-cpu.js';
 import { jsonProgressAsked, jsonStderr } from './cli/json-stderr.js';
 import { threadmillVersion } from './engine/version.js';
 import { registerFormat } from './cli/register.js';
+import { catchEarlySignals } from './cli/common.js';
+import { faultPoint } from './engine/fault-points.js';
 import type { FormatSpec } from './cli/command-spec.js';
 
+catchEarlySignals();
+// THREADMILL_FAULT=stop-at-start:1: a test interrupts the run while its modules load.
+faultPoint('start');
 startCpuReport();
 if (jsonProgressAsked(process.argv)) jsonStderr();
 

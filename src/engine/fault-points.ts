@@ -5,7 +5,7 @@
  * `stop-at-<point>:<n>` it SIGSTOPs itself there, so a test can change the world (cut an input
  * short) before it sends SIGCONT. Points: `rename` (each rename of a commit, atomic.ts), `spill`
  * and `day` (nostr convert), `chunk` (each chunk's result taken in order on the main thread, every
- * long command), `read` (each chunk a worker reads of a file, range-reader.ts, and
+ * long command), `start` (the CLI, before it loads a format's modules), `read` (each chunk a worker reads of a file, range-reader.ts, and
  * each piece the main thread reads of a stream, source.ts; each thread counts its own passes, so
  * use -j 1).
  */

@@ -178,6 +178,19 @@ for (const c of COMMANDS) {
   });
 }
 
+test('a SIGINT while the CLI still loads a format exits 130 INTERRUPTED', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-flags-'));
+  const child = spawn(process.execPath, [cliPath, 'fastq', 'stats', ...fastqInput(dir, false)], { env: { ...process.env, [FAULT_ENV]: 'stop-at-start:1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  for (let i = 0; i < 600 && !/\) T /.test(readStat(child.pid!)); i++) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGINT');
+  child.kill('SIGCONT');
+  assert.equal(await done, 130, stderr);
+  assert.match(stderr, /^threadmill: error \[INTERRUPTED\]/m);
+});
+
 function readStat(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8');
