@@ -13,7 +13,7 @@ type Node = ParserType.SyntaxNode;
 
 interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string; aliasOf?: string; returns?: string }
 /** `ctor`: a declared or constructed class; `chain`: an expression whose value's type is followed (index: its tuple element). */
-interface Bind { name: string; ctor?: string; chain?: Node; index?: number }
+interface Bind { name: string; ctor?: string; chain?: Node; index?: number; unwrap?: boolean }
 interface Item {
   start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node };
   bind?: Bind; imp?: Node; local?: string; retval?: { node: Node; yielded: boolean }; decorator?: { target: number; text: string }; fxparam?: string;
@@ -66,7 +66,9 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
       if (ctor) return { start: n.startIndex, end: n.endIndex, order: 1, bind: { name: v.text, ctor: ctor.text } };
       // After a declared or constructed class of the same statement (order 2), which wins over it.
       const index = v.parent?.type === 'tuple_pattern' ? v.parent.namedChildren.findIndex((x) => x.startIndex === v.startIndex) : undefined;
-      return { start: n.startIndex, end: n.endIndex, order: 2, bind: { name: v.text, chain: chain!, index } };
+      // `if let Some(x) = …` / `while let Ok(x) = …`: x is the value inside the Option or Result.
+      const unwrap = v.parent?.type === 'tuple_struct_pattern';
+      return { start: n.startIndex, end: n.endIndex, order: 2, bind: { name: v.text, chain: chain!, index, unwrap } };
     }
     if (c.name === 'return' || c.name === 'yield') {
       const value = capture(captures, 'retval');
@@ -407,6 +409,7 @@ function chainValue(b: Bind, stack: Open[], language: Language): string | null |
   if (chain === null) return null;
   // Rust: `let rt = rt.clone();` — Clone::clone returns Self, so the value keeps its type.
   if (language === 'rust' && chain.endsWith('.clone()')) chain = chain.slice(0, -8);
+  if (b.unwrap) return `${chain}?`;
   return b.index !== undefined && b.index >= 0 ? `${chain}.#${b.index}` : chain;
 }
 

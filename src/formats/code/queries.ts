@@ -137,6 +137,7 @@ const RUST = `
 (let_declaration pattern: (identifier) @var value: (_) @chain) @bind
 (parameter pattern: (identifier) @var type: [(scoped_type_identifier) @ctor (generic_type type: [(type_identifier) (scoped_type_identifier)] @ctor) (reference_type type: [(scoped_type_identifier) @ctor (generic_type type: [(type_identifier) (scoped_type_identifier)] @ctor)])]) @bind
 (let_declaration pattern: (tuple_pattern (identifier) @var) value: (_) @chain) @bind
+(let_condition pattern: (tuple_struct_pattern type: (identifier) @_k (identifier) @var) value: (_) @chain (#match? @_k "^(Some|Ok)$")) @bind
 `;
 
 const GO = `

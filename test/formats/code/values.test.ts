@@ -146,6 +146,8 @@ const FILES: Record<string, string> = {
     '    pub fn serve(&self) { self.rt.block_on(); self.send.send(); self.send(); }',
     '    pub fn send(&self) {}',
     '}',
+    'pub fn maybe() -> Option<Runtime> { None }',
+    'pub fn lets() { if let Some(r) = maybe() { r.block_on(); } }',
     '',
   ].join('\n'),
   'rs/src/a.rs': 'pub struct Sender;\npub struct Receiver;\nimpl Sender { pub fn send(&self) {} }\nimpl Receiver { pub fn recv(&self) {} }\npub fn channel() -> (Sender, Receiver) { (Sender, Receiver) }\n',
@@ -215,6 +217,10 @@ test('python: attributes assigned in methods have the value of their one assignm
   assert.equal(to(f, 14, 'route'), 'App.route', 'self.app = app (app: App), assigned in Base');
   assert.equal(to(f, 15, 'get'), 'Client.get', 'self.client: Client');
   assert.equal(to(f, 16, 'route'), null, 'self.maybe is assigned an App and a Client');
+});
+
+test('rust: if let Some(x) = … binds x to the value inside', () => {
+  assert.equal(to('rs/src/lib.rs', 31, 'block_on'), 'Runtime::block_on');
 });
 
 test("rust: a method of one type is never another module's type of the same name", () => {
