@@ -13,7 +13,7 @@ import type { ConvertSummary } from './convert.js';
 
 interface FastqFlags extends CommonFlags { phred: 33 | 64; wrapped?: boolean; chunkSize?: number; allowTruncated?: boolean }
 interface StatsFlags extends FastqFlags { tsv?: boolean }
-interface ConvertFlags extends FastqFlags { output: string; batchSize: number; limit?: number; compression?: CompressionChoice; interleaved?: boolean; qualityScores?: boolean }
+interface ConvertFlags extends FastqFlags { output: string; batchSize: number; limit?: number; compression?: CompressionChoice; interleaved?: boolean; paired?: boolean; qualityScores?: boolean }
 
 interface StatsResult { names: string[]; partials: StatsPartial[]; rejected: number; share: ShareCoverage[] }
 
@@ -101,11 +101,12 @@ function tableExtension(output: string): string {
 
 const convertCommand = defineCommand<ConvertFlags, ConvertSummary>({
   name: 'convert',
-  description: 'FASTQ → Parquet (.parquet) or Arrow IPC (.arrow, .arrows) with columns id, description, sequence, quality (and mate with --interleaved); several inputs make one table, in order',
+  description: 'FASTQ → Parquet (.parquet) or Arrow IPC (.arrow, .arrows) with columns id, description, sequence, quality (and mate with --interleaved or --paired R1 R2); several inputs make one table, in order',
   inputs: { name: 'inputs', help: 'FASTQ files, or - for stdin', many: true },
   options: (cmd) => fastqOptions(cmd)
     .option('--quality-scores', 'write quality as list<uint8> of Phred scores (the --phred offset removed) instead of text')
     .option('--interleaved', 'the input holds pairs, mate 1 then mate 2: add a mate column (1, 2) and check that each pair\'s names agree')
+    .option('--paired', 'the two inputs are R1 and R2 (record k of one is the mate of record k of the other): one table in pair order with a mate column (1, 2), names checked as for --interleaved')
     .option('--batch-size <rows>', 'rows per record batch / row group', positiveInt('--batch-size'), 65_536)
     .option('--limit <records>', 'stop after this many records', positiveInt('--limit'))
     .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES)),
@@ -115,7 +116,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertSummary>({
     const progress = ctx.progress();
     // Loaded here: stats runs need neither it nor apache-arrow.
     const { convertFastq } = await import('./convert.js');
-    const s = await convertFastq({ ...runOptions(ctx), input: ctx.inputs[0]!, inputs: ctx.inputs, interleaved: f.interleaved, qualityScores: f.qualityScores, output: ctx.output!, batchSize: f.batchSize, limit: f.limit, compression: f.compression, phred: f.phred, progress });
+    const s = await convertFastq({ ...runOptions(ctx), input: ctx.inputs[0]!, inputs: ctx.inputs, interleaved: f.interleaved, paired: f.paired, qualityScores: f.qualityScores, output: ctx.output!, batchSize: f.batchSize, limit: f.limit, compression: f.compression, phred: f.phred, progress });
     progress.finish();
     return s;
   },
@@ -127,6 +128,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertSummary>({
   }),
   shard: {
     refuse(f, inputs) {
+      if (f.paired) return '--paired cannot be combined with --shard (a shard covers one input; its manifest does not record pairs)';
       if (inputs.length > 1 || f.interleaved || f.qualityScores) return '--shard takes one input without --interleaved or --quality-scores';
       if (f.limit !== undefined) return '--limit cannot be combined with --shard (each shard would stop at its own limit)';
       return undefined;

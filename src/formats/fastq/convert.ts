@@ -17,6 +17,7 @@ import type { Progress } from '../../engine/progress.js';
 import { COLUMN_NAMES, sameMate, type FastqColumns } from './columns.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import { runFastq } from './pipeline.js';
+import { checkPairedInputs, convertPairedRuns } from './paired-runs.js';
 
 export interface ConvertOptions {
   input: string;
@@ -28,6 +29,12 @@ export interface ConvertOptions {
    * record would shift every later pair, so any record error fails the run.
    */
   interleaved?: boolean;
+  /**
+   * `inputs` are two files of mates, R1 then R2 (record k of one pairs with record k of the
+   * other): one table in pair order with a `mate` column, as `interleaved` gives; names are checked
+   * the same way, and one file ending first is FASTQ_PAIR_MISMATCH (paired-runs.ts).
+   */
+  paired?: boolean;
   /** The quality column as list<uint8> of Phred scores (the --phred offset removed) instead of text. */
   qualityScores?: boolean;
   output: string;
@@ -144,17 +151,23 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   // A codec the output format has not: a usage error before any work.
   if (/\.parquet$/i.test(o.output)) parquetCompressionOf(o.compression);
   else ipcCodecOf(o.compression);
-  const paired = o.interleaved === true;
+  if (o.paired) {
+    checkPairedInputs(inputs);
+    if (o.shard) throw new UsageError('--paired cannot be combined with --shard (a shard covers one input)');
+    if (o.interleaved) throw new UsageError('--paired and --interleaved exclude each other: --paired reads mates from two files, --interleaved from one');
+  }
+  const interleaved = o.interleaved === true;
   const scores = o.qualityScores === true;
-  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads(), o.compression, { mate: paired, scores });
-  const pairs = paired ? new PairCheck(pairError) : null;
+  const sink = sinkFor(o.output, tx.tempFor(o.output), batchSize, o.threads ?? defaultThreads(), o.compression, { mate: interleaved || o.paired === true, scores });
+  if (o.paired) return convertPairedFiles(o, inputs, sink, tx, limit, scores);
+  const pairs = interleaved ? new PairCheck(pairError) : null;
   let written = 0;
   const total = { records: 0, errors: 0, threads: 0, seconds: 0 };
   let share: ConvertSummary['share'];
   try {
     for (const [k, input] of inputs.entries()) {
       let records = 0;
-      const stats = await runFastq(input, { mode: 'columns', phred: o.phred ?? 33, pairs: paired, qualityScores: scores }, {
+      const stats = await runFastq(input, { mode: 'columns', phred: o.phred ?? 33, pairs: interleaved, qualityScores: scores }, {
         threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, shard: o.shard,
         failTruncatedRecord: true,
         shouldStop: () => written >= limit,
@@ -188,5 +201,23 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   async function pairsDone(engine: EngineHandle): Promise<void> {
     if (written < limit) pairs?.finish();
     await sink.close(engine);
+  }
+}
+
+/** `paired`: the two inputs' runs zipped into pair order (paired-runs.ts). */
+async function convertPairedFiles(o: ConvertOptions, inputs: string[], sink: RecordBatchSink, tx: OutputTransaction, limit: number, scores: boolean): Promise<ConvertSummary> {
+  try {
+    const { stats, written } = await convertPairedRuns({
+      inputs, sink, limit,
+      taskOptions: { mode: 'columns', phred: o.phred ?? 33, qualityScores: scores },
+      runOptions: { threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, failTruncatedRecord: true },
+      batchOf: (columns, mate) => batchOf(columns, mate, scores),
+    });
+    tx.commit();
+    return { input: inputs[0]!, inputs, output: o.output, records_in: stats.records, written, rejected: stats.errors, threads: stats.threads, seconds: stats.seconds, records_per_second: Math.round(written / Math.max(stats.seconds, 1e-9)) };
+  } catch (err) {
+    sink.abort();
+    tx.abort();
+    throw err;
   }
 }
