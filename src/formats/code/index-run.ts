@@ -4,6 +4,7 @@
  * deleted or now-skipped files defined is removed; every edge is then resolved again, since a
  * changed file can change what a call in an unchanged file means.
  */
+import { collectGarbage } from './parsers.js';
 import { resolve as resolvePath } from 'node:path';
 import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -147,6 +148,10 @@ async function indexInto(store: CodeStore, root: string, walk: WalkResult, run: 
     items, threads: run.threads, signal: run.signal, errorLog: run.errorLog, progress: run.progress,
     onBatch: (facts) => writer.write(facts),
   });
+  // The workers (each with its parsers and heap) are not needed to resolve: closed first, and the
+  // facts' garbage collected, spring-framework's peak at -j 2 fell from 605 to 506–513 MB.
+  await run.pool.close();
+  collectGarbage();
   run.progress?.phase?.('resolving calls');
   const resolution = await finishGraph(store, root, { includeCode: run.includeCode, extractor: extractorVersion() }, writer.skipRows, run.signal);
   run.progress?.finish();
