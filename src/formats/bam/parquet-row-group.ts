@@ -9,7 +9,13 @@ import { assembleBatch } from './assemble.js';
 import { toPieceBatch } from './arrow.js';
 import type { ParquetArg } from './calls.js';
 
+/**
+ * Columns whose values rarely repeat within a row group; a dictionary there is built, overflows
+ * and is thrown away (decision 0034). rname, rnext, flag, mapq and tags keep theirs.
+ */
+const PLAIN_COLUMNS = ['qname', 'pos', 'cigar', 'pnext', 'tlen', 'seq', 'qual'];
+
 export function encodeParquetRowGroup(arg: ParquetArg): CallResult {
   const batch = toPieceBatch(arg.options, arg.spans, assembleBatch(arg.spans, arg.options));
-  return encodeParquetPiece({ ipc: ipcStreamBytes(arg.head, batch), options: arg.parquet });
+  return encodeParquetPiece({ ipc: ipcStreamBytes(arg.head, batch), options: { ...arg.parquet, plainColumns: PLAIN_COLUMNS } });
 }
