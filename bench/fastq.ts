@@ -1,12 +1,15 @@
 /**
  * FASTQ benchmark: generates deterministic data under bench/data/ (short reads of 100–150 bp and a
- * long-read file), then measures parse-only and stats throughput for -j 1..cores, seqkit and seqtk
- * side by side, plain vs gzip vs BGZF input, and peak RSS; writes its section of docs/benchmarks.md.
+ * long-read file, a pair of R1/R2 files), then measures parse-only and stats throughput for -j
+ * 1..cores, seqkit and seqtk side by side, plain vs gzip vs BGZF input, `fastq convert` to Parquet and
+ * Arrow and `--paired` beside seqtk mergepe and seqkit pair, with CPU seconds and peak RSS; writes
+ * its section of docs/benchmarks.md.
  *
  *   node dist/bench/fastq.js [--mb 1024]      (or FASTQ_BENCH_MB=256)
  */
-import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { prng, timeCommand, writeSection, type Timed } from './report.js';
@@ -31,17 +34,17 @@ function pools(r: () => number): { bases: Buffer; quals: Buffer } {
   return { bases, quals };
 }
 
-/** Writes `bytes` of FASTQ; read lengths from `len()`. */
-function generate(path: string, bytes: number, seed: number, len: (r: () => number) => number): void {
+/** Writes `bytes` of FASTQ (or `records` reads, whichever comes first); read lengths from `len()`; `mate` puts Casava 1.8's `1:N:0:1` / `2:N:0:1` in the comment (ids equal, so seqkit pair pairs them). */
+function generate(path: string, bytes: number, seed: number, len: (r: () => number) => number, pairs?: { records: number; mate: 1 | 2 }): void {
   const r = prng(seed);
   const { bases, quals } = pools(r);
   const fd = openSync(path, 'w');
   const block = Buffer.alloc(16 << 20);
   let at = 0;
   let written = 0;
-  for (let i = 0; written + at < bytes; i++) {
+  for (let i = 0; written + at < bytes && i < (pairs?.records ?? Infinity); i++) {
     const n = len(r);
-    const title = `@SIM.${i} lane=1 tile=${i % 97}\n`;
+    const title = `@SIM.${i} ${pairs ? `${pairs.mate}:N:0:1 ` : ''}lane=1 tile=${i % 97}\n`;
     if (at + title.length + 2 * n + 8 > block.length) {
       writeSync(fd, block, 0, at);
       written += at;
@@ -96,6 +99,10 @@ const have = (cmd: string): boolean => spawnSync(cmd, ['--version'], { stdio: 'i
 const gb = (bytes: number, s: number): string => (bytes / s / 1e9).toFixed(2);
 const mreads = (n: number, s: number): string => (n / s / 1e6).toFixed(2);
 const rss = (t: Timed): string => (t.peakRssMiB >= 0 ? t.peakRssMiB.toFixed(0) : 'n/a');
+const cpu = (t: Timed): string => (t.cpuSeconds >= 0 ? t.cpuSeconds.toFixed(2) : 'n/a');
+/** One table row: run, -j, wall seconds, CPU seconds, GB/s (of `bytes`, wall), M reads/s (when counted), peak RSS. */
+const row = (label: string, j: number | string, t: Timed, bytes: number, records?: number): string =>
+  `| ${label} | ${j} | ${t.seconds.toFixed(2)} | ${cpu(t)} | ${gb(bytes, t.seconds)} | ${records === undefined ? '–' : mreads(records, t.seconds)} | ${rss(t)} |`;
 
 function threadCounts(): number[] {
   const cores = availableParallelism();
@@ -105,7 +112,7 @@ function threadCounts(): number[] {
   return out;
 }
 
-function prepare(mb: number): { short: string; long: string; gz: string; bgz: string } {
+function prepare(mb: number): { short: string; long: string; gz: string; bgz: string; r1: string; r2: string } {
   mkdirSync(dataDir, { recursive: true });
   const short = `${dataDir}fastq-short-${mb}MB.fq`;
   const long = `${dataDir}fastq-long-${Math.ceil(mb / 4)}MB.fq`;
@@ -115,20 +122,59 @@ function prepare(mb: number): { short: string; long: string; gz: string; bgz: st
   const bgz = `${short}.bgz`;
   if (!existsSync(gz)) spawnSync('sh', ['-c', `gzip -1 -c '${short}' > '${gz}'`]);
   if (!existsSync(bgz) && have('bgzip')) spawnSync('sh', ['-c', `bgzip -@ ${availableParallelism()} -l 1 -c '${short}' > '${bgz}'`]);
-  return { short, long, gz, bgz };
+  // A pair of mate files of mb/4 each: R1 100-150 bp, R2 150 bp, the same number of reads.
+  const pairReads = Math.floor((mb / 4) * 1e6 / 340);
+  const r1 = `${dataDir}fastq-R1-${pairReads}.fq`;
+  const r2 = `${dataDir}fastq-R2-${pairReads}.fq`;
+  if (!existsSync(r1)) generate(r1, Infinity, 21, (r) => 100 + Math.floor(r() * 51), { records: pairReads, mate: 1 });
+  if (!existsSync(r2)) generate(r2, Infinity, 22, () => 150, { records: pairReads, mate: 2 });
+  return { short, long, gz, bgz, r1, r2 };
 }
 
 function peers(input: string, threads: number[], rows: string[], bytes: number): void {
   if (have('seqkit')) {
     for (const j of threads) {
       const t = timeCommand('seqkit', ['stats', '-a', '-j', String(j), input]);
-      rows.push(`| seqkit stats -a | ${j} | ${t.seconds.toFixed(2)} | ${gb(bytes, t.seconds)} | – | ${rss(t)} |`);
+      rows.push(row('seqkit stats -a', j, t, bytes));
     }
   }
   if (have('seqtk') || spawnSync('seqtk', [], { stdio: 'ignore' }).error === undefined) {
     const t = timeCommand('seqtk', ['fqchk', input]);
-    rows.push(`| seqtk fqchk (1 thread) | 1 | ${t.seconds.toFixed(2)} | ${gb(bytes, t.seconds)} | – | ${rss(t)} |`);
+    rows.push(row('seqtk fqchk (1 thread)', 1, t, bytes));
   }
+}
+
+const cliPath = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const outDir = (): string => mkdtempSync(join(tmpdir(), 'threadmill-bench-fq-'));
+
+/** `fastq convert` (Parquet, Arrow) of the short-read file, and `--paired` beside seqtk mergepe and seqkit pair. */
+function convertRows(files: ReturnType<typeof prepare>, top: number, bytes: number): string[] {
+  const rows: string[] = [];
+  const out = outDir();
+  try {
+    for (const ext of ['parquet', 'arrow']) {
+      const t = timeCommand(process.execPath, [cliPath, 'fastq', 'convert', files.short, '-j', String(top), '-q', '--json', '-o', join(out, `short.${ext}`)]);
+      if (t.status !== 0) throw new Error(`fastq convert failed: ${t.stderr}`);
+      rows.push(row(`threadmill fastq convert → .${ext}`, top, t, bytes, (JSON.parse(t.stdout) as { written: number }).written));
+    }
+    const pairBytes = statSync(files.r1).size + statSync(files.r2).size;
+    for (const ext of ['parquet', 'arrow']) {
+      const t = timeCommand(process.execPath, [cliPath, 'fastq', 'convert', '--paired', files.r1, files.r2, '-j', String(top), '-q', '--json', '-o', join(out, `pairs.${ext}`)]);
+      if (t.status !== 0) throw new Error(`fastq convert --paired failed: ${t.stderr}`);
+      rows.push(row(`threadmill fastq convert --paired R1 R2 → .${ext}`, top, t, pairBytes, (JSON.parse(t.stdout) as { written: number }).written));
+    }
+    if (have('seqtk') || spawnSync('seqtk', [], { stdio: 'ignore' }).error === undefined) {
+      const t = timeCommand('sh', ['-c', `seqtk mergepe '${files.r1}' '${files.r2}' > /dev/null`]);
+      rows.push(row('seqtk mergepe R1 R2 > /dev/null (1 thread)', 1, t, pairBytes));
+    }
+    if (have('seqkit')) {
+      const t = timeCommand('seqkit', ['pair', '-j', String(top), '-1', files.r1, '-2', files.r2, '-O', join(out, 'seqkit-pair')]);
+      rows.push(row('seqkit pair (R1/R2 files out)', top, t, pairBytes));
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  return rows;
 }
 
 /** The whole benchmark (for bench/all.ts): `mb` of short reads (default FASTQ_BENCH_MB or 1024). */
@@ -139,12 +185,12 @@ export async function runFastqBench(mb = Number(process.env.FASTQ_BENCH_MB ?? 10
   const core = perCore(files.short);
   const md: string[] = [`## FASTQ (${(bytes / 1e9).toFixed(2)} GB of 100–150 bp reads; ${availableParallelism()} cores; Node ${process.version})`, ''];
   md.push(`Hot loop alone (one thread, 64 MiB in memory, \`parseChunk\`): **${core.gbps.toFixed(2)} GB/s**, ${(core.readsPerSec / 1e6).toFixed(2)} M reads/s.`, '');
-  md.push('| run | -j | seconds | GB/s | M reads/s | peak RSS MiB |', '|---|---|---|---|---|---|');
+  md.push('| run | -j | seconds | CPU s | GB/s | M reads/s | peak RSS MiB |', '|---|---|---|---|---|---|---|');
   const rows: string[] = [];
   for (const mode of ['parse', 'stats'] as const) {
     for (const j of threads) {
       const r = measure(mode, files.short, j);
-      rows.push(`| threadmill ${mode === 'parse' ? 'parse (records, no objects)' : 'fastq stats'} | ${j} | ${r.seconds.toFixed(2)} | ${gb(r.bytes, r.seconds)} | ${mreads(r.records, r.seconds)} | ${rss(r)} |`);
+      rows.push(row(`threadmill ${mode === 'parse' ? 'parse (records, no objects)' : 'fastq stats'}`, j, r, r.bytes, r.records));
     }
   }
   peers(files.short, threads, rows, bytes);
@@ -152,18 +198,19 @@ export async function runFastqBench(mb = Number(process.env.FASTQ_BENCH_MB ?? 10
   for (const [label, path] of [['gzip', files.gz], ['BGZF', files.bgz]] as const) {
     if (!existsSync(path)) continue;
     const r = measure('stats', path, top);
-    rows.push(`| threadmill fastq stats, ${label} input | ${top} | ${r.seconds.toFixed(2)} | ${gb(r.bytes, r.seconds)} | ${mreads(r.records, r.seconds)} | ${rss(r)} |`);
+    rows.push(row(`threadmill fastq stats, ${label} input`, top, r, r.bytes, r.records));
     if (have('seqkit')) {
       const t = timeCommand('seqkit', ['stats', '-a', '-j', String(top), path]);
-      rows.push(`| seqkit stats -a, ${label} input | ${top} | ${t.seconds.toFixed(2)} | ${gb(bytes, t.seconds)} | – | ${rss(t)} |`);
+      rows.push(row(`seqkit stats -a, ${label} input`, top, t, bytes));
     }
   }
   const longBytes = statSync(files.long).size;
   for (const j of [1, top]) {
     const r = measure('stats', files.long, j);
-    rows.push(`| threadmill fastq stats, long reads (${(longBytes / 1e9).toFixed(2)} GB) | ${j} | ${r.seconds.toFixed(2)} | ${gb(r.bytes, r.seconds)} | ${mreads(r.records, r.seconds)} | ${rss(r)} |`);
+    rows.push(row(`threadmill fastq stats, long reads (${(longBytes / 1e9).toFixed(2)} GB)`, j, r, r.bytes, r.records));
   }
-  md.push(...rows, '', 'GB/s is uncompressed FASTQ bytes per second of wall time, including process start; seqkit and seqtk run on the same file in the same run.');
+  rows.push(...convertRows(files, top, bytes));
+  md.push(...rows, '', 'GB/s is uncompressed FASTQ bytes per second of wall time, including process start; CPU s is user + system of the whole process tree (the number to compare on a busy machine); seqkit and seqtk run on the same files in the same run. Paired rows read both mate files (their bytes added).');
   writeSection('fastq', md.join('\n'));
   process.stdout.write(`${md.join('\n')}\n`);
 }

@@ -20,18 +20,20 @@ export function writeSection(name: string, markdown: string): void {
   writeFileSync(benchmarksFile, next);
 }
 
-export interface Timed { seconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string }
+/** `cpuSeconds`: user + system CPU of the command and its children (GNU time; -1 without it) — the number to quote on a busy machine. */
+export interface Timed { seconds: number; cpuSeconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string }
 
-/** Runs a command and reports wall seconds and peak RSS (via GNU time when present, else -1). */
+/** Runs a command and reports wall seconds, CPU seconds and peak RSS (via GNU time when present, else -1). */
 export function timeCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Timed {
   const useTime = existsSync('/usr/bin/time');
   const start = performance.now();
   const r = useTime
-    ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: opts.env ?? process.env, ...(opts.input ? { stdio: [openSync(opts.input, 'r'), 'pipe', 'pipe'] } : {}) })
+    ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M __CPU=%U+%S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: opts.env ?? process.env, ...(opts.input ? { stdio: [openSync(opts.input, 'r'), 'pipe', 'pipe'] } : {}) })
     : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env: opts.env ?? process.env });
   const seconds = (performance.now() - start) / 1000;
-  const m = /__RSS_KB=(\d+)/.exec(r.stderr ?? '');
-  return { seconds, peakRssMiB: m ? Number(m[1]) / 1024 : -1, status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/__RSS_KB=\d+\n?/, '') };
+  const m = /__RSS_KB=(\d+) __CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr ?? '');
+  const cpuSeconds = m ? Number(m[2]) + Number(m[3]) : -1;
+  return { seconds, cpuSeconds, peakRssMiB: m ? Number(m[1]) / 1024 : -1, status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/__RSS_KB=\d+ __CPU=\S+\n?/, '') };
 }
 
 /** `--name value` from the command line. */
