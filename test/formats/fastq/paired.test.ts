@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { tableFromIPC } from 'apache-arrow';
+import { convertFastq } from '../../../src/formats/fastq/convert.js';
 import { haveTool, rng } from './helpers.js';
 
 const cli = fileURLToPath(new URL('../../../src/cli.js', import.meta.url));
@@ -114,23 +115,25 @@ test('fastq convert --paired: R2 from stdin, --limit, --quality-scores keep the 
   assert.deepEqual([...(t.get(5999)!.quality as { toArray(): Uint8Array }).toArray()], [...q].map((c) => c.charCodeAt(0) - 33));
 });
 
-test('fastq convert --paired: names that differ, a file that ends first, a rejected record fail (FASTQ_PAIR_MISMATCH) with no output', () => {
+test('fastq convert --paired: names that differ, a file that ends first, a rejected record fail (FASTQ_PAIR_MISMATCH) with no output', async () => {
   const out = join(dir, 'bad.parquet');
+  const convert = (a: string, b: string): Promise<unknown> => convertFastq({ input: a, inputs: [a, b], paired: true, output: out, chunkSize: 65536, threads: 2 });
   const renamed = (k: number): string => file(`R2-${k}.fq`, m.r2.map((x, i) => (i === k ? x.replace(`@read${k}/2`, '@other/2') : x)).join(''));
-  // Inside a chunk and far in (past several chunks): the record number and both files are named.
+  // The first record, and one far in (past several chunks): the record number and both files are named.
   for (const k of [0, 2211]) {
-    const r = run(['fastq', 'convert', '--paired', r1, renamed(k), ...CHUNK, '-j', '2', '-o', out]);
-    assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`FASTQ_PAIR_MISMATCH.*record ${k + 1} names "read${k}/1" in .*R1\\.fq but "other/2" in .*R2-${k}\\.fq`));
+    await assert.rejects(convert(r1, renamed(k)), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'FASTQ_PAIR_MISMATCH');
+      assert.match(e.message, new RegExp(`record ${k + 1} names "read${k}/1" in .*R1\\.fq but "other/2" in .*R2-${k}\\.fq`));
+      return true;
+    });
     assert.equal(existsSync(out), false);
   }
   const short = file('R2-short.fq', m.r2.slice(0, 2500).join(''));
   for (const [a, b] of [[r1, short], [short, r1]] as const) {
-    const r = run(['fastq', 'convert', '--paired', a, b, ...CHUNK, '-j', '2', '-o', out]);
-    assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /FASTQ_PAIR_MISMATCH.*R2-short\.fq ends after 2500 records but .*R1\.fq has more \(its record 2501 has no mate\)/);
+    await assert.rejects(convert(a, b), { code: 'FASTQ_PAIR_MISMATCH', message: /R2-short\.fq ends after 2500 records but .*R1\.fq has more \(its record 2501 has no mate\)/ });
     assert.equal(existsSync(out), false);
   }
+  // The CLI: exit 1, the code and the file on stderr.
   const broken = file('R2-broken.fq', m.r2.map((x, i) => (i === 1500 ? x.replace('\n+\n', '\n-\n') : x)).join(''));
   const r = run(['fastq', 'convert', '--paired', r1, broken, ...CHUNK, '-o', out]);
   assert.equal(r.status, 1);
