@@ -177,6 +177,43 @@ function convertRows(files: ReturnType<typeof prepare>, top: number, bytes: numb
   return rows;
 }
 
+const readersScript = fileURLToPath(new URL('../../bench/check-readers.py', import.meta.url));
+
+/**
+ * Every output kind of `fastq convert` (Parquet zstd/snappy/none, Arrow file and stream, none/lz4/zstd;
+ * quality as text and as scores; one input and --paired) opened by pyarrow (fully validated) and
+ * polars from Python (bench/check-readers.py), where $PYTHON (default python3) has both.
+ */
+function pythonReaders(files: ReturnType<typeof prepare>): string {
+  const python = process.env.PYTHON ?? 'python3';
+  const probe = spawnSync(python, ['-c', 'import pyarrow, polars'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) return `Python readers: skipped (${python} lacks pyarrow or polars; set PYTHON to a venv's python).`;
+  const out = outDir();
+  try {
+    // The pair's first 4,000 reads: every output spans several chunks.
+    const [r1, r2] = [join(out, 'R1.fq'), join(out, 'R2.fq')];
+    spawnSync('sh', ['-c', `head -n 16000 '${files.r1}' > '${r1}' && head -n 16000 '${files.r2}' > '${r2}'`]);
+    const outputs: string[] = [];
+    for (const scores of [[], ['--quality-scores']]) {
+      for (const [inputs, tag] of [[[r1], 'one'], [['--paired', r1, r2], 'paired']] as const) {
+        for (const [ext, codec] of [['parquet', 'zstd'], ['parquet', 'snappy'], ['parquet', 'none'], ['arrow', 'none'], ['arrow', 'lz4'], ['arrow', 'zstd'], ['arrows', 'none'], ['arrows', 'zstd']]) {
+          const path = join(out, `${tag}${scores.length ? '-scores' : ''}-${codec}.${ext}`);
+          const r = spawnSync(process.execPath, [cliPath, 'fastq', 'convert', ...inputs, ...scores, '--chunk-size', '65536', '--compression', codec!, '-q', '-o', path], { encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`fastq convert for the readers check failed: ${r.stderr}`);
+          outputs.push(path);
+        }
+      }
+    }
+    const check = spawnSync(python, [readersScript, ...outputs], { encoding: 'utf8' });
+    const lines = check.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok?: boolean; file?: string; why?: string; pyarrow?: string; polars?: string });
+    const last = lines[lines.length - 1]!;
+    const bad = lines.filter((l) => l.ok === false).map((l) => `${l.file!.slice(out.length + 1)} (${l.why})`);
+    return `Python readers: pyarrow ${last.pyarrow} (full validation) and polars ${last.polars} open ${outputs.length - bad.length} of ${outputs.length} \`fastq convert\` outputs with equal rows and values${bad.length ? `; failed: ${bad.join(', ')}` : ''} (Parquet zstd/snappy/none, Arrow file and stream, none/lz4/zstd; quality as text and scores; one input and --paired).`;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /** The whole benchmark (for bench/all.ts): `mb` of short reads (default FASTQ_BENCH_MB or 1024). */
 export async function runFastqBench(mb = Number(process.env.FASTQ_BENCH_MB ?? 1024)): Promise<void> {
   const files = prepare(mb);
@@ -210,7 +247,8 @@ export async function runFastqBench(mb = Number(process.env.FASTQ_BENCH_MB ?? 10
     rows.push(row(`threadmill fastq stats, long reads (${(longBytes / 1e9).toFixed(2)} GB)`, j, r, r.bytes, r.records));
   }
   rows.push(...convertRows(files, top, bytes));
-  md.push(...rows, '', 'GB/s is uncompressed FASTQ bytes per second of wall time, including process start; CPU s is user + system of the whole process tree (the number to compare on a busy machine); seqkit and seqtk run on the same files in the same run. Paired rows read both mate files (their bytes added).');
+  const readers = pythonReaders(files);
+  md.push(...rows, '', 'GB/s is uncompressed FASTQ bytes per second of wall time, including process start; CPU s is user + system of the whole process tree (the number to compare on a busy machine); seqkit and seqtk run on the same files in the same run. Paired rows read both mate files (their bytes added).', '', readers);
   writeSection('fastq', md.join('\n'));
   process.stdout.write(`${md.join('\n')}\n`);
 }
