@@ -106,7 +106,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertSummary>({
   options: (cmd) => fastqOptions(cmd)
     .option('--quality-scores', 'write quality as list<uint8> of Phred scores (the --phred offset removed) instead of text')
     .option('--interleaved', 'the input holds pairs, mate 1 then mate 2: add a mate column (1, 2) and check that each pair\'s names agree')
-    .option('--paired', 'the two inputs are R1 and R2 (record k of one is the mate of record k of the other): one table in pair order with a mate column (1, 2), names checked as for --interleaved')
+    .option('--paired', 'the inputs are R1 R2 [R1 R2 …] (record k of R1 is the mate of record k of its R2): one table in pair order with a mate column (1, 2), names checked as for --interleaved')
     .option('--batch-size <rows>', 'rows per record batch / row group', positiveInt('--batch-size'), 65_536)
     .option('--limit <records>', 'stop after this many records', positiveInt('--limit'))
     .addOption(new Option('--compression <codec>', COMPRESSION_HELP).choices(COMPRESSION_CHOICES)),

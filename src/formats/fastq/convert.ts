@@ -17,7 +17,7 @@ import type { Progress } from '../../engine/progress.js';
 import { COLUMN_NAMES, sameMate, type FastqColumns } from './columns.js';
 import { ThreadmillError } from '../../engine/errors.js';
 import { runFastq } from './pipeline.js';
-import { checkPairedInputs, convertPairedRuns } from './paired-runs.js';
+import { convertPairedRuns, pairsOf } from './paired-runs.js';
 
 export interface ConvertOptions {
   input: string;
@@ -30,9 +30,10 @@ export interface ConvertOptions {
    */
   interleaved?: boolean;
   /**
-   * `inputs` are two files of mates, R1 then R2 (record k of one pairs with record k of the
-   * other): one table in pair order with a `mate` column, as `interleaved` gives; names are checked
-   * the same way, and one file ending first is FASTQ_PAIR_MISMATCH (paired-runs.ts).
+   * `inputs` are files of mates, R1 R2 [R1 R2 …] (record k of R1 pairs with record k of its R2):
+   * one table in pair order with a `mate` column, as `interleaved` gives, the pairs one after the
+   * other; names are checked the same way, and one file ending first is FASTQ_PAIR_MISMATCH
+   * (paired-runs.ts).
    */
   paired?: boolean;
   /** The quality column as list<uint8> of Phred scores (the --phred offset removed) instead of text. */
@@ -152,7 +153,7 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   if (/\.parquet$/i.test(o.output)) parquetCompressionOf(o.compression);
   else ipcCodecOf(o.compression);
   if (o.paired) {
-    checkPairedInputs(inputs);
+    pairsOf(inputs);
     if (o.shard) throw new UsageError('--paired cannot be combined with --shard (a shard covers one input)');
     if (o.interleaved) throw new UsageError('--paired and --interleaved exclude each other: --paired reads mates from two files, --interleaved from one');
   }
@@ -204,17 +205,28 @@ export async function convertFastq(o: ConvertOptions): Promise<ConvertSummary> {
   }
 }
 
-/** `paired`: the two inputs' runs zipped into pair order (paired-runs.ts). */
+/** `paired`: each pair's two runs zipped into pair order (paired-runs.ts), the pairs in turn. */
 async function convertPairedFiles(o: ConvertOptions, inputs: string[], sink: RecordBatchSink, tx: OutputTransaction, limit: number, scores: boolean): Promise<ConvertSummary> {
+  const total = { records: 0, errors: 0, threads: 0, seconds: 0 };
+  let written = 0;
   try {
-    const { stats, written } = await convertPairedRuns({
-      inputs, sink, limit,
-      taskOptions: { mode: 'columns', phred: o.phred ?? 33, qualityScores: scores },
-      runOptions: { threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, failTruncatedRecord: true },
-      batchOf: (columns, mate) => batchOf(columns, mate, scores),
-    });
+    const pairs = pairsOf(inputs);
+    for (const [k, pair] of pairs.entries()) {
+      const r = await convertPairedRuns({
+        inputs: pair, last: k === pairs.length - 1, writtenBefore: written, sink, limit,
+        taskOptions: { mode: 'columns', phred: o.phred ?? 33, qualityScores: scores },
+        runOptions: { threads: o.threads, chunkSize: o.chunkSize, wrapped: o.wrapped, allowTruncated: o.allowTruncated, progress: o.progress, errorLog: o.errorLog, signal: o.signal, warn: o.warn, failTruncatedRecord: true },
+        batchOf: (columns, mate) => batchOf(columns, mate, scores),
+      });
+      written = r.written;
+      total.records += r.stats.records;
+      total.errors += r.stats.errors;
+      total.threads = Math.max(total.threads, r.stats.threads);
+      total.seconds += r.stats.seconds;
+      if (written >= limit) break;
+    }
     tx.commit();
-    return { input: inputs[0]!, inputs, output: o.output, records_in: stats.records, written, rejected: stats.errors, threads: stats.threads, seconds: stats.seconds, records_per_second: Math.round(written / Math.max(stats.seconds, 1e-9)) };
+    return { input: inputs[0]!, inputs, output: o.output, records_in: total.records, written, rejected: total.errors, threads: total.threads, seconds: total.seconds, records_per_second: Math.round(written / Math.max(total.seconds, 1e-9)) };
   } catch (err) {
     sink.abort();
     tx.abort();

@@ -15,7 +15,12 @@ import { runFastq, type FastqRunOptions } from './pipeline.js';
 import type { FastqTaskOptions } from './task.js';
 
 export interface PairedRunsOptions {
-  inputs: string[];
+  /** One pair of files: R1, R2. */
+  inputs: [string, string];
+  /** The last pair of the run: the sink is closed at its end (drained otherwise, for the next pair). */
+  last: boolean;
+  /** Rows written by the pairs before this one (--limit counts across pairs). */
+  writtenBefore: number;
   taskOptions: FastqTaskOptions;
   /** As for one input; `threads` is shared by the two runs. */
   runOptions: FastqRunOptions;
@@ -26,22 +31,25 @@ export interface PairedRunsOptions {
 
 const shown = (input: string): string => (input === '-' ? 'stdin' : input);
 
-/** Two inputs, at most one of them stdin; a usage error otherwise. */
-export function checkPairedInputs(inputs: string[]): [string, string] {
-  if (inputs.length !== 2) throw new UsageError(`--paired takes two inputs, R1 and R2 (got ${inputs.length})`);
-  if (inputs[0] === '-' && inputs[1] === '-') throw new UsageError('--paired: R1 and R2 cannot both be stdin');
-  return [inputs[0]!, inputs[1]!];
+/** R1 R2 [R1 R2 …] (lanes, in order), stdin at most once; a usage error otherwise. */
+export function pairsOf(inputs: string[]): Array<[string, string]> {
+  if (inputs.length === 0 || inputs.length % 2 !== 0) throw new UsageError(`--paired takes pairs of inputs, R1 R2 [R1 R2 …] (got ${inputs.length})`);
+  if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('--paired: stdin (-) can be only one of the inputs');
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < inputs.length; i += 2) pairs.push([inputs[i]!, inputs[i + 1]!]);
+  return pairs;
 }
 
+/** One pair of files into the sink; returns the runs' stats and the rows written in all (`writtenBefore` included). */
 export async function convertPairedRuns(p: PairedRunsOptions): Promise<{ stats: RunStats; written: number }> {
-  const inputs = checkPairedInputs(p.inputs);
+  const inputs = p.inputs;
   const zip = new MateZip([shown(inputs[0]), shown(inputs[1])], (m) => {
     throw new ThreadmillError('FASTQ_PAIR_MISMATCH', m);
   });
   const threads = Math.max(2, p.runOptions.threads ?? defaultThreads());
   const stop = stopWith(p.runOptions.signal);
   const progress = p.runOptions.progress ? sharedProgress(p.runOptions.progress) : undefined;
-  let written = 0;
+  let written = p.writtenBefore;
   let writing: Promise<void> = Promise.resolve();
   let ended = 0;
   // The run that ends first keeps its workers (which may still encode its Parquet pieces) until
@@ -59,7 +67,7 @@ export async function convertPairedRuns(p: PairedRunsOptions): Promise<{ stats: 
       zip.end(side, written < p.limit);
       if (++ended === 1) return sinkClosed;
       await writing;
-      await p.sink.close(engine);
+      await (p.last || written >= p.limit ? p.sink.close(engine) : p.sink.drain());
       closed();
     },
   }, async (c, engine) => {

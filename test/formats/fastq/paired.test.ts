@@ -115,6 +115,22 @@ test('fastq convert --paired: R2 from stdin, --limit, --quality-scores keep the 
   assert.deepEqual([...(t.get(5999)!.quality as { toArray(): Uint8Array }).toArray()], [...q].map((c) => c.charCodeAt(0) - 33));
 });
 
+test('fastq convert --paired R1 R2 R1 R2: several pairs (lanes) one after the other; --limit stops across them', () => {
+  const lane2 = mates(700, 34);
+  const l2r1 = file('L2_R1.fq', lane2.r1.join(''));
+  const l2r2 = file('L2_R2.fq', lane2.r2.join(''));
+  const lane2Inter = file('L2_inter.fq', lane2.r1.map((x, i) => x + lane2.r2[i]).join(''));
+  for (const j of ['1', '3']) assert.equal(run(['fastq', 'convert', '--paired', r1, r2, l2r1, l2r2, ...CHUNK, '-j', j, '-q', '-o', join(dir, `lanes-j${j}.parquet`)]).status, 0);
+  assert.ok(readFileSync(join(dir, 'lanes-j1.parquet')).equals(readFileSync(join(dir, 'lanes-j3.parquet'))), '-j 1 and -j 3 differ');
+  const r = run(['fastq', 'convert', '--paired', r1, r2, l2r1, l2r2, ...CHUNK, '-q', '--json', '-o', join(dir, 'lanes.arrow')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { written: number }).written, 7400);
+  assert.equal(run(['fastq', 'convert', interleaved, lane2Inter, '--interleaved', '-q', '-o', join(dir, 'lanes-inter.arrow')]).status, 0);
+  assert.deepEqual(rowsOf(readFileSync(join(dir, 'lanes.arrow'))), rowsOf(readFileSync(join(dir, 'lanes-inter.arrow'))));
+  assert.equal(run(['fastq', 'convert', '--paired', r1, r2, l2r1, l2r2, '--limit', '6100', '-q', '-o', join(dir, 'lanes-lim.arrow')]).status, 0);
+  assert.deepEqual(rowsOf(readFileSync(join(dir, 'lanes-lim.arrow'))), rowsOf(readFileSync(join(dir, 'lanes.arrow'))).slice(0, 6100));
+});
+
 test('fastq convert --paired: names that differ, a file that ends first, a rejected record fail (FASTQ_PAIR_MISMATCH) with no output', async () => {
   const out = join(dir, 'bad.parquet');
   const convert = (a: string, b: string): Promise<unknown> => convertFastq({ input: a, inputs: [a, b], paired: true, output: out, chunkSize: 65536, threads: 2 });
@@ -141,14 +157,14 @@ test('fastq convert --paired: names that differ, a file that ends first, a rejec
   assert.equal(existsSync(out), false);
 });
 
-test('fastq convert --paired: usage errors (one input, --interleaved, --shard, two stdins)', () => {
+test('fastq convert --paired: usage errors (an odd number of inputs, --interleaved, --shard, two stdins)', () => {
   const out = join(dir, 'u.arrow');
   for (const [args, why] of [
-    [['--paired', r1], /--paired takes two inputs/],
-    [['--paired', r1, r2, r1], /--paired takes two inputs/],
+    [['--paired', r1], /--paired takes pairs of inputs, R1 R2 \[R1 R2 …\] \(got 1\)/],
+    [['--paired', r1, r2, r1], /--paired takes pairs of inputs/],
     [['--paired', '--interleaved', r1, r2], /--paired and --interleaved exclude each other/],
     [['--paired', r1, r2, '--shard', '1/2'], /--paired cannot be combined with --shard/],
-    [['--paired', '-', '-'], /cannot both be stdin/],
+    [['--paired', '-', '-'], /stdin \(-\) can be only one of the inputs/],
   ] as const) {
     const r = run(['fastq', 'convert', ...args, '-o', out]);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
