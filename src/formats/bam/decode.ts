@@ -263,7 +263,7 @@ function writeQual(out: Bytes, src: DataView, buf: Uint8Array, at: number, lSeq:
 }
 
 /** One integer or float of aux type `t` at `p`. */
-function auxNumber(dv: DataView, t: number, p: number): number {
+export function auxNumber(dv: DataView, t: number, p: number): number {
   switch (t) {
     case 0x63: return dv.getInt8(p);
     case 0x43: return dv.getUint8(p);

@@ -12,7 +12,7 @@ import { Bytes, type ColumnMemory } from './bytes.js';
 import { auxSize } from './framing.js';
 import type { RowSpan } from './batch.js';
 import type { Bits } from './assemble.js';
-import type { RecordProblem } from './decode.js';
+import { auxNumber, type RecordProblem } from './decode.js';
 
 /** decode.ts's writer of one aux value as SAM text (`TYPE:VALUE`). */
 type AuxText = (values: Bytes, buf: Uint8Array, dv: DataView, p: number, next: number) => RecordProblem | null;
@@ -122,7 +122,7 @@ export class TypedTagBuilders {
     const spec = this.specs[k]!;
     const numeric = type !== 0x5a && type !== 0x48 && type !== 0x41 && type !== 0x42 && type !== 0x66;
     if (spec.kind === 'int' && numeric) {
-      const v = intAt(dv, type, p + 3);
+      const v = auxNumber(dv, type, p + 3);
       this.ints[k]![2 * row] = v | 0;
       this.ints[k]![2 * row + 1] = v < 0 ? -1 : 0;
     } else if (spec.kind === 'float' && type === 0x66) {
@@ -153,16 +153,6 @@ export class TypedTagBuilders {
   }
 }
 
-function intAt(dv: DataView, t: number, p: number): number {
-  switch (t) {
-    case 0x63: return dv.getInt8(p);
-    case 0x43: return dv.getUint8(p);
-    case 0x73: return dv.getInt16(p, true);
-    case 0x53: return dv.getUint16(p, true);
-    case 0x69: return dv.getInt32(p, true);
-    default: return dv.getUint32(p, true);
-  }
-}
 
 /** Offset after the aux field at `p` (the record was checked: its aux fields parse). */
 function auxEnd(buf: Uint8Array, dv: DataView, p: number, type: number): number {
