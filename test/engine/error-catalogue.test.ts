@@ -23,7 +23,7 @@ import { ThreadmillError, InterruptedError, fromErrorShape, toErrorShape } from 
 import { asFatal } from '../../src/engine/fatal.js';
 import { WorkerPool } from '../../src/engine/pool.js';
 import { runChunks } from '../../src/index.js';
-import { cliPath, FAULT_ENV } from '../helpers/faults.js';
+import { cliPath, FAULT_ENV, runCliAsync, type CliRun } from '../helpers/faults.js';
 import { syntheticFastq } from '../formats/fastq/helpers.js';
 import { generateScan, scanText } from '../formats/fsscan/helpers.js';
 import { makeEvents, toJsonl } from '../formats/nostr/fixtures.js';
@@ -135,21 +135,10 @@ before(() => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-interface Ran { status: number | null; stdout: string; stderr: string }
+type Ran = CliRun;
 
-/** Runs the CLI without blocking the event loop (tests below run a few at a time). */
-function cli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; nodeArgs?: string[]; cwd?: string } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, ...args], { env: options.env ?? process.env, cwd: options.cwd ?? work });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
+/** The CLI in the test's work folder. */
+const cli = (args: string[], options: Parameters<typeof runCliAsync>[1] = {}): Promise<Ran> => runCliAsync(args, { cwd: work, ...options });
 
 function assertFailed(r: Ran, code: ErrorCode, mentions: string[] = []): void {
   const exit = exitStatusOf(code);

@@ -25,6 +25,23 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input
   return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: options.env ?? process.env, input: options.input, maxBuffer: 1 << 28 });
 }
 
+/** What a CLI run printed and how it ended. */
+export interface CliRun { status: number | null; stdout: string; stderr: string }
+
+/** Runs `threadmill args` without blocking the event loop (tests that run several at once). */
+export function runCliAsync(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; nodeArgs?: string[]; cwd?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, ...args], { env: options.env ?? process.env, cwd: options.cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
 /**
  * Runs `threadmill args` in a shell pipeline whose reader closes early (`| head -c 1`, on the given
  * stream: 'stdout', or 'stderr' via 2>&1 with stdout discarded), the way `threadmill … | head -1`

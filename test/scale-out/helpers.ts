@@ -2,13 +2,12 @@
  * Running shards as separate processes, two at a time (as a Slurm array throttled with %2 would),
  * each taking its index from a scheduler variable or from an explicit I/N, and comparing parts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { cliPath, runCli } from '../helpers/faults.js';
+import { cliPath, runCli, runCliAsync } from '../helpers/faults.js';
 
 export { cliPath, runCli };
 
@@ -16,19 +15,8 @@ export function tempDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `tm-scale-${label}-`));
 }
 
-export interface Done { status: number | null; stdout: string; stderr: string }
+export type { CliRun as Done } from '../helpers/faults.js';
 
-function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<Done> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** How shard i learns its index: `--shard i/N`, or `--shard auto/N` with one of the scheduler variables. */
 export type IndexFrom = 'explicit' | 'SLURM_ARRAY_TASK_ID' | 'JOB_COMPLETION_INDEX';
@@ -46,7 +34,7 @@ export async function runShards(n: number, args: (shard: string) => string[], fr
       delete env.JOB_COMPLETION_INDEX;
       delete env.AWS_BATCH_JOB_ARRAY_INDEX;
       if (from !== 'explicit') env[from] = String(i);
-      const r = await runAsync([...args(from === 'explicit' ? `${i}/${n}` : `auto/${n}`), '-q'], env);
+      const r = await runCliAsync([...args(from === 'explicit' ? `${i}/${n}` : `auto/${n}`), '-q'], { env });
       if (r.status !== 0) throw new Error(`shard ${i}/${n} exited ${r.status}: ${r.stderr}`);
     }
   };
