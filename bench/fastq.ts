@@ -12,7 +12,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { prng, timeCommand, writeSection, type Timed } from './report.js';
+import { prng, pythonReadersLine, timeCommand, writeSection, type Timed } from './report.js';
 import { runFastq } from '../src/formats/fastq/pipeline.js';
 import { parseChunk } from '../src/formats/fastq/parse.js';
 import { readFileSync } from 'node:fs';
@@ -177,17 +177,12 @@ function convertRows(files: ReturnType<typeof prepare>, top: number, bytes: numb
   return rows;
 }
 
-const readersScript = fileURLToPath(new URL('../../bench/check-readers.py', import.meta.url));
-
 /**
  * Every output kind of `fastq convert` (Parquet zstd/snappy/none, Arrow file and stream, none/lz4/zstd;
  * quality as text and as scores; one input and --paired) opened by pyarrow (fully validated) and
  * polars from Python (bench/check-readers.py), where $PYTHON (default python3) has both.
  */
 function pythonReaders(files: ReturnType<typeof prepare>): string {
-  const python = process.env.PYTHON ?? 'python3';
-  const probe = spawnSync(python, ['-c', 'import pyarrow, polars'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) return `Python readers: skipped (${python} lacks pyarrow or polars; set PYTHON to a venv's python).`;
   const out = outDir();
   try {
     // The pair's first 4,000 reads: every output spans several chunks.
@@ -204,11 +199,7 @@ function pythonReaders(files: ReturnType<typeof prepare>): string {
         }
       }
     }
-    const check = spawnSync(python, [readersScript, ...outputs], { encoding: 'utf8' });
-    const lines = check.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok?: boolean; file?: string; why?: string; pyarrow?: string; polars?: string });
-    const last = lines[lines.length - 1]!;
-    const bad = lines.filter((l) => l.ok === false).map((l) => `${l.file!.slice(out.length + 1)} (${l.why})`);
-    return `Python readers: pyarrow ${last.pyarrow} (full validation) and polars ${last.polars} open ${outputs.length - bad.length} of ${outputs.length} \`fastq convert\` outputs with equal rows and values${bad.length ? `; failed: ${bad.join(', ')}` : ''} (Parquet zstd/snappy/none, Arrow file and stream, none/lz4/zstd; quality as text and scores; one input and --paired).`;
+    return `${pythonReadersLine('`fastq convert` outputs', outputs, out)} (Parquet zstd/snappy/none, Arrow file and stream, none/lz4/zstd; quality as text and scores; one input and --paired).`;
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -52,3 +52,20 @@ export function prng(seed: number): () => number {
     return (x >>> 0) / 4294967296;
   };
 }
+
+const readersScript = fileURLToPath(new URL('../../bench/check-readers.py', import.meta.url));
+
+/**
+ * One line for docs/benchmarks.md: pyarrow (full validation) and polars from Python open `outputs`
+ * with equal rows and values (bench/check-readers.py), where $PYTHON (default python3) has both.
+ */
+export function pythonReadersLine(what: string, outputs: string[], root: string): string {
+  const python = process.env.PYTHON ?? 'python3';
+  const probe = spawnSync(python, ['-c', 'import pyarrow, polars'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) return `Python readers: skipped (${python} lacks pyarrow or polars; set PYTHON to a venv's python).`;
+  const check = spawnSync(python, [readersScript, ...outputs], { encoding: 'utf8' });
+  const lines = check.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok?: boolean; file?: string; why?: string; pyarrow?: string; polars?: string });
+  const last = lines[lines.length - 1]!;
+  const bad = lines.filter((l) => l.ok === false).map((l) => `${l.file!.slice(root.length + 1)} (${l.why})`);
+  return `Python readers: pyarrow ${last.pyarrow} (full validation) and polars ${last.polars} open ${outputs.length - bad.length} of ${outputs.length} ${what} with equal rows and values${bad.length ? `; failed: ${bad.join(', ')}` : ''}`;
+}
