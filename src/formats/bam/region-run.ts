@@ -6,13 +6,12 @@
  * a time, each slice starting where the last one stopped (no index entry marks record starts
  * among unplaced reads).
  */
+import type { BamRunOptions } from './pipeline.js';
 import { existsSync, statSync } from 'node:fs';
 import { UsageError, InterruptedError } from '../../engine/errors.js';
 import { WorkerPool } from '../../engine/pool.js';
 import { defaultThreads } from '../../engine/run.js';
 import type { EngineHandle, LocatedError, RunStats } from '../../engine/run-types.js';
-import type { ErrorLog } from '../../engine/error-log.js';
-import type { Progress } from '../../engine/progress.js';
 import { BamError } from './errors.js';
 import { STRUCTURAL } from './record-errors.js';
 import type { BamHeader } from './header.js';
@@ -22,7 +21,6 @@ import { regionPieces, regionSegments, type RegionPiece } from './region-plan.js
 import { REGION_CALL } from './calls.js';
 import type { RegionArg } from './region-read.js';
 import type { BamPayload, BamTaskOptions, RegionValue } from './task.js';
-import type { RecordFilter } from './filter.js';
 
 /** What a region run is asked: the regions, and optionally the index file and -M. */
 export interface RegionChoice {
@@ -54,17 +52,8 @@ export function findIndex(input: string, explicit?: string): string {
   return found;
 }
 
-interface RegionRunOptions {
-  input: string;
-  threads?: number;
-  progress?: Progress;
-  warn?: (message: string) => void;
-  allowTruncated?: boolean;
-  chunkSize?: number;
-  signal?: AbortSignal;
-  errorLog?: ErrorLog;
-  filter?: RecordFilter;
-}
+/** What a region run takes of a whole-file run's options. */
+type RegionRunOptions = Pick<BamRunOptions, 'input' | 'threads' | 'progress' | 'warn' | 'allowTruncated' | 'chunkSize' | 'signal' | 'errorLog' | 'filter'>;
 
 /** Checks the index against the header and turns the regions into pieces. */
 export function planRegions(input: string, header: BamHeader, choice: RegionChoice, pieceBytes: number, warn?: (m: string) => void): { index: BamIndex; pieces: RegionPiece[]; size: number } {

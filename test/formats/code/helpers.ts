@@ -1,9 +1,10 @@
 /** Shared by the code tests: a fixture tree in a fresh temp folder, and database dumps to compare. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { writeFixtureTree } from './fixtures.js';
+import { indexCode } from '../../../src/formats/code/index-run.js';
 import { serveGraph } from '../../../src/formats/code/serve.js';
 import type { CodeStore } from '../../../src/sinks/code-store.js';
 
@@ -65,4 +66,16 @@ export async function servedGraph(store: CodeStore): Promise<{ port: number; get
     },
     close: () => server.close(),
   };
+}
+
+/** Writes `files` (path → text) under a fresh folder and indexes it (-j 1); the graph's path and edges. */
+export async function indexedTree(label: string, files: Record<string, string>): Promise<{ db: string; edges: EdgeView[] }> {
+  const dir = mkdtempSync(join(tmpdir(), `tm-code-${label}-`));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, 'tree', rel)), { recursive: true });
+    writeFileSync(join(dir, 'tree', rel), text);
+  }
+  const db = join(dir, 'g.db');
+  await indexCode({ root: join(dir, 'tree'), db, threads: 1 });
+  return { db, edges: edgesOf(db) };
 }

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { indexCode } from '../../../src/formats/code/index-run.js';
 import { AmbiguousName, callers } from '../../../src/formats/code/graph-queries.js';
 import { openStore } from '../../../src/sinks/code-store.js';
-import { edgesOf, entitiesOf } from './helpers.js';
+import { edgesOf, entitiesOf, indexedTree } from './helpers.js';
 
 const FILES: Record<string, string> = {
   // flask's layout: a package with modules named like the standard library.
@@ -46,14 +46,7 @@ const FILES: Record<string, string> = {
   'rs/src/lib.rs': 'pub trait Store {\n    type Item;\n    fn get(&self) -> Self::Item;\n}\n',
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'tm-code-scope-'));
-for (const [rel, text] of Object.entries(FILES)) {
-  mkdirSync(dirname(join(dir, 'tree', rel)), { recursive: true });
-  writeFileSync(join(dir, 'tree', rel), text);
-}
-const db = join(dir, 'g.db');
-await indexCode({ root: join(dir, 'tree'), db, threads: 1 });
-const edges = edgesOf(db);
+const { db, edges } = await indexedTree('scope', FILES);
 
 function to(file: string, line: number, name: string, kind = 'calls'): string | null | undefined {
   const e = edges.filter((x) => x.file === file && x.line === line && x.name === name && x.kind === kind);

@@ -6,12 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { indexCode } from '../../../src/formats/code/index-run.js';
 import Database from 'better-sqlite3';
-import { edgesOf } from './helpers.js';
+import { indexedTree } from './helpers.js';
 
 const FILES: Record<string, string> = {
   'py/pkg/__init__.py': '',
@@ -154,14 +150,7 @@ const FILES: Record<string, string> = {
   'rs/src/b.rs': 'pub struct Sender;\nimpl Sender { pub fn send(&self) {} }\n',
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'tm-code-values-'));
-for (const [rel, text] of Object.entries(FILES)) {
-  mkdirSync(dirname(join(dir, 'tree', rel)), { recursive: true });
-  writeFileSync(join(dir, 'tree', rel), text);
-}
-const db = join(dir, 'g.db');
-await indexCode({ root: join(dir, 'tree'), db, threads: 1 });
-const edges = edgesOf(db);
+const { db, edges } = await indexedTree('values', FILES);
 
 function to(file: string, line: number, name: string, nth = 0): string | null | undefined {
   const e = edges.filter((x) => x.file === file && x.line === line && x.name === name && x.kind === 'calls');
