@@ -74,11 +74,12 @@ export interface SummaryPart<F, R, P> {
   resultOf(p: P, data: Record<string, unknown>, flags: F): R;
 }
 
-/** A partial that is the output file itself (Arrow IPC or Parquet): merge appends them (sinks). */
-export interface TablePart<R> {
+/**
+ * A partial that is the output file itself (Arrow IPC or Parquet): merge appends them (sinks). The
+ * records it holds are the command's `counts`, kept in the manifest.
+ */
+export interface TablePart {
   kind: 'table';
-  /** How many records the result wrote (the merged summary adds them). */
-  records(result: R): number;
 }
 
 /** Anything else (a database, a directory): the format fills the part and merges parts itself. */
@@ -110,7 +111,7 @@ export interface ShardSpec<F, R, P> {
   data?(result: R, flags: F, inputs: string[]): Record<string, unknown>;
   /** Share coverage the run reports (for the manifest's tiling check). */
   share(result: R): ShareCoverage[] | null | undefined;
-  part: SummaryPart<F, R, P> | TablePart<R> | CustomPart<F, R>;
+  part: SummaryPart<F, R, P> | TablePart | CustomPart<F, R>;
 }
 
 export interface CommandSpec<F = Record<string, unknown>, R = unknown, P = unknown> {

@@ -46,6 +46,21 @@ export function commandOf(format: FormatSpec, name: string): AnySpec {
   return spec;
 }
 
+/** A progress display labelled `label`, or none under --quiet (and by default for a library caller). */
+function progressOf(flags: Flags, label: string): ReturnType<typeof createProgress> {
+  return createProgress(flags.quiet ? 'none' : flags.progress ?? 'none', label);
+}
+
+/** A summary part's partial, written as the part's JSON data file. */
+function writeSummaryPartial(dir: string, part: SummaryPart<Flags, unknown, unknown>, partial: unknown): void {
+  writeFileSync(join(dir, PART_DATA), `${JSON.stringify(part.toJson(partial))}\n`);
+}
+
+/** A table part's data file: `data.EXT`, the extension its manifest records. */
+function tableFileOf(dir: string, ext: unknown): string {
+  return join(dir, `data.${String(ext)}`);
+}
+
 function contextFor(format: string, spec: AnySpec, inputs: string[], flags: Flags, output: string | undefined, shard: Shard | undefined, rejectsPath: string | undefined, hooks: RunHooks, signal: AbortSignal): RunContext<Flags> {
   const tx = new OutputTransaction();
   const errorLog = new ErrorLog({ maxErrors: flags.maxErrors, rejectsPath: rejectsPath ? tx.tempFor(rejectsPath) : undefined, onError: hooks.onRecordError, onMore: hooks.onMoreErrors, echo: ECHO_LIMIT });
@@ -53,7 +68,7 @@ function contextFor(format: string, spec: AnySpec, inputs: string[], flags: Flag
   return {
     inputs, flags, output, shard, errorLog, tx, signal,
     rejecting: flags.rejects !== undefined || flags.maxErrors !== undefined,
-    progress: (label) => createProgress(flags.quiet ? 'none' : flags.progress ?? 'none', `${format} ${spec.name}${label ? ` ${label}` : ''}${where}`),
+    progress: (label) => progressOf(flags, `${format} ${spec.name}${label ? ` ${label}` : ''}${where}`),
     warn: (m) => hooks.warn?.(m),
   };
 }
@@ -77,8 +92,8 @@ async function transacted<R>(ctx: RunContext<Flags>, run: () => Promise<R>): Pro
 }
 
 /**
- * A whole run of `spec` on `inputs`: output checks, rejects, the run, commit. `stdoutTaken`: the
- * command prints its data on stdout (so --rejects - cannot go there).
+ * A whole run of `spec` on `inputs`: output checks, rejects, the run, commit. A command without an
+ * output option prints its data on stdout, so --rejects - cannot go there.
  */
 export async function runWhole(format: string, spec: AnySpec, inputs: string[], flags: Flags, hooks: RunHooks = {}, signal: AbortSignal = new AbortController().signal): Promise<unknown> {
   spec.check?.(inputs, flags);
@@ -124,10 +139,10 @@ export async function runShard(format: string, spec: AnySpec, inputs: string[], 
   await transacted(ctx, () => writePart(path, manifest, async (dir) => {
     const part = sh.part;
     if (part.kind === 'custom') result = await part.fill(dir, ctx);
-    else if (part.kind === 'table') result = await spec.run({ ...ctx, output: join(dir, `data.${String(options.ext)}`) });
+    else if (part.kind === 'table') result = await spec.run({ ...ctx, output: tableFileOf(dir, options.ext) });
     else {
       result = await spec.run(ctx);
-      writeFileSync(join(dir, PART_DATA), `${JSON.stringify(part.toJson(part.partialOf(result)))}\n`);
+      writeSummaryPartial(dir, part as SummaryPart<Flags, unknown, unknown>, part.partialOf(result));
     }
   }, (m) => {
     m.share = sh.share(result) ?? null;
@@ -170,18 +185,16 @@ export async function mergeParts(format: FormatSpec, paths: string[], flags: Fla
   const parts = readParts(paths, format.name, shardable, { partial: flags.partial });
   const spec = commandOf(format, parts[0]!.manifest.command);
   const part = spec.shard!.part;
-  const ctx: MergeContext<Flags> = { flags, signal, warn: (m) => hooks.warn?.(m), progress: (label) => createProgress(flags.quiet ? 'none' : flags.progress ?? 'none', `${format.name} merge${label ? ` ${label}` : ''}`) };
+  const ctx: MergeContext<Flags> = { flags, signal, warn: (m) => hooks.warn?.(m), progress: (label) => progressOf(flags, `${format.name} merge${label ? ` ${label}` : ''}`) };
   if (flags.partial) {
     if (!flags.output) throw new UsageError(`merge --partial needs ${optionName(spec)} PART: the directory to write the merged part to`);
     await writeMergedPart(parts, flags.output, part, ctx);
     return { spec, parts, partial: flags.output };
   }
-  if (part.kind === 'summary') {
-    const result = part.resultOf(combinedPartial(part as SummaryPart<Flags, unknown, unknown>, parts), mergedData(parts), flags);
-    return { spec, parts, result, report: spec.report(result, flags, parts[0]!.manifest.inputs.map((i) => i.name)) };
-  }
-  if (part.kind === 'custom') {
-    const result = await part.merge(parts, flags.output, ctx);
+  if (part.kind !== 'table') {
+    const result = part.kind === 'summary'
+      ? part.resultOf(combinedPartial(part as SummaryPart<Flags, unknown, unknown>, parts), mergedData(parts), flags)
+      : await part.merge(parts, flags.output, ctx);
     return { spec, parts, result, report: spec.report(result, flags, parts[0]!.manifest.inputs.map((i) => i.name)) };
   }
   const records = await mergeTables(parts, flags.output);
@@ -198,27 +211,31 @@ async function mergeTables(parts: Part[], output: string | undefined): Promise<n
   if (tableKindOf(output) !== kind) throw new UsageError(`the parts hold .${ext} data; name the merged output accordingly (got ${output})`);
   const tx = new OutputTransaction();
   try {
-    await appendTableFiles(parts.map((p) => join(p.path, `data.${ext}`)), kind, tx.tempFor(output), output);
+    await appendTableFiles(parts.map((p) => tableFileOf(p.path, ext)), kind, tx.tempFor(output), output);
     tx.commit();
   } catch (err) {
     tx.abort();
     throw err;
   }
-  return parts.reduce((n, p) => n + Number(p.manifest.data?.records ?? 0), 0);
+  return Number(mergedData(parts).records ?? 0);
 }
 
 /** `merge --partial`: consecutive parts into one merged part that a later merge takes like a shard's. */
 async function writeMergedPart(parts: Part[], output: string, part: NonNullable<AnySpec['shard']>['part'], ctx: MergeContext<Flags>): Promise<void> {
   const data = mergedData(parts);
   if (part.kind === 'summary') {
-    const total = combinedPartial(part as SummaryPart<Flags, unknown, unknown>, parts);
-    await writePart(output, mergedManifest(parts, data), (dir) => writeFileSync(join(dir, PART_DATA), `${JSON.stringify(part.toJson(total))}\n`));
+    const summary = part as SummaryPart<Flags, unknown, unknown>;
+    const total = combinedPartial(summary, parts);
+    await writePart(output, mergedManifest(parts, data), (dir) => writeSummaryPartial(dir, summary, total));
     return;
   }
   let extra: Record<string, unknown> = {};
   await writePart(output, mergedManifest(parts, data), async (dir) => {
     if (part.kind === 'custom') extra = await part.mergePartial(parts, dir, ctx);
-    else await appendTableFiles(parts.map((p) => join(p.path, `data.${String(p.manifest.options.ext)}`)), tableKindOfExtension(String(parts[0]!.manifest.options.ext)), join(dir, `data.${String(parts[0]!.manifest.options.ext)}`));
+    else {
+      const ext = parts[0]!.manifest.options.ext;
+      await appendTableFiles(parts.map((p) => tableFileOf(p.path, ext)), tableKindOfExtension(String(ext)), tableFileOf(dir, ext));
+    }
   }, (m) => {
     m.data = { ...data, ...extra };
   });

@@ -161,7 +161,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertResult>({
     },
     share: (r) => r.stats.share,
     data: (r) => ({ truncated: r.truncated }),
-    part: { kind: 'table', records: (r) => r.written },
+    part: { kind: 'table' },
   },
 });
 

@@ -140,7 +140,7 @@ const convertCommand = defineCommand<ConvertFlags, ConvertSummary>({
       return { ...readOptions(f), batchSize: f.batchSize, ext, compression };
     },
     share: (s) => s.share,
-    part: { kind: 'table', records: (s) => s.written },
+    part: { kind: 'table' },
   },
 });
 

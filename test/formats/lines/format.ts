@@ -81,7 +81,7 @@ const convert = defineCommand<Flags, Result>({
   },
   counts: (r) => ({ records: r.partial.records, rejected: r.rejected }),
   report: (r) => ({ summary: summaryOf(r), title: `threadmill lines convert: ${r.output}`, rows: () => [['records', r.partial.records], ['rejected', r.rejected]] }),
-  shard: { manifestOptions: (f) => ({ ...read(f), ext: tableExtensionOf(f.output!) }), share: (r) => r.share, part: { kind: 'table', records: (r) => r.partial.records } },
+  shard: { manifestOptions: (f) => ({ ...read(f), ext: tableExtensionOf(f.output!) }), share: (r) => r.share, part: { kind: 'table' } },
 });
 
 export const linesFormat: FormatSpec = { name: 'lines', description: 'name,value lines (a test-only format)', commands: [stats, convert] };
