@@ -14,9 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { arg, timeCommand, writeSection } from './report.js';
-import { signer } from './nostr-signer.js';
+import { benchKeys, signer } from './nostr-signer.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(here, '../../bench/data');
@@ -28,10 +27,7 @@ const memoryLimit = arg('--memory-limit');
 /** Small events; `signed`: real ids and BIP-340 signatures (bcrypto when present), else random ids. */
 async function generate(path: string, n: number, signed: boolean): Promise<void> {
   const sign = signed ? await signer() : null;
-  const keys = Array.from({ length: 64 }, (_, i) => {
-    const sk = createHash('sha256').update(`scale key ${i}`).digest();
-    return { sk, pk: Buffer.from(schnorr.getPublicKey(sk)).toString('hex') };
-  });
+  const keys = benchKeys('scale key');
   const out = createWriteStream(path);
   const recent: string[] = [];
   let x = 7;

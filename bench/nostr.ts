@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { arg, timeCommand, writeSection } from './report.js';
-import { signer } from './nostr-signer.js';
+import { benchKeys, signer } from './nostr-signer.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(here, '../../bench/data');
@@ -26,10 +25,7 @@ const nEvents = Number(arg('--events') ?? 100_000);
 
 async function generate(path: string, n: number): Promise<void> {
   const sign = await signer();
-  const keys = Array.from({ length: 64 }, (_, i) => {
-    const sk = createHash('sha256').update(`bench key ${i}`).digest();
-    return { sk, pk: Buffer.from(schnorr.getPublicKey(sk)).toString('hex') };
-  });
+  const keys = benchKeys('bench key');
   const out = createWriteStream(path);
   const recent: string[] = [];
   let x = 12345;
