@@ -58,10 +58,15 @@ export function printRecordError(flags: RunFlags): (e: LocatedError) => void {
   };
 }
 
+/** Where record errors past the echo go: the summary's count, and the rejects file or a hint at it. */
+export function whereTheRestGo(flags: Pick<RunFlags, 'rejects'>): string {
+  return `counted in the summary${flags.rejects ? ` and written to ${flags.rejects}` : '; --rejects FILE keeps them all'}`;
+}
+
 /** Said once after the first few rejections were printed. */
 export function moreErrorsNote(flags: RunFlags): () => void {
   return () => {
-    if (!flags.quiet) process.stderr.write(`threadmill: further rejections are counted in the summary${flags.rejects ? ` and written to ${flags.rejects}` : '; --rejects FILE keeps them all'}\n`);
+    if (!flags.quiet) process.stderr.write(`threadmill: further rejections are ${whereTheRestGo(flags)}\n`);
   };
 }
 

@@ -4,7 +4,7 @@
  * where, is decided here once (data on stdout, messages on stderr, --json, --quiet, --progress json).
  */
 import type { Command } from 'commander';
-import { action, addRunOptions, formatTable, interruptSignal, moreErrorsNote, printRecordError, warner, type RunFlags } from './common.js';
+import { action, addRunOptions, formatTable, interruptSignal, moreErrorsNote, printRecordError, warner, whereTheRestGo, type RunFlags } from './common.js';
 import { describeError } from '../engine/error-log.js';
 import { mergeParts, runShard, runWhole, type RunHooks } from './runner.js';
 import type { CommandSpec, CommonFlags, FormatSpec, Report } from './command-spec.js';
@@ -18,7 +18,7 @@ type Flags = Record<string, unknown> & CommonFlags;
 function hooksFor(flags: RunFlags, spec?: AnySpec): RunHooks {
   if (spec?.recordErrors !== 'warnings') return { onRecordError: printRecordError(flags), onMoreErrors: moreErrorsNote(flags), warn: warner(flags) };
   const warn = warner(flags);
-  return { onRecordError: (e) => warn(describeError(e)), onMoreErrors: () => warn(`further ones are counted in the summary${flags.rejects ? ` and written to ${flags.rejects}` : '; --rejects FILE keeps them all'}`), warn };
+  return { onRecordError: (e) => warn(describeError(e)), onMoreErrors: () => warn(`further ones are ${whereTheRestGo(flags)}`), warn };
 }
 
 /**
