@@ -15,12 +15,13 @@ const EXTENSIONS: Record<string, TableKind> = { parquet: 'parquet', pq: 'parquet
 export function tableExtensionOf(path: string): string | null {
   const m = /\.([a-z]+)$/i.exec(path);
   const ext = m?.[1]?.toLowerCase();
-  return ext !== undefined && ext in EXTENSIONS ? ext : null;
+  return ext !== undefined && Object.hasOwn(EXTENSIONS, ext) ? ext : null;
 }
 
 /** The table kind of an extension from tableExtensionOf. */
 export function tableKindOfExtension(ext: string): TableKind {
-  const kind = EXTENSIONS[ext.toLowerCase()];
+  const key = ext.toLowerCase();
+  const kind = Object.hasOwn(EXTENSIONS, key) ? EXTENSIONS[key] : undefined;
   if (!kind) throw new UsageError(`.${ext} is not a table output: use .parquet, .arrow or .arrows`);
   return kind;
 }
