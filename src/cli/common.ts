@@ -7,7 +7,7 @@
 import { Option, InvalidArgumentError, type Command } from 'commander';
 import { InterruptedError, UsageError } from '../engine/errors.js';
 import { abortAllOutputs, stopCommitsOn } from '../engine/atomic.js';
-import { asFatal } from '../engine/fatal.js';
+import { asFatal, causeWhere } from '../engine/fatal.js';
 import type { ProgressMode } from '../engine/progress.js';
 import { describeError } from '../engine/error-log.js';
 import { defaultThreads } from '../engine/run.js';
@@ -117,10 +117,7 @@ export const EXIT_CLOSED_STDOUT = 141;
 
 /** True when `err` (or an error it wraps) is a write to a closed pipe. */
 export function isClosedPipe(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE' || /\bEPIPE\b/.test(e.message)) return true;
-  }
-  return false;
+  return causeWhere(err, (e) => e.code === 'EPIPE' || /\bEPIPE\b/.test(e.message), 5) !== null;
 }
 
 let pipesGuarded = false;

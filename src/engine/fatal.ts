@@ -23,13 +23,15 @@ export function asFatal(err: unknown, fallback: 'INTERNAL' | 'RUN_FAILED' = 'INT
   return new ThreadmillError(fallback, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
+/** The first error in `err`'s cause chain (at most `depth` deep) that `test` accepts, or null. */
+export function causeWhere(err: unknown, test: (e: Error & { code?: unknown }) => boolean, depth = 8): Error | null {
+  for (let e = err, d = 0; e instanceof Error && d < depth; e = e.cause, d++) if (test(e)) return e;
+  return null;
+}
+
 /** The error in `err`'s cause chain that says the disk is full, or null. */
 export function diskFullCause(err: unknown): Error | null {
-  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if ((typeof code === 'string' && FULL_CODES.has(code)) || FULL_MESSAGE.test(e.message)) return e;
-  }
-  return null;
+  return causeWhere(err, (e) => (typeof e.code === 'string' && FULL_CODES.has(e.code)) || FULL_MESSAGE.test(e.message));
 }
 
 /**
