@@ -49,6 +49,8 @@ export interface FileFacts {
   imports: ImportRow[];
   /** Why the file could not be read, for status 'unreadable'. */
   reason?: string;
+  /** [index, count] for one piece of a huge file (huge-files.ts): the pieces come in order, each with the file's own bytes, lines and sha256. */
+  piece?: [number, number];
 }
 
 export const CLASS_LIKE: ReadonlySet<EntityKind> = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enum']);

@@ -21,6 +21,7 @@ import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
 import { IndexWriter, type SyntaxErrorAt } from './index-writer.js';
+import { withPieces } from './huge-files.js';
 import { resolveGraph, type ResolutionStats } from './resolve.js';
 import { QUERY_SOURCE } from './queries.js';
 
@@ -41,6 +42,10 @@ export interface CodeIndexOptions {
   progress?: Progress;
   /** Index into a store that holds another folder's graph, replacing it (otherwise refused). */
   replace?: boolean;
+  /** Files over this many bytes are parsed in pieces (huge-files.ts; default 4 MiB); tests force it small. */
+  hugeFile?: number;
+  /** Characters a piece of a huge file holds at least (default 1 Mi). */
+  pieceChars?: number;
   /**
    * Files indexed despite syntax errors go here as record errors (category `syntax_error`, the
    * file's path, line and byte offset): counted, echoed, written to --rejects, --max-errors enforced.
@@ -133,7 +138,7 @@ async function checkRoot(store: CodeStore, root: string, replace: boolean): Prom
 
 const TASK_MODULE = moduleBeside(import.meta.url, './task');
 
-interface RunParts extends Pick<CodeIndexOptions, 'signal' | 'progress' | 'errorLog'> { threads: number; pool: WorkerPool; includeCode: boolean; maxFileSize: number }
+interface RunParts extends Pick<CodeIndexOptions, 'signal' | 'progress' | 'errorLog' | 'hugeFile' | 'pieceChars'> { threads: number; pool: WorkerPool; includeCode: boolean; maxFileSize: number }
 
 type IndexCounts = Omit<CodeIndexSummary, 'db' | 'seconds' | 'files_per_second'>;
 
@@ -142,7 +147,8 @@ async function indexInto(store: CodeStore, root: string, walk: WalkResult, run: 
   const previous = await previousIndex(store, run.includeCode);
   const writer = new IndexWriter(store, previous.files);
   await writer.removeVanished(walk);
-  const items: FileItem[] = walk.files.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048, bytes: f.bytes, previousSha: previous.reuse ? previous.files.get(f.path) : undefined }));
+  const files: FileItem[] = walk.files.map((f) => ({ abs: f.abs, path: f.path, language: f.language, weight: f.bytes + 2048, bytes: f.bytes, previousSha: previous.reuse ? previous.files.get(f.path) : undefined }));
+  const items = withPieces(files, run);
   await runManyInputs<CodeTaskOptions, FileItem, FileFacts>({
     taskModule: TASK_MODULE, pool: run.pool, taskOptions: { maxFileSize: run.maxFileSize, includeCode: run.includeCode },
     items, threads: run.threads, signal: run.signal, errorLog: run.errorLog, progress: run.progress,

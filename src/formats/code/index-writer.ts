@@ -18,6 +18,7 @@ export class IndexWriter {
   private unchanged = 0;
   private removed = 0;
   private parseErrors = 0;
+  private fileParseErrors = 0;
   private bytesParsed = 0;
   private readonly syntaxErrors: SyntaxErrorAt[] = [];
   private readonly skipped: Partial<Record<SkipReason, number>> = {};
@@ -49,7 +50,7 @@ export class IndexWriter {
         this.unchanged++;
         continue;
       }
-      if (this.previous.has(facts.path)) {
+      if (this.previous.has(facts.path) && (facts.piece?.[0] ?? 0) === 0) {
         // Rows gathered so far go in first, so ids follow the same order as file by file.
         await this.writer.flush();
         await removeFile(this.store, facts.path);
@@ -63,11 +64,17 @@ export class IndexWriter {
     await this.writer.flush();
   }
 
+  /** A huge file comes as pieces (huge-files.ts): counted once, at its last piece; its first syntax error named. */
   private add(facts: FileFacts): void {
-    this.parsed++;
-    this.bytesParsed += facts.bytes;
-    this.parseErrors += facts.parseErrors;
-    if (facts.errorAt && this.syntaxErrors.length < SYNTAX_ERRORS_KEPT) {
+    const [index, count] = facts.piece ?? [0, 1];
+    if (index === 0) this.fileParseErrors = 0;
+    this.fileParseErrors = Math.max(this.fileParseErrors, facts.parseErrors);
+    if (index === count - 1) {
+      this.parsed++;
+      this.bytesParsed += facts.bytes;
+      this.parseErrors += this.fileParseErrors;
+    }
+    if (facts.errorAt && this.syntaxErrors.length < SYNTAX_ERRORS_KEPT && this.syntaxErrors.at(-1)?.file !== facts.path) {
       const [line, column, offset] = facts.errorAt;
       this.syntaxErrors.push({ file: facts.path, line, column, offset });
     }

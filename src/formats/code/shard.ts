@@ -9,7 +9,8 @@
  * A merge writes a fresh graph (no incremental reuse: it refuses an existing SQLite file).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join, resolve as resolvePath } from 'node:path';
 import { ThreadmillError } from '../../engine/errors.js';
 import type { Part } from '../../engine/parts.js';
@@ -25,6 +26,7 @@ import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
 import { FactsWriter } from './write.js';
+import { withPieces } from './huge-files.js';
 import { DEFAULT_MAX_FILE_SIZE, extractorVersion, finishGraph } from './index-run.js';
 
 const FACTS_FILE = 'facts.jsonl';
@@ -55,15 +57,16 @@ export function planCodeShare(o: CodeShardOptions, shard: Shard): CodeSharePlan 
 
 /** Parses the share's files and writes their facts into the part directory `dir`. */
 export async function writeCodeShare(plan: CodeSharePlan, dir: string, o: CodeShardOptions): Promise<{ root: string; files: number; skipped: Skip[] }> {
-  const lines: string[] = [];
+  // Appended batch by batch: a share with a huge file is never held whole (huge-files.ts).
+  const factsFile = join(dir, FACTS_FILE);
+  writeFileSync(factsFile, '');
   await runManyInputs<CodeTaskOptions, FileItem, FileFacts>({
     taskModule: moduleBeside(import.meta.url, './task'),
-    taskOptions: { maxFileSize: plan.maxFileSize, includeCode: plan.includeCode }, items: plan.items, threads: o.threads ?? defaultThreads(), signal: o.signal, progress: o.progress, errorLog: o.errorLog,
+    taskOptions: { maxFileSize: plan.maxFileSize, includeCode: plan.includeCode }, items: withPieces(plan.items, plan), threads: o.threads ?? defaultThreads(), signal: o.signal, progress: o.progress, errorLog: o.errorLog,
     onBatch(batch) {
-      for (const facts of batch) lines.push(JSON.stringify(facts));
+      appendFileSync(factsFile, batch.map((facts) => `${JSON.stringify(facts)}\n`).join(''));
     },
   });
-  writeFileSync(join(dir, FACTS_FILE), lines.length ? `${lines.join('\n')}\n` : '');
   return { root: plan.root, files: plan.items.length, skipped: plan.skipped };
 }
 
@@ -83,14 +86,17 @@ export async function mergeCode(parts: Part[], db: string): Promise<{ db: string
     await store.begin();
     const skipRows: unknown[][] = (parts[0]!.manifest.data?.skipped as Skip[]).map((s) => [s.path, null, s.bytes, 0, null, 'skipped', s.reason, null, 0]);
     const writer = new FactsWriter(store);
+    let added = 0;
     for (const p of parts) {
-      for (const line of readFileSync(join(p.path, FACTS_FILE), 'utf8').split('\n')) {
+      // Line by line: a part's facts may be larger than a string can be.
+      for await (const line of createInterface({ input: createReadStream(join(p.path, FACTS_FILE)), crlfDelay: Infinity })) {
         if (!line) continue;
         const facts = JSON.parse(line) as FileFacts;
-        files++;
+        // A huge file's pieces are one file (huge-files.ts).
+        if (!facts.piece || facts.piece[0] === facts.piece[1] - 1) files++;
         if (facts.status === 'indexed') {
           writer.add(facts);
-          if (files % 256 === 0) await writer.flush();
+          if (++added % 256 === 0) await writer.flush();
         } else skipRows.push([facts.path, facts.language, facts.bytes, 0, null, 'skipped', facts.status, null, 0]);
       }
     }

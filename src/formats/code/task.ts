@@ -3,25 +3,21 @@
  * reads, sniffs, hashes and parses its files itself, so the main thread only walks directories
  * and writes rows.
  */
-import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defineItemsTask } from '../../engine/many-inputs.js';
 import type { RecordError } from '../../engine/plugin.js';
 import { refineLanguage, type Language } from './languages.js';
 import { toolsFor, parseText, releaseTrees } from './parsers.js';
-import { extractFacts, type Extracted } from './extract.js';
-import { appendPiece, cutPoints, HUGE_FILE, pieceChars } from './huge-files.js';
+import { extractFacts } from './extract.js';
+import { isBinary, lineCount, textEncoding } from './file-bytes.js';
+import { readPiece, shiftToFile, type FilePiece } from './huge-files.js';
 import type { FileFacts } from './facts.js';
 import type Parser from 'tree-sitter';
 
 export interface CodeTaskOptions {
   maxFileSize: number;
   includeCode: boolean;
-  /** Files over this many bytes are parsed in pieces (huge-files.ts); tests force it small. */
-  hugeFile?: number;
-  /** Characters a piece holds at least. */
-  chunkChars?: number;
 }
 
 export interface FileItem {
@@ -36,13 +32,8 @@ export interface FileItem {
   bytes?: number;
   /** The content hash stored by the previous index, if any: an equal hash is not parsed again. */
   previousSha?: string;
-}
-
-/** Git's own test: a NUL byte in the first 8000 bytes makes a file binary. */
-const SNIFF_BYTES = 8000;
-
-export function isBinary(bytes: Uint8Array): boolean {
-  return bytes.subarray(0, SNIFF_BYTES).indexOf(0) >= 0;
+  /** One piece of a huge file, planned by the main thread (huge-files.ts). */
+  piece?: FilePiece;
 }
 
 function empty(item: FileItem, status: FileFacts['status'], bytes: number, sha256 = '', reason?: string): FileFacts {
@@ -64,8 +55,12 @@ function firstError(root: Parser.SyntaxNode, text: string, encoding: BufferEncod
  * Rust crates (tokio: 325 times) wrap items in `cfg_…! { … }` macros that expand to the items
  * under a `#[cfg]`; tree-sitter sees only a token tree, so `tokio::spawn` itself was no entity.
  * The wrapper (`cfg_rt! {` and its `}`) is blanked with spaces (lines and offsets unchanged) and
- * the file parsed again, a few times for nested wrappers. Only `cfg_` macros at item level.
+ * the file parsed again, a few times for nested wrappers. Only `cfg_` macros at item level, and
+ * `pin_project!` (pin-project-lite), which emits the struct or enum written in it as it is (tokio:
+ * 85 of them, `BufReader` among them) beside the projection types it adds.
  */
+const ITEM_MACROS = /^(?:cfg_\w*|pin_project)$/;
+
 function unwrapCfgMacros(tools: ReturnType<typeof toolsFor>, text: string, tree: Parser.Tree): { text: string; tree: Parser.Tree } {
   for (let round = 0; round < 4; round++) {
     const cuts: [number, number][] = [];
@@ -73,7 +68,7 @@ function unwrapCfgMacros(tools: ReturnType<typeof toolsFor>, text: string, tree:
       const parent = m.parent?.type;
       if (parent !== 'source_file' && parent !== 'declaration_list') continue;
       const body = m.lastChild;
-      if (!/^cfg_\w*$/.test(m.childForFieldName('macro')?.text ?? '') || body?.type !== 'token_tree' || text[body.startIndex] !== '{') continue;
+      if (!ITEM_MACROS.test(m.childForFieldName('macro')?.text ?? '') || body?.type !== 'token_tree' || text[body.startIndex] !== '{') continue;
       cuts.push([m.startIndex, body.startIndex + 1], [body.endIndex - 1, m.endIndex]);
     }
     if (cuts.length === 0) break;
@@ -90,6 +85,7 @@ function unwrapCfgMacros(tools: ReturnType<typeof toolsFor>, text: string, tree:
 }
 
 export async function factsOfFile(item: FileItem, options: CodeTaskOptions): Promise<FileFacts> {
+  if (item.piece) return factsOfPiece(item, item.piece, options);
   let bytes: Buffer;
   try {
     bytes = readFileSync(item.abs);
@@ -101,44 +97,30 @@ export async function factsOfFile(item: FileItem, options: CodeTaskOptions): Pro
   if (isBinary(bytes)) return empty(item, 'binary', bytes.length);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (item.previousSha === sha256) return empty(item, 'unchanged', bytes.length, sha256);
-  // Not valid UTF-8 (a Latin-1 source, a stray byte): read as Latin-1, one character a byte, so a
-  // name with such a byte stays whole instead of being cut at a U+FFFD the grammar rejects.
-  const encoding: BufferEncoding = isUtf8(bytes) ? 'utf8' : 'latin1';
-  const fullText = bytes.toString(encoding);
-  const language = refineLanguage(item.language, item.path, fullText);
+  const encoding = textEncoding(bytes);
+  const text = bytes.toString(encoding);
+  const language = refineLanguage(item.language, item.path, text);
+  const parsed = parseFacts(language, text, encoding, options.includeCode);
+  return { path: item.path, status: 'indexed', language, bytes: bytes.length, lines: lineCount(bytes), sha256, ...parsed };
+}
+
+/** One piece of a huge file: its facts on the file's lines and byte offsets, and which piece it is. */
+function factsOfPiece(item: FileItem, piece: FilePiece, options: CodeTaskOptions): FileFacts {
+  const parsed = parseFacts(piece.language, readPiece(item.abs, item.path, piece).toString(piece.encoding), piece.encoding, options.includeCode);
+  shiftToFile(parsed, piece.line);
+  if (parsed.errorAt) parsed.errorAt = [parsed.errorAt[0] + piece.line, parsed.errorAt[1], parsed.errorAt[2] + piece.start];
+  return { path: item.path, status: 'indexed', language: piece.language, bytes: piece.size, lines: piece.lines, sha256: piece.sha256, ...parsed, piece: [piece.index, piece.count] };
+}
+
+type ParsedFacts = Pick<FileFacts, 'pkg' | 'parseErrors' | 'errorAt' | 'entities' | 'refs' | 'imports'>;
+
+function parseFacts(language: Language, text: string, encoding: BufferEncoding, includeCode: boolean): ParsedFacts {
   const tools = toolsFor(language);
-  const pieces = bytes.length > (options.hugeFile ?? HUGE_FILE) ? cutPoints(fullText, options.chunkChars ?? pieceChars(fullText.length)) : [0];
-  const facts: Extracted = { entities: [], refs: [], imports: [], pkg: '' };
-  let errorAt: [number, number, number] | undefined;
-  let parseErrors = 0;
-  let lineOffset = 0;
-  for (let p = 0; p < pieces.length; p++) {
-    const start = pieces[p]!;
-    let text = pieces.length === 1 ? fullText : fullText.slice(start, pieces[p + 1] ?? fullText.length);
-    let tree = parseText(tools, text);
-    if (language === 'rust') ({ text, tree } = unwrapCfgMacros(tools, text, tree));
-    const piece = extractFacts(language, text, tree, tools.query, options.includeCode);
-    if (pieces.length === 1) Object.assign(facts, piece);
-    else appendPiece(facts, piece, lineOffset);
-    if (tree.rootNode.hasError) {
-      parseErrors = 1;
-      const at = errorAt ? undefined : firstError(tree.rootNode, text, encoding);
-      if (at) errorAt = [at[0] + lineOffset, at[1], at[2] + Buffer.byteLength(fullText.slice(0, start), encoding)];
-    }
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineOffset++;
-    if (pieces.length > 1) {
-      // Free this piece's tree before the next is parsed (huge-files.ts).
-      releaseTrees();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-  let lines = 0;
-  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
-  if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) lines++;
-  return {
-    path: item.path, status: 'indexed', language, bytes: bytes.length, lines, sha256, pkg: facts.pkg,
-    parseErrors, errorAt, entities: facts.entities, refs: facts.refs, imports: facts.imports,
-  };
+  let tree = parseText(tools, text);
+  if (language === 'rust') ({ text, tree } = unwrapCfgMacros(tools, text, tree));
+  const { pkg, entities, refs, imports } = extractFacts(language, text, tree, tools.query, includeCode);
+  const hasError = tree.rootNode.hasError;
+  return { pkg, parseErrors: hasError ? 1 : 0, errorAt: hasError ? firstError(tree.rootNode, text, encoding) : undefined, entities, refs, imports };
 }
 
 /** A file indexed despite syntax errors, as a record error: counted, echoed, in --rejects, under --max-errors. */
@@ -148,15 +130,21 @@ function syntaxError(facts: FileFacts): RecordError[] | undefined {
   return [{ category: 'syntax_error', reason: `syntax error at column ${column}; indexed what parsed`, offset, line, input: facts.path }];
 }
 
+/**
+ * Frees the parse trees left behind. The worker chains queued batches as microtasks; this turn of
+ * its event loop is what runs the finalizers that free the trees.
+ */
+async function freeTrees(): Promise<void> {
+  releaseTrees();
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 export default defineItemsTask<CodeTaskOptions, FileItem, FileFacts>({
   async processItem(item, options) {
     const value = await factsOfFile(item, options);
+    // A batch may hold several pieces of a huge file: each tree goes before the next is parsed.
+    if (item.piece) await freeTrees();
     return { value, errors: syntaxError(value) };
   },
-  async afterBatch() {
-    releaseTrees();
-    // The worker chains queued batches as microtasks; this turn of its event loop is what runs
-    // the finalizers that free the trees.
-    await new Promise((resolve) => setImmediate(resolve));
-  },
+  afterBatch: freeTrees,
 });

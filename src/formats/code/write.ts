@@ -25,12 +25,26 @@ export class FactsWriter {
 
   constructor(private readonly store: CodeStore) {}
 
+  /** The file being written piece by piece: its parse errors and package so far (huge-files.ts). */
+  private pieces = { parseErrors: 0, pkg: '' };
+
+  /**
+   * One file's facts, or one piece of a huge file's: the module entity comes with the first
+   * piece, the `files` row with the last. Keys stay unique without seeing the other pieces:
+   * pieces hold disjoint lines, and a key names its lines.
+   */
   add(f: FileFacts): void {
-    this.files.push([f.path, f.language, f.bytes, f.lines, f.sha256, 'indexed', null, f.pkg || null, f.parseErrors]);
+    const [index, count] = f.piece ?? [0, 1];
     const modKey = moduleKey(f.language, f.path, f.lines);
-    const base = f.path.slice(f.path.lastIndexOf('/') + 1);
-    const moduleName = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
-    this.entities.push([modKey, moduleName, f.path, 'module', f.language, f.path, 1, Math.max(1, f.lines), null, null, null]);
+    if (index === 0) {
+      this.pieces = { parseErrors: 0, pkg: '' };
+      const base = f.path.slice(f.path.lastIndexOf('/') + 1);
+      const moduleName = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+      this.entities.push([modKey, moduleName, f.path, 'module', f.language, f.path, 1, Math.max(1, f.lines), null, null, null]);
+    }
+    this.pieces.parseErrors = Math.max(this.pieces.parseErrors, f.parseErrors);
+    this.pieces.pkg ||= f.pkg;
+    if (index === count - 1) this.files.push([f.path, f.language, f.bytes, f.lines, f.sha256, 'indexed', null, this.pieces.pkg || null, this.pieces.parseErrors]);
     const keys: string[] = [];
     const used = new Set<string>([modKey]);
     for (const [name, qualified, kind, start, end, signature, parent, code] of f.entities) {

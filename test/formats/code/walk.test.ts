@@ -7,7 +7,6 @@ import { walkSources } from '../../../src/formats/code/walk.js';
 import { parseImport } from '../../../src/formats/code/imports.js';
 import { planBatches } from '../../../src/engine/many-inputs.js';
 import { factsOfFile } from '../../../src/formats/code/task.js';
-import { cutPoints } from '../../../src/formats/code/huge-files.js';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'tm-walk-'));
@@ -81,18 +80,3 @@ test('a file with a syntax error is indexed, and the first error is located by l
   assert.ok(f.entities.some((e) => e[1] === 'ok'));
 });
 
-test('a huge file is parsed in pieces cut at top-level lines: the same facts as in one piece', async () => {
-  const parts: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    parts.push(`export class C${i} {\n  m() { return f${i}(1); }\n}\nfunction f${i}(x) {\n  const inner = () => g(x);\n  return inner();\n}\n// a comment\ndescribe(() => { function h() {} h(); });\n`);
-  }
-  parts.push("import { q } from './q';\n");
-  const root = tree({ 'big.js': parts.join('') });
-  const item = { abs: join(root, 'big.js'), path: 'big.js', language: 'javascript' as const, weight: 10 };
-  const whole = await factsOfFile(item, { maxFileSize: 1 << 20, includeCode: true });
-  const pieces = await factsOfFile(item, { maxFileSize: 1 << 20, includeCode: true, hugeFile: 100, chunkChars: 500 });
-  assert.equal(cutPoints(parts.join(''), 500).length > 10, true);
-  assert.deepEqual(pieces, whole);
-  assert.equal(whole.entities.length, 60 * 5);
-  assert.equal(whole.refs.filter((r) => r[4].startsWith("@")).length, 60);
-});
