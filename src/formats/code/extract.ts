@@ -11,13 +11,13 @@ import { parseImport } from './imports.js';
 
 type Node = ParserType.SyntaxNode;
 
-interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string; aliasOf?: string; returns?: string }
+interface Def { node: Node; name: string; qualifiedName?: string; kind: EntityKind; owner?: string; recvName?: string; aliasOf?: string; returns?: string; pinned?: boolean }
 /** `ctor`: a declared or constructed class; `chain`: an expression whose value's type is followed (index: its tuple element). */
-interface Bind { name: string; ctor?: string; chain?: Node; index?: number; unwrap?: boolean }
+interface Bind { name: string; ctor?: string; chain?: Node; index?: number; unwrap?: boolean; element?: boolean; pointerNew?: boolean }
 interface Item {
   start: number; end: number; order: number; def?: Def; ref?: { kind: RefKind; callee: Node; receiver?: Node }; base?: { kind: RefKind; node: Node };
-  bind?: Bind; imp?: Node; local?: string; retval?: { node: Node; yielded: boolean }; decorator?: { target: number; text: string }; fxparam?: string;
-  attr?: { name: Node; type?: Node; value?: Node }
+  bind?: Bind; imp?: Node; local?: string; localFrom?: number; retval?: { node: Node; yielded: boolean }; decorator?: { target: number; text: string }; fxparam?: string;
+  attr?: { name: Node; type?: Node; value?: Node }; gparam?: { name: string; line: number; bounds?: Node }
 }
 
 export interface Extracted { entities: EntityRow[]; refs: RefRow[]; imports: ImportRow[]; pkg: string }
@@ -63,12 +63,15 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
       const ctor = capture(captures, 'ctor');
       const chain = capture(captures, 'chain');
       if (!v || (!ctor && !chain)) return null;
-      if (ctor) return { start: n.startIndex, end: n.endIndex, order: 1, bind: { name: v.text, ctor: ctor.text } };
+      if (ctor) return { start: n.startIndex, end: n.endIndex, order: 1, bind: { name: v.text, ctor: ctor.text.replace(/\s+/g, ' '), pointerNew: isPointerNew(n) } };
       // After a declared or constructed class of the same statement (order 2), which wins over it.
-      const index = v.parent?.type === 'tuple_pattern' ? v.parent.namedChildren.findIndex((x) => x.startIndex === v.startIndex) : undefined;
+      const elem = v.parent?.type === 'mut_pattern' ? v.parent : v;
+      const index = elem.parent?.type === 'tuple_pattern' ? elem.parent.namedChildren.findIndex((x) => x.startIndex === elem.startIndex) : undefined;
       // `if let Some(x) = …` / `while let Ok(x) = …`: x is the value inside the Option or Result.
       const unwrap = v.parent?.type === 'tuple_struct_pattern';
-      return { start: n.startIndex, end: n.endIndex, order: 2, bind: { name: v.text, chain: chain!, index, unwrap } };
+      // `for x in items`: x is an element.
+      const element = n.type === 'for_expression';
+      return { start: n.startIndex, end: n.endIndex, order: 2, bind: { name: v.text, chain: chain!, index, unwrap, element } };
     }
     if (c.name === 'return' || c.name === 'yield') {
       const value = capture(captures, 'retval');
@@ -82,9 +85,10 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
       const name = capture(captures, 'attr');
       return name ? { start: n.startIndex, end: n.endIndex, order: 1, attr: { name, type: capture(captures, 'attrtype'), value: capture(captures, 'attrval') } } : null;
     }
+    if (c.name === 'gparam') return { start: n.startIndex, end: n.endIndex, order: 1, gparam: { name: n.text, line: n.startPosition.row + 1, bounds: capture(captures, 'gbounds') } };
     if (c.name === 'fxparam') return { start: n.startIndex, end: n.endIndex, order: 1, fxparam: n.text };
     if (c.name === 'import') return { start: n.startIndex, end: n.endIndex, order: 1, imp: n };
-    if (c.name === 'local') return { start: n.startIndex, end: n.endIndex, order: 1, local: n.text };
+    if (c.name === 'local') return { start: n.startIndex, end: n.endIndex, order: 1, local: n.text, localFrom: language === 'rust' && n.parent?.type === 'let_declaration' ? n.parent.endIndex : 0 };
     if (c.name === 'package') return 'package';
   }
   return null;
@@ -114,7 +118,14 @@ function defOf(language: Language, kindName: string, node: Node, captures: Parse
   }
   if (kind === 'namespace' || kind === 'module') name = name.replace(/\s+/g, '');
   const owner = capture(captures, 'owner')?.text;
-  return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text, aliasOf, returns: returnType(language, node, capture(captures, 'ret')) };
+  const pinned = language === 'rust' && kind === 'field' && pinAttribute(node);
+  return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text, aliasOf, returns: returnType(language, node, capture(captures, 'ret')), pinned };
+}
+
+/** A Rust field marked `#[pin]` (pin-project: its projection is a `Pin<&mut T>`). */
+function pinAttribute(field: Node): boolean {
+  for (let a = field.previousNamedSibling; a?.type === 'attribute_item'; a = a.previousNamedSibling) if (/^#\[\s*pin\s*\]$/.test(a.text)) return true;
+  return false;
 }
 
 /** A declared return type as written (whitespace collapsed); a Rust `async fn`'s is marked `async ` (its value needs `.await`). */
@@ -208,7 +219,7 @@ function stripGenerics(s: string): string {
  * (`returns`, null once one is not followable) and whether pytest injects their parameters.
  */
 interface Open {
-  start: number; end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string>; locals?: Set<string>;
+  start: number; end: number; index: number; qualified: string; kind: EntityKind; recvName?: string; binds?: Map<string, string>; locals?: Map<string, number>;
   declared?: string; returns?: (string | null)[]; yields?: (string | null)[]; pytest?: 'test' | 'fixture'; fixtureName?: string; overload?: boolean; parametrized?: Set<string>;
   /** Python classes: `self.x = …` in their methods, by attribute: where first, and each value (a type, a chain, or null). */
   attrs?: Map<string, { line: number; values: (string | null)[] }>
@@ -256,23 +267,27 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
         open.declared = d.returns;
         pyFunctions.push(open);
       } else if (d.returns !== undefined && FOLLOWS_VALUES.has(language)) {
-        refs.push([open.index, 'returns', row[3], cut(d.returns, MAX_NAME), '']);
+        refs.push([open.index, 'returns', row[3], cut(d.returns, MAX_NAME), d.pinned ? 'pin' : '']);
       }
     } else if (it.ref) {
       const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);
       if (r && !(r.receiver === '' && NOT_CALLS.has(r.name))) {
-        const receiver = r.receiver === '' && r.kind === 'calls' && language !== 'java' ? localReceiver(stack, r.name, 0) : r.receiver;
+        const receiver = r.receiver === '' && r.kind === 'calls' && language !== 'java' ? localReceiver(stack, r.name, 0, it.start) : r.receiver;
         if (receiver === '' && r.kind === 'calls') bare.push({ ref: refs.length, at: it.start });
         refs.push([src, r.kind, it.ref.callee.startPosition.row + 1, r.name, receiver]);
       }
     } else if (it.local !== undefined) {
       // Not the name a definition itself binds (`const f = () => …` is f's own declarator).
-      if (top && SCOPE_KINDS.has(top.kind) && it.start !== top.start) (top.locals ??= new Set()).add(it.local);
+      if (top && SCOPE_KINDS.has(top.kind) && it.start !== top.start) {
+        const locals = (top.locals ??= new Map());
+        locals.set(it.local, Math.min(locals.get(it.local) ?? Infinity, it.localFrom ?? 0));
+      }
     } else if (it.base) {
       const name = stripGenerics(it.base.node.text.replace(/\s+/g, ''));
       if (name) refs.push([src, it.base.kind, it.base.node.startPosition.row + 1, cut(name, MAX_NAME), '']);
     } else if (it.bind && top) {
-      if (it.bind.ctor !== undefined) {
+      // `let a = Arc::new(x)`: the chain (x's value in an Arc) says more than the pointer's name.
+      if (it.bind.ctor !== undefined && !(language === 'rust' && it.bind.pointerNew)) {
         ctorBindAt = it.start;
         bind(top, it.bind.name, `<${it.bind.ctor}>`);
       } else if (ctorBindAt !== it.start && (language !== 'python' || SCOPE_KINDS.has(top.kind))) {
@@ -305,6 +320,8 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
           if (!pyClasses.includes(cls)) pyClasses.push(cls);
         }
       }
+    } else if (it.gparam) {
+      if (top && it.gparam.name !== 'Self') for (const b of boundNames(it.gparam.bounds)) refs.push([top.index, 'bounds', it.gparam.line, cut(b, MAX_NAME), it.gparam.name]);
     } else if (it.fxparam !== undefined) {
       const name = it.fxparam;
       if (top?.pytest && it.start !== top.start && name !== 'self' && name !== 'cls' && !top.parametrized?.has(name)) bind(top, name, `<fx:0:${name}>`);
@@ -316,6 +333,20 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
   for (const f of pyFunctions) pythonReturns(f, entities[f.index]!, refs);
   for (const c of pyClasses) pythonAttributes(c, entities, refs);
   return { entities, refs, imports, pkg };
+}
+
+/**
+ * The traits a Rust generic parameter's bounds name, as written without type arguments
+ * (`AsyncRead`, `io::Write`); '' when it names none (it is still a parameter: `<T>`, `T: ?Sized`,
+ * `F: Fn()`, lifetimes).
+ */
+function boundNames(bounds: Node | undefined): string[] {
+  const out: string[] = [];
+  for (const b of bounds?.namedChildren ?? []) {
+    const t = b.type === 'generic_type' ? b.childForFieldName('type') : b;
+    if (t && (t.type === 'type_identifier' || t.type === 'scoped_type_identifier')) out.push(t.text.replace(/\s+/g, ''));
+  }
+  return out.length > 0 ? out : [''];
 }
 
 /** Languages whose call chains and declared return types are followed (resolve.ts valueOf). */
@@ -410,6 +441,7 @@ function chainValue(b: Bind, stack: Open[], language: Language): string | null |
   // Rust: `let rt = rt.clone();` — Clone::clone returns Self, so the value keeps its type.
   if (language === 'rust' && chain.endsWith('.clone()')) chain = chain.slice(0, -8);
   if (b.unwrap) return `${chain}?`;
+  if (b.element) return `${chain}.[]`;
   return b.index !== undefined && b.index >= 0 ? `${chain}.#${b.index}` : chain;
 }
 
@@ -425,6 +457,11 @@ function chainOf(n: Node, stack: Open[], language: Language, depth = 0): string 
   switch (n.type) {
     case 'parenthesized_expression': return inner(n.namedChildren[0]);
     case 'call': case 'call_expression': {
+      const held = pointerNew(n);
+      if (held) {
+        const arg = inner(held.arg);
+        return arg === null ? null : `${arg}!${held.ptr}`;
+      }
       const f = inner(n.childForFieldName('function'));
       return f === null ? null : `${f}()`;
     }
@@ -436,8 +473,13 @@ function chainOf(n: Node, stack: Open[], language: Language, depth = 0): string 
       return field.type === 'integer_literal' ? `${object}.#${field.text}` : `${object}.${field.text}`;
     }
     case 'try_expression': { const v = inner(n.namedChildren[0]); return v === null ? null : `${v}?`; }
+    // Rust `&x` is x's value for calls (auto-ref); `*x` what x points at; `x[i]` an element.
+    case 'reference_expression': return inner(n.childForFieldName('value'));
+    case 'unary_expression': { const v = n.text.startsWith('*') ? inner(n.namedChildren[0]) : null; return v === null ? null : `${v}.*`; }
+    case 'index_expression': { const v = inner(n.namedChildren[0]); return v === null ? null : `${v}.[]`; }
     case 'await_expression': { const v = inner(n.namedChildren[0]); return v === null ? null : `${v}.await`; }
-    case 'self': return '<self>';
+    // `self: Pin<&mut Self>` (a declared type of self) is followed as that type.
+    case 'self': return boundValue(stack, 'self') ?? '<self>';
     case 'scoped_identifier': {
       const path = n.text.replace(/\s+/g, '').replace(/::<[^()]*?>/g, '');
       return SIMPLE_PATH.test(path) ? path : null;
@@ -449,6 +491,24 @@ function chainOf(n: Node, stack: Open[], language: Language, depth = 0): string 
     }
     default: return null;
   }
+}
+
+/**
+ * Rust `Arc::new(x)`, `Rc::new(x)`, `Box::new(x)` (also by std path): the pointer and its one
+ * argument, whose value the pointer holds (resolve.ts checks the tree defines no such type).
+ */
+function pointerNew(call: Node): { ptr: string; arg: Node | undefined } | null {
+  const f = call.childForFieldName('function');
+  if (f?.type !== 'scoped_identifier' || f.childForFieldName('name')?.text !== 'new') return null;
+  const ptr = /^(?:(?:std|alloc)::(?:sync|rc|boxed)::)?(Arc|Rc|Box)$/.exec(f.childForFieldName('path')?.text.replace(/\s+/g, '') ?? '')?.[1];
+  if (!ptr) return null;
+  const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+  return { ptr, arg: args.length === 1 ? args[0] : undefined };
+}
+
+function isPointerNew(bind: Node): boolean {
+  const value = bind.childForFieldName('value');
+  return value?.type === 'call_expression' && pointerNew(value) !== null;
 }
 
 /** A bound local's value as seen from the innermost open definition: a chain, null (a local of unknown value), undefined (not a local). */
@@ -476,10 +536,12 @@ function receiverOf(value: string): string {
  * A bare name bound as a local or parameter of an enclosing function shadows every outer
  * definition: `local:N`, N scopes up from the reference's source (resolve.ts then looks only at
  * functions defined in that scope).
- * `skip` open definitions are left out (an alias's own scope).
+ * `skip` open definitions are left out (an alias's own scope). A Rust `let` binds from the end of
+ * its statement (`let rt = rt();` calls the function `rt`); elsewhere a local binds in the whole
+ * function, as Python and JavaScript scope it.
  */
-function localReceiver(stack: Open[], name: string, skip: number): string {
-  for (let i = stack.length - 1 - skip; i >= 0; i--) if (stack[i]!.locals?.has(name)) return `local:${stack.length - 1 - skip - i}`;
+function localReceiver(stack: Open[], name: string, skip: number, at = Infinity): string {
+  for (let i = stack.length - 1 - skip; i >= 0; i--) if ((stack[i]!.locals?.get(name) ?? Infinity) <= at) return `local:${stack.length - 1 - skip - i}`;
   return '';
 }
 
@@ -556,8 +618,16 @@ function refOf(kind: RefKind, callee: Node, receiverNode: Node | undefined, stac
   if (!m) return { kind, name: text, receiver: '' };
   let receiver = m[1]!;
   const recvName = stack.length > 0 ? enclosingRecv(stack) : undefined;
-  if (SELF_NAMES.has(receiver) || (language === 'go' && receiver === recvName)) receiver = receiver === 'Self' ? 'Self' : 'self';
-  else if (receiver !== 'super' && !/[.:>]/.test(receiver) && m[2] !== '::') {
+  const typedSelf = language === 'rust' && receiver === 'self' ? boundValue(stack, 'self') : undefined;
+  if (typedSelf) receiver = receiverOf(typedSelf);
+  else if (SELF_NAMES.has(receiver) || (language === 'go' && receiver === recvName)) receiver = receiver === 'Self' ? 'Self' : 'self';
+  else if (language === 'rust' && m[2] === '.') {
+    // Rust `x.f()` is always a call on a value (a module or type is written `x::f()`). A name no
+    // local binds may be a `const`/`static` (resolve.ts looks; a local cannot shadow one): `=NAME`.
+    const bound = /[.:>]/.test(receiver) ? undefined : boundValue(stack, receiver);
+    const head = bound === undefined ? objectChain(callee, stack, language) : null;
+    receiver = bound ? receiverOf(bound) : head && !head.startsWith('<') ? `=${head}` : '?';
+  } else if (receiver !== 'super' && !/[.:>]/.test(receiver) && m[2] !== '::') {
     // `task::spawn()` is a path even where a local is named `task`; `x.f()` is a call on x's value.
     const bound = boundValue(stack, receiver);
     if (bound) receiver = receiverOf(bound);

@@ -15,9 +15,11 @@ export type EntityRow = [string, string, EntityKind, number, number, string, num
  * `aliases`: a constant bound to a plain name (`export const h = createVNode`). `returns`: a
  * function's return type as declared (`-> Runtime`), or `=chain` for the one expression a Python
  * function returns (extract.ts chainOf); receiver `fixture` / `fixture:NAME` marks a pytest fixture,
- * `overload` a Python `@overload` stub.
+ * `overload` a Python `@overload` stub. `bounds`: a Rust generic parameter (receiver) of the
+ * function, impl or trait and one trait bound it has as written (name; '' only declares it).
+ * A Rust field's `returns` has receiver `pin` when it is marked `#[pin]` (pin-project).
  */
-export type RefKind = 'calls' | 'new' | 'extends' | 'implements' | 'aliases' | 'returns';
+export type RefKind = 'calls' | 'new' | 'extends' | 'implements' | 'aliases' | 'returns' | 'bounds';
 
 /**
  * [source entity index (-1: the file's module), kind, line, name as written, receiver]

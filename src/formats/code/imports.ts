@@ -81,7 +81,7 @@ function bindings(clause: string, source: string, isRequire: boolean): ImportTri
 
 function rustUse(raw: string): ImportTriple[] {
   // `as` becomes `@` before spaces go: split on the word, never inside a name (`task::spawn`).
-  const text = raw.replace(/\/\/[^\n]*/g, '').replace(/\s+as\s+/g, '@').replace(/\s+/g, ' ').trim()
+  const text = raw.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, '').replace(/\s+as\s+/g, '@').replace(/\s+/g, ' ').trim()
     .replace(/^(?:pub(?:\s*\([^)]*\))?\s+)?use\s+/, '').replace(/\s+/g, '').replace(/;$/, '');
   const out: ImportTriple[] = [];
   expandUseTree(text, '', out);

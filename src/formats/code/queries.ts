@@ -120,8 +120,8 @@ const RUST = `
 (impl_item trait: (_) @base.implements)
 (mod_item name: (identifier) @name) @def.module
 (type_item name: (type_identifier) @name) @def.type_alias
-(const_item name: (identifier) @name) @def.constant
-(static_item name: (identifier) @name) @def.constant
+(const_item name: (identifier) @name type: (_) @ret) @def.constant
+(static_item name: (identifier) @name type: (_) @ret) @def.constant
 (macro_definition name: (identifier) @name) @def.macro
 (associated_type name: (type_identifier) @name) @def.type_alias
 (field_declaration_list (field_declaration name: (field_identifier) @name type: (_) @ret) @def.field)
@@ -137,7 +137,16 @@ const RUST = `
 (let_declaration pattern: (identifier) @var value: (_) @chain) @bind
 (parameter pattern: (identifier) @var type: [(scoped_type_identifier) @ctor (generic_type type: [(type_identifier) (scoped_type_identifier)] @ctor) (reference_type type: [(scoped_type_identifier) @ctor (generic_type type: [(type_identifier) (scoped_type_identifier)] @ctor)])]) @bind
 (let_declaration pattern: (tuple_pattern (identifier) @var) value: (_) @chain) @bind
+(let_declaration pattern: (tuple_pattern (mut_pattern (identifier) @var)) value: (_) @chain) @bind
 (let_condition pattern: (tuple_struct_pattern type: (identifier) @_k (identifier) @var) value: (_) @chain (#match? @_k "^(Some|Ok)$")) @bind
+(parameter pattern: (identifier) @var type: [(abstract_type) @ctor (reference_type type: [(abstract_type) (dynamic_type)] @ctor)]) @bind
+(parameter pattern: (self) @var type: (_) @ctor) @bind
+(for_expression pattern: (identifier) @var value: (_) @chain) @bind
+(for_expression pattern: (identifier) @local)
+(trait_item bounds: (trait_bounds [(type_identifier) (scoped_type_identifier) (generic_type)] @base.extends))
+(type_parameters (type_identifier) @gparam)
+(constrained_type_parameter left: (type_identifier) @gparam bounds: (trait_bounds) @gbounds)
+(where_predicate left: (type_identifier) @gparam bounds: (trait_bounds) @gbounds)
 `;
 
 const GO = `

@@ -11,7 +11,7 @@ import { EDGE_COLUMNS } from '../../sinks/code-store.js';
 import { ByName } from './by-name.js';
 import { ModuleIndex, familyOf, type Family, type FileInfo } from './modules.js';
 import { collectGarbage } from './parsers.js';
-import { classOfText, isPythonTestModule, parseChain, tupleElement, unwrapped, type Value } from './values.js';
+import { classOfText, elementOf, isPythonTestModule, optionMethod, sequenceMethod, parseChain, pointee, pointerMethod, traitBounds, tupleElement, unwrapped, type Value } from './values.js';
 
 interface Ent { key: string; name: string; qname: string; kind: string; language: string; file: string; parent: string | null }
 interface Ref { id: number; src: string; kind: string; file: string; name: string; receiver: string; dst: string | null; resolved: number }
@@ -27,7 +27,27 @@ const SCOPES = new Set(['function', 'method']);
 const ANONYMOUS = '<anonymous>';
 const CONTAINER = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enum']);
 /** Methods that take a `Result`/`Option` to its value (when the type is one). */
-const UNWRAPS = new Set(['unwrap', 'expect', 'unwrap_unchecked']);
+const UNWRAPS = new Set(['unwrap', 'expect', 'unwrap_unchecked', 'unwrap_or', 'unwrap_or_else', 'unwrap_or_default']);
+/**
+ * Methods Rust's `Arc`, `Rc` and `Box` have themselves, through the std traits they implement
+ * (`Clone`, `AsRef`, `PartialEq`, `Iterator`/`Future`/`Read`/`Write` for a `Box` of one, …): a
+ * call of one of these names on the pointer is the pointer's, not its target's.
+ */
+const POINTER_OWN = new Set(['clone', 'clone_from', 'to_owned', 'to_string', 'into', 'try_into', 'borrow', 'borrow_mut', 'as_ref', 'as_mut',
+  'deref', 'deref_mut', 'drop', 'eq', 'ne', 'cmp', 'partial_cmp', 'lt', 'le', 'gt', 'ge', 'max', 'min', 'clamp', 'hash', 'fmt', 'type_id',
+  'next', 'size_hint', 'next_back', 'poll', 'read', 'read_exact', 'read_to_end', 'read_to_string', 'write', 'write_all', 'flush', 'seek', 'source', 'call']);
+/** `Pin`'s own methods; a method taking `self: Pin<&mut Self>` (`poll`) is the target's, called on the Pin. */
+const PIN_OWN = new Set(['as_mut', 'as_ref', 'set', 'get_mut', 'get_ref', 'into_ref', 'get_unchecked_mut', 'map_unchecked', 'map_unchecked_mut',
+  'into_inner', 'as_deref_mut', 'clone', 'eq', 'ne', 'cmp', 'partial_cmp', 'hash', 'fmt', 'to_string', 'into', 'deref', 'deref_mut']);
+/** Rust path roots that are the tree's own, and the standard library's. */
+const RUST_TREE_ROOTS = new Set(['crate', 'self', 'super', 'Self']);
+const RUST_STD_ROOTS = new Set(['std', 'core', 'alloc']);
+/** Rust's prelude functions and constructors a bare call may mean. */
+const RUST_PRELUDE_CALLS = new Set(['drop', 'Some', 'Ok', 'Err']);
+/** Definitions of every kind a name may be bound to (modules are reached through imports). */
+const ANY_DEFINITION = new Set(['function', 'method', 'class', 'struct', 'enum', 'trait', 'interface', 'impl', 'namespace', 'type_alias', 'constant', 'macro', 'field']);
+/** A receiver that is a qualifier path as written (not a value marker: `=…`, `new:…`, `local:…`, `?`). */
+const QUALIFIER = /^[\p{L}_$][\p{L}\p{N}_$]*(?:(?:\.|::)[\p{L}_$][\p{L}\p{N}_$]*)*$/u;
 /** Languages where a bare name inside a class may mean a member (implicit `this`). */
 const IMPLICIT_THIS = new Set(['java', 'cpp']);
 
@@ -56,6 +76,10 @@ export class Resolver {
   private readonly fixtures = new Map<string, ByName<Ent>>();
   private readonly fixtureKeys = new Set<string>();
   private readonly overloadStubs = new Set<string>();
+  /** Rust fields marked `#[pin]`: their struct is pin-projected (`project()`). */
+  private readonly pinnedFields = new Set<string>();
+  /** Rust generic parameters: definition key → parameter → its bounds as written ('' declares it). */
+  private readonly generics = new Map<string, Map<string, string[]>>();
   readonly modules: ModuleIndex;
 
   constructor(entities: Ent[], readonly files: Map<string, FileInfo>, imports: Import[], root: string) {
@@ -93,12 +117,135 @@ export class Resolver {
     if (!fn) return;
     this.returnsOf.set(fn.key, ref.name);
     if (ref.receiver === 'overload') this.overloadStubs.add(fn.key);
+    if (ref.receiver === 'pin') this.pinnedFields.add(fn.key);
     if (ref.receiver === 'fixture' || ref.receiver.startsWith('fixture:')) {
       this.fixtureKeys.add(fn.key);
       const parent = fn.parent ? this.byKey.get(fn.parent) : undefined;
       const scope = parent && parent.kind === 'class' ? parent.key : fn.file;
       add(this.fixtures, scope, ref.receiver === 'fixture' ? fn.name : ref.receiver.slice(8), fn);
     }
+  }
+
+  /**
+   * Whether an unresolved call certainly means something outside the indexed tree, as its own
+   * text shows: a qualifier path (`Arc::new`, `io::Error::new`, `json.dumps`) or a bare name bound
+   * only by imports from outside the tree (followed through the tree's re-exports), or — in Rust,
+   * where a path starts at a name in scope — a path starting at `std`/`core`/`alloc` or at a name
+   * nothing in the tree binds (a prelude type, another crate: `Vec::new`, `futures::join`), and
+   * `drop`/`Some`/`Ok`/`Err` where nothing in the tree binds them. A call on a value
+   * (`x.len()`) is never counted: its type is not known. See decision 0035.
+   */
+  outsideTree(ref: Ref): boolean {
+    const src = this.byKey.get(ref.src);
+    if (!src || ref.kind !== 'calls') return false;
+    const rust = this.family(src.file) === 'rust';
+    const r = ref.receiver;
+    if (r === '') return this.nameOutside(ref.name, src, rust && RUST_PRELUDE_CALLS.has(ref.name));
+    if (rust && (r.startsWith('=') || r.startsWith('new:'))) {
+      const v = r.startsWith('=') ? this.valueOf(r.slice(1), src, 0) : { text: r.slice(4), ctx: src };
+      return v !== null && this.valueOutside(v, ref.name);
+    }
+    if (!QUALIFIER.test(r) || r === 'self' || r === 'Self' || r === 'super') return false;
+    return this.nameOutside(r.split(/::|\./)[0]!, src, rust);
+  }
+
+  /**
+   * A Rust call `name` on a value whose type is from outside the tree and answers the call itself:
+   * its name is bound outside the tree where the type is written; it has no type arguments
+   * (lifetimes aside), or is a std type that hands no call on to what it holds (`Option`,
+   * `AtomicUsize`, …; a std pointer only for its own methods, else what it points at is asked);
+   * and no impl in the tree for that type name, nor a blanket impl, has a method `name`.
+   */
+  private valueOutside(v: Value, name: string): boolean {
+    for (let hops = 0; hops < 4; hops++) {
+      if ('cls' in v || this.classOf(v) || this.boundTraits(v)) return false;
+      const p = this.pointerOf(v);
+      if (p) {
+        if (this.implsHave(p.ptr, name)) return false;
+        if ((p.ptr === 'Pin' ? PIN_OWN : POINTER_OWN).has(name)) return this.nameOutside(p.ptr, v.ctx, true);
+        v = p.inner;
+        continue;
+      }
+      const t = outsideType(v.text);
+      if (!t || !this.nameOutside(t.path.split('::')[0]!, v.ctx, true)) return false;
+      return !t.deref.some((n) => this.implsHave(n, name));
+    }
+    return false;
+  }
+
+  /**
+   * A name bound where `src` is only by imports of things outside the tree, or (`unboundCounts`)
+   * bound by nothing of the tree: no definition, import, module or generic parameter of that name
+   * in scope, and every glob import of the file resolved.
+   */
+  private nameOutside(name: string, src: Ent, unboundCounts: boolean): boolean {
+    const file = src.file;
+    if (this.family(file) === 'rust') {
+      if (RUST_TREE_ROOTS.has(name) || this.modules.rustCrates().has(name) || this.genericBounds(name, src) !== null) return false;
+      if (this.rustModuleNamed(name, file)) return false;
+      if (RUST_STD_ROOTS.has(name)) return true;
+    }
+    if (this.lookupName(name, src, ANY_DEFINITION).length > 0) return false;
+    const imports = this.importsOf.get(file) ?? [];
+    const bindings = imports.filter((i) => i.alias === name && i.name !== '*');
+    if (bindings.length > 0) return bindings.every((i) => this.importOutside(i, file, 8));
+    return unboundCounts && imports.every((i) => i.name !== '*' || this.modules.resolve(file, i.module).length > 0 || this.pathOutside(i.module, file));
+  }
+
+  /**
+   * An import of something outside the tree: a path that starts outside it, or a name that the
+   * tree's module it names does not define but re-exports from outside (`crate::loom::Arc`).
+   */
+  private importOutside(i: Import, file: string, depth: number): boolean {
+    const files = this.modules.resolve(file, i.module);
+    if (files.length === 0) return this.pathOutside(i.module, file);
+    if (depth === 0 || i.name === '' || this.inFiles(files, i.name, ANY_DEFINITION).length > 0) return false;
+    if (this.family(file) === 'rust' && this.modules.resolve(file, `${i.module}::${i.name}`).length > 0) return false;
+    const again = files.flatMap((f) => (this.importsOf.get(f) ?? []).filter((j) => j.alias === i.name && j.name !== '*'));
+    return again.length > 0 && again.every((j) => this.importOutside(j, j.file, depth - 1));
+  }
+
+  /**
+   * An import path the tree has no file for that cannot be the tree's: Rust, not from `crate`,
+   * `self`, `super`, a workspace crate or a child module; Python, not relative and not named like
+   * any folder or module of the tree (`import json` beside `flask/json/` is not counted); ES, not
+   * relative; Go and Java, any.
+   */
+  private pathOutside(spec: string, file: string): boolean {
+    const family = this.family(file);
+    if (family === 'rust') {
+      const first = spec.split('::')[0]!;
+      return !RUST_TREE_ROOTS.has(first) && !this.modules.rustCrates().has(first) && !this.rustModuleNamed(first, file);
+    }
+    if (family === 'py') return !spec.startsWith('.') && !this.treeSegments().has(spec.split('.')[0]!);
+    if (family === 'js') return !spec.startsWith('.') && !spec.startsWith('/');
+    return family === 'go' || family === 'java';
+  }
+
+  private segments: Set<string> | null = null;
+
+  /** Every folder name and file stem of the tree. */
+  private treeSegments(): Set<string> {
+    if (!this.segments) {
+      this.segments = new Set();
+      for (const path of this.files.keys()) for (const part of path.split('/')) this.segments.add(part.replace(/\.[^.]*$/, ''));
+    }
+    return this.segments;
+  }
+
+  /** A `bounds` row (facts.ts): a generic parameter of a Rust function, impl or trait, and one bound. */
+  noteBounds(ref: Ref): void {
+    let params = this.generics.get(ref.src);
+    if (!params) this.generics.set(ref.src, (params = new Map()));
+    const list = params.get(ref.receiver);
+    if (list) list.push(ref.name);
+    else params.set(ref.receiver, [ref.name]);
+  }
+
+  /** The trait a `bounds` row names (for its edge), or null. */
+  boundTrait(ref: Ref): string | null {
+    const def = this.byKey.get(ref.src);
+    return def && ref.name ? this.traitNamed(ref.name, def)?.key ?? null : null;
   }
 
   noteBase(classKey: string): void {
@@ -145,6 +292,7 @@ export class Resolver {
       const cls = this.enclosingType(src);
       return cls ? this.pick(this.inBases(cls, ref.name, new Set([cls.key]))) : null;
     }
+    if (r.startsWith('new:') && this.family(src.file) === 'rust') return this.pick(this.memberOfValue({ text: r.slice(4), ctx: src }, ref.name, src));
     if (r.startsWith('new:')) {
       const cls = one(this.typeNamed(r.slice(4), src));
       const ent = cls ? this.byKey.get(cls) : undefined;
@@ -153,8 +301,7 @@ export class Resolver {
     if (r === '?') return null;
     if (r.startsWith('=')) {
       const v = this.valueOf(r.slice(1), src, 0);
-      const cls = v ? this.classOf(v) : null;
-      return cls ? this.pick(this.member(cls, ref.name, new Set())) : null;
+      return v ? this.pick(this.memberOfValue(v, ref.name, src)) : null;
     }
     return this.pick(this.qualifiedCall(r, ref.name, src));
   }
@@ -172,30 +319,31 @@ export class Resolver {
     let cur: Value | null;
     let i = 0;
     if (head.startsWith('<')) cur = this.headValue(head.slice(1, -1), src, depth);
-    else {
-      if (steps[0] !== '()') return null;
+    else if (steps[0] === '()') {
       cur = this.callValue(this.pathCallees(head, src), depth);
       i = 1;
-    }
+    } else cur = this.constantValue(head, src, depth);
     for (; i < steps.length && cur; i++) {
       const step = steps[i]!;
       if (step === '?') cur = unwrapped(cur);
       else if (step === '.await') cur = 'text' in cur && cur.text.startsWith('async ') ? { text: cur.text.slice(6), ctx: cur.ctx } : null;
       else if (step.startsWith('.#')) cur = tupleElement(cur, Number(step.slice(2)));
+      else if (step.startsWith('!')) cur = this.wrapped(cur, step.slice(1), src);
+      else if (step === '.*') cur = this.derefValue(cur);
+      else if (step === '.[]') cur = elementOf(cur);
       else if (steps[i + 1] === '()') {
         const name = step.slice(1);
-        const u = UNWRAPS.has(name) ? unwrapped(cur) : null;
-        if (u) cur = u;
-        else {
-          const cls = this.classOf(cur);
-          cur = cls ? this.callValue(this.member(cls, name, new Set()), depth) : null;
-        }
+        const p = this.pointerOf(cur);
+        const u = UNWRAPS.has(name) ? unwrapped(cur) : optionMethod(cur, name) ?? (p ? pointerMethod(cur, p, name) : null) ?? this.iterated(cur, name);
+        const callees = u ? [] : this.memberOfValue(cur, name, src);
+        cur = u ?? (callees.length === 0 ? this.projection(cur, name) : this.callValue(callees, depth));
         i++;
       } else {
-        // A field: its declared type (Rust struct fields).
-        const cls = this.classOf(cur);
+        // A field: its declared type (Rust struct fields, also through an `Arc`/`Box`; a pinned one of a projection is pinned).
+        const cls = this.classOf(this.pointeeOf(cur) ?? cur);
         const field = cls ? this.fieldOf(cls, step.slice(1)) : null;
-        cur = field ? this.returned(field, depth) : null;
+        const v = field ? this.returned(field, depth) : null;
+        cur = v && 'text' in v && 'cls' in cur && cur.projected && this.pinnedFields.has(field!.key) ? { text: `Pin<&mut ${v.text}>`, ctx: v.ctx } : v;
       }
     }
     return cur;
@@ -245,6 +393,17 @@ export class Resolver {
     return this.qualifiedCall(q.qualifier, q.last, src);
   }
 
+  /**
+   * A Rust `const`/`static` named by a path: its declared type. Certain where scoping finds one:
+   * a local binding can never shadow a const or static (in a pattern the name means the const).
+   */
+  private constantValue(path: string, src: Ent, depth: number): Value | null {
+    if (src.language !== 'rust') return null;
+    const key = one(this.pathCallees(path, src));
+    const e = key ? this.byKey.get(key) : undefined;
+    return e && e.kind === 'constant' ? this.returned(e, depth) : null;
+  }
+
   /** The value of calling the one candidate: a class constructs an instance, a function gives what it returns. */
   private callValue(cands: Ent[], depth: number): Value | null {
     const key = this.pick(cands);
@@ -267,9 +426,263 @@ export class Resolver {
     const name = classOfText(v.text, familyOf(v.ctx.language));
     if (!name) return null;
     if (name === 'Self') return this.enclosingType(v.ctx);
+    // A generic parameter hides any type of its name.
+    if (v.ctx.language === 'rust' && this.genericBounds(name, v.ctx) !== null) return null;
     const key = one(this.typeNamed(name, v.ctx));
     const cls = key ? this.byKey.get(key) : undefined;
     return cls && CLASS_KINDS.has(cls.kind) ? cls : null;
+  }
+
+  /**
+   * Members `name` of a value: those of its class, else (Rust) of a blanket extension trait in
+   * scope at `src`; of the traits it is known by (a generic parameter's bounds, `impl A`, `dyn A`);
+   * or, through Rust's std pointers (Deref), of its target, when the pointer itself has no
+   * method of that name.
+   */
+  private memberOfValue(v: Value, name: string, src: Ent): Ent[] {
+    if ('cls' in v && v.projected) return [];
+    for (let hops = 0; hops < 4; hops++) {
+      if ('cls' in v && v.ptr && this.pointerHas(v.ptr, name)) return [];
+      const cls = this.classOf(v);
+      if (cls) {
+        const own = this.member(cls, name, new Set());
+        return own.length > 0 || cls.language !== 'rust' ? own : this.extensionMembers(this.traitsOf([cls.key]), name, src);
+      }
+      const traits = this.boundTraits(v);
+      if (traits) {
+        const own = distinct(traits.flatMap((t) => this.member(t, name, new Set())));
+        return own.length > 0 ? own : this.extensionMembers(this.traitsOf(traits.map((t) => t.key)), name, src);
+      }
+      const p = this.pointerOf(v);
+      if (!p || this.pointerHas(p.ptr, name)) return [];
+      v = p.inner;
+    }
+    return [];
+  }
+
+  /**
+   * pin-project's `project()`/`project_ref()` on a struct with `#[pin]` fields that has no method
+   * of that name itself (the macro generates it): a value whose fields are the struct's.
+   */
+  private projection(v: Value, name: string): Value | null {
+    if (name !== 'project' && name !== 'project_ref') return null;
+    const cls = this.classOf(this.pointeeOf(v) ?? v);
+    const type = cls?.kind === 'impl' ? this.byKey.get(this.implType(cls) ?? '') : cls;
+    if (!type || type.language !== 'rust' || this.member(type, name, new Set()).length > 0) return null;
+    const pinned = (this.children.get(type.key)?.values() ?? []);
+    for (const list of pinned) if (list.some((f) => this.pinnedFields.has(f.key))) return { cls: type, projected: true };
+    return null;
+  }
+
+  /** A Rust std pointer and its target (`Arc<Shared>` → Shared), unless the tree defines a type of the pointer's name. */
+  private pointerOf(v: Value): { ptr: string; inner: Value } | null {
+    const p = pointee(v);
+    if (!p || ('text' in v && (v.ctx.language !== 'rust' || this.typeNamed(p.ptr, v.ctx).length > 0))) return null;
+    return p;
+  }
+
+  /** What a value reached through std pointers points at (fields have no pointer of their own to hide them). */
+  private pointeeOf(v: Value): Value | null {
+    let p = this.pointerOf(v);
+    for (let hops = 0; p && hops < 4; hops++) {
+      const next = this.pointerOf(p.inner);
+      if (!next) return p.inner;
+      p = next;
+    }
+    return null;
+  }
+
+  /** `*x`: what a std pointer or a reference points at; a class's own value unless the tree gives it a `Deref`. */
+  private derefValue(v: Value): Value | null {
+    const p = this.pointerOf(v);
+    if (p) return p.inner;
+    // `**self` in `impl Wait for &mut T` is a T: a class known only as an impl for no type of the tree is not followed.
+    if ('cls' in v) return (v.cls.kind === 'impl' && this.implType(v.cls) === null) || this.member(v.cls, 'deref', new Set()).length > 0 ? null : v;
+    return /^&/.test(v.text.trim()) ? { text: v.text.trim().replace(/^&\s*(?:'\w+\s+)?(?:mut\s+)?/, ''), ctx: v.ctx } : null;
+  }
+
+  /** `xs.iter()` of a std sequence the tree gives no `iter` of its own: iterated, its elements (values.ts sequenceMethod). */
+  private iterated(v: Value, name: string): Value | null {
+    const seq = sequenceMethod(v, name);
+    const type = seq && 'text' in v ? outsideType(v.text) : null;
+    return seq && type && !type.deref.some((n) => this.implsHave(n, name)) ? seq : null;
+  }
+
+  /** `Arc::new(x)` (chain step `!Arc`): x's value held by the pointer. */
+  private wrapped(v: Value, ptr: string, src: Ent): Value | null {
+    if (this.typeNamed(ptr, src).length > 0) return null;
+    return 'cls' in v ? (v.ptr ? null : { cls: v.cls, ptr }) : { text: `${ptr}<${v.text}>`, ctx: v.ctx };
+  }
+
+  /**
+   * Whether a call `name` on a std pointer may be the pointer's own method: one of the std
+   * methods it has, or one the tree gives it (implsHave).
+   */
+  private pointerHas(ptr: string, name: string): boolean {
+    return (ptr === 'Pin' ? PIN_OWN : POINTER_OWN).has(name) || this.implsHave(ptr, name);
+  }
+
+  private readonly implMethods = new Map<string, boolean>();
+  private rustImpls: Map<string, Ent[]> | null = null;
+
+  /**
+   * Whether the tree gives a type it does not define (`Box`, `Vec`) a method `name`: an impl for
+   * that type name (`impl<T> AsyncRead for Box<T>`), or a trait implemented for every type (a
+   * blanket impl): either may be the method called.
+   */
+  private implsHave(typeName: string, name: string): boolean {
+    if (!this.rustImpls) {
+      this.rustImpls = new Map();
+      for (const e of this.byKey.values()) if (e.kind === 'impl' && e.language === 'rust') add2(this.rustImpls, e.name, e);
+    }
+    const id = `${typeName}|${name}`;
+    let has = this.implMethods.get(id);
+    if (has === undefined) {
+      has = (this.rustImpls.get(typeName) ?? []).some((e) => this.member(e, name, new Set()).length > 0)
+        || this.blanketImpls().some((b) => (this.bases.get(b.impl.key) ?? []).some((t) => this.member(this.byKey.get(t)!, name, new Set()).length > 0));
+      this.implMethods.set(id, has);
+    }
+    return has;
+  }
+
+  private readonly traitCache = new Map<string, Ent | null>();
+
+  /** A trait by name as written where `def` is. */
+  private traitNamed(name: string, def: Ent): Ent | null {
+    const id = `${def.key}|${name}`;
+    let t = this.traitCache.get(id);
+    if (t === undefined) {
+      const key = one(this.typeNamed(name, def));
+      const e = key ? this.byKey.get(key) : undefined;
+      t = e && e.kind === 'trait' ? e : null;
+      this.traitCache.set(id, t);
+    }
+    return t;
+  }
+
+  /**
+   * The tree's traits among the bounds of generic parameter `name` as seen from `ctx` (bounds of
+   * its functions', impl's and trait's parameters and where clauses; Rust forbids shadowing one),
+   * or null when `name` is no generic parameter there. Bounds outside the tree are left out.
+   */
+  private genericBounds(name: string, ctx: Ent): Ent[] | null {
+    let found = false;
+    const out: Ent[] = [];
+    for (let p: Ent | undefined = ctx; p; p = p.parent ? this.byKey.get(p.parent) : undefined) {
+      const bounds = this.generics.get(p.key)?.get(name);
+      if (!bounds) continue;
+      found = true;
+      for (const b of bounds) {
+        const t = b ? this.traitNamed(b, p) : null;
+        if (t) out.push(t);
+      }
+    }
+    return found ? out : null;
+  }
+
+  /** The traits a Rust value is known only by (a generic parameter, `impl A + B`, `dyn A`), or null. */
+  private boundTraits(v: Value): Ent[] | null {
+    if ('cls' in v || v.ctx.language !== 'rust') return null;
+    const written = traitBounds(v);
+    if (written) return written.map((b) => this.traitNamed(b, v.ctx)).filter((t): t is Ent => t !== null);
+    const name = classOfText(v.text, 'rust');
+    return name && !name.includes('::') ? this.genericBounds(name, v.ctx) : null;
+  }
+
+  /** Traits that types with these impls or bounds implement: the traits themselves, their impls' traits, supertraits. */
+  private traitsOf(start: string[]): Set<string> {
+    const out = new Set<string>();
+    const todo = [...start];
+    while (todo.length > 0) {
+      const k = todo.pop()!;
+      const e = this.byKey.get(k);
+      if (!e) continue;
+      if (e.kind === 'trait') { if (out.has(k)) continue; out.add(k); }
+      for (const b of this.basesOf(e)) if (!out.has(b)) todo.push(b);
+    }
+    return out;
+  }
+
+  private blanket: { impl: Ent; bounds: Ent[] | null }[] | null = null;
+
+  /**
+   * Rust impls for any type (`impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}`) with the
+   * tree's traits their parameter needs (null: a bound outside the tree, never known to hold).
+   */
+  private blanketImpls(): { impl: Ent; bounds: Ent[] | null }[] {
+    if (this.blanket) return this.blanket;
+    this.blanket = [];
+    for (const [key, params] of this.generics) {
+      const impl = this.byKey.get(key);
+      const bounds = impl && impl.kind === 'impl' ? params.get(impl.name) : undefined;
+      if (!impl || !bounds) continue;
+      const traits = bounds.filter((b) => b !== '').map((b) => this.traitNamed(b, impl));
+      this.blanket.push({ impl, bounds: traits.every((t) => t !== null) ? (traits as Ent[]) : null });
+    }
+    return this.blanket;
+  }
+
+  /**
+   * Methods `name` of the tree's extension traits a value gets from blanket impls (tokio's
+   * `AsyncWriteExt::write_all` on a `TcpStream`, which implements `AsyncWrite`): impls whose
+   * bounds are all among the value's traits, of a trait in scope where the call is (Rust calls
+   * a trait's method only where the trait is imported or defined).
+   */
+  private extensionMembers(implemented: Set<string>, name: string, src: Ent): Ent[] {
+    const out: Ent[] = [];
+    for (const b of this.blanketImpls()) {
+      if (!b.bounds || !b.bounds.every((t) => implemented.has(t.key))) continue;
+      for (const t of this.bases.get(b.impl.key) ?? []) {
+        const trait = this.byKey.get(t);
+        if (trait && trait.kind === 'trait' && this.traitInScope(trait, src)) out.push(...this.member(trait, name, new Set()));
+      }
+    }
+    return distinct(out);
+  }
+
+  /** A Rust trait defined in the caller's module, or imported there (by name, `as _`, or a glob) by a `use` that reaches the caller. */
+  private traitInScope(trait: Ent, src: Ent): boolean {
+    if (trait.file === src.file && this.ancestorsOf(src).has(trait.parent ?? '') && !this.inlineModuleBetween(src, trait.parent)) return true;
+    for (const i of this.importsOf.get(src.file) ?? []) {
+      if ((i.name !== '*' && i.name !== trait.name) || !this.importReaches(i, src)) continue;
+      if (this.exported(this.modules.resolve(src.file, i.module), trait.name, CLASS_KINDS).some((e) => e.key === trait.key)) return true;
+    }
+    return false;
+  }
+
+  private ancestorsOf(e: Ent): Set<string> {
+    const out = new Set<string>();
+    for (let p: Ent | undefined = e; p; p = p.parent ? this.byKey.get(p.parent) : undefined) out.add(p.key);
+    return out;
+  }
+
+  /** An inline `mod m { … }` between a definition and an outer scope (its names do not reach in without `use`). */
+  private inlineModuleBetween(e: Ent, outer: string | null): boolean {
+    for (let p = e.parent ? this.byKey.get(e.parent) : undefined; p && p.key !== outer; p = p.parent ? this.byKey.get(p.parent) : undefined) {
+      if (p.kind === 'module' && p.parent !== null) return true;
+    }
+    return false;
+  }
+
+  private readonly fileEntities = new Map<string, Ent[]>();
+
+  /** A `use` reaches a definition when every definition around the `use` also encloses it (a `use` in a function is local to it). */
+  private importReaches(i: Import, src: Ent): boolean {
+    const ancestors = this.ancestorsOf(src);
+    return this.definedIn(i.file).every((e) => ancestors.has(e.key) || !containsLine(e.key, i.line));
+  }
+
+  /** The definitions of a file (not its own module entity). */
+  private definedIn(file: string): Ent[] {
+    if (this.fileEntities.size === 0) {
+      for (const e of this.byKey.values()) if (e.parent !== null) add2(this.fileEntities, e.file, e);
+    }
+    return this.fileEntities.get(file) ?? [];
+  }
+
+  /** A Rust module of the tree a path in `file` may start at: a child module file, or a `mod` the file declares (also `#[path]` ones). */
+  private rustModuleNamed(name: string, file: string): boolean {
+    return this.modules.resolve(file, name).length > 0 || this.definedIn(file).some((e) => e.kind === 'module' && e.name === name);
   }
 
   /**
@@ -314,10 +727,7 @@ export class Resolver {
   /** An import outside every top-level definition of its file (one inside a function binds a local). */
   private atModuleLevel(i: Import): boolean {
     for (const list of this.fileLevel.get(i.file)?.values() ?? []) {
-      for (const e of list) {
-        const m = /:(\d+)-(\d+)(?:#\d+)?$/.exec(e.key);
-        if (m && Number(m[1]) <= i.line && i.line <= Number(m[2])) return false;
-      }
+      for (const e of list) if (containsLine(e.key, i.line)) return false;
     }
     return true;
   }
@@ -334,6 +744,9 @@ export class Resolver {
   private qualifiedCall(qualifier: string, name: string, src: Ent): Ent[] {
     const mod = this.moduleFiles(qualifier, src.file);
     if (mod) return this.exported(mod, name, CALLABLE);
+    // `T::default()` on a Rust generic parameter: its bounds' (never a type that happens to be named T).
+    const bounds = src.language === 'rust' && !qualifier.includes('::') ? this.genericBounds(qualifier, src) : null;
+    if (bounds) return distinct(bounds.flatMap((t) => this.member(t, name, new Set())));
     const types = this.typeNamed(qualifier, src);
     if (types.length !== 1) return [];
     const cls = this.byKey.get(types[0]!);
@@ -347,7 +760,8 @@ export class Resolver {
       const files = nonEmpty(this.modules.resolve(file, qualifier));
       if (files) return files;
     }
-    const binding = (this.importsOf.get(file) ?? []).filter((i) => i.alias === qualifier);
+    // The same path imported twice (at the top and again in a function) is one binding.
+    const binding = [...new Map((this.importsOf.get(file) ?? []).filter((i) => i.alias === qualifier).map((i) => [`${i.module}\n${i.name}`, i])).values()];
     // Rust: a path may start at a child module of the current one (`b::Sender` beside `mod b;`).
     if (binding.length === 0 && family === 'rust') return nonEmpty(this.modules.resolve(file, qualifier));
     if (binding.length !== 1) return null;
@@ -548,7 +962,8 @@ export class Resolver {
     let t = this.implTypes.get(impl.key);
     if (t === undefined) {
       this.implTypes.set(impl.key, null);
-      t = one(this.typeNamed(impl.name, impl));
+      // `impl<T: Bound> Trait for T`: the impl's own parameter, never a type that happens to be named T.
+      t = this.generics.get(impl.key)?.has(impl.name) ? null : one(this.typeNamed(impl.name, impl));
       this.implTypes.set(impl.key, t);
     }
     return t;
@@ -605,6 +1020,42 @@ function overloadOrOne(list: Ent[]): string | null {
   return list.reduce((a, b) => (startLine(b.key) < startLine(a.key) ? b : a)).key;
 }
 
+/** Whether an entity's key (`…:start-end`) spans a line. */
+function containsLine(key: string, line: number): boolean {
+  const m = /:(\d+)-(\d+)(?:#\d+)?$/.exec(key);
+  return m !== null && Number(m[1]) <= line && line <= Number(m[2]);
+}
+
+/**
+ * Std types that hand no method call on to a type they hold (no `Deref` to a type argument);
+ * `Vec` and `String` hand calls on to slices and `str`, outside the tree unless it implements
+ * something for them (the impl names to check).
+ */
+const HOLDS_NOTHING = new Map<string, string[]>([
+  ...['Option', 'Result', 'VecDeque', 'HashMap', 'HashSet', 'BTreeMap', 'BTreeSet', 'LinkedList', 'BinaryHeap', 'Cell', 'RefCell',
+    'UnsafeCell', 'NonNull', 'Mutex', 'RwLock', 'Condvar', 'OnceCell', 'OnceLock', 'AtomicPtr', 'PhantomData', 'Weak', 'JoinHandle']
+    .map((n): [string, string[]] => [n, [n]]),
+  ['Vec', ['Vec', '[T]', '[u8]']], ['String', ['String', 'str']],
+]);
+
+/**
+ * A Rust type as written that may be from outside the tree and answer calls itself: its path and
+ * the impl names that could give it methods; null for tuples, slices, function types, and
+ * generic types not in HOLDS_NOTHING (they may hand a call on to a type argument).
+ */
+function outsideType(text: string): { path: string; deref: string[] } | null {
+  const m = /^([\p{L}_][\p{L}\p{N}_]*(?:::[\p{L}_][\p{L}\p{N}_]*)*)\s*(?:<(.*)>)?$/su.exec(text.replace(/^(?:&\s*(?:'\w+\s+)?(?:mut\s+)?)+/, '').trim());
+  if (!m) return null;
+  const last = m[1]!.slice(m[1]!.lastIndexOf(':') + 1);
+  const args = (m[2] ?? '').replace(/'\w+|'_|,/g, '').trim();
+  if (args && !HOLDS_NOTHING.has(last)) return null;
+  return { path: m[1]!, deref: HOLDS_NOTHING.get(last) ?? [last] };
+}
+
+function distinct(list: Ent[]): Ent[] {
+  return [...new Map(list.map((e) => [e.key, e])).values()];
+}
+
 function startLine(key: string): number {
   return Number(/:(\d+)-\d+(?:#\d+)?$/.exec(key)?.[1] ?? 0);
 }
@@ -624,8 +1075,18 @@ function add<K>(map: Map<K, ByName<Ent>>, outer: K, name: string, e: Ent): void 
   m.add(name, e);
 }
 
-/** Resolves every edge of the graph again and rebuilds the import edges. */
-export async function resolveGraph(store: CodeStore, root: string): Promise<ResolutionStats> {
+/** Appends to the list under `key`. */
+function add2(map: Map<string, Ent[]>, key: string, e: Ent): void {
+  const list = map.get(key);
+  if (list) list.push(e);
+  else map.set(key, [e]);
+}
+
+/**
+ * The resolver over the store's definitions and imports, with the type facts noted (bases,
+ * declared return types, generic bounds); the type edges' new destinations go to `updates`.
+ */
+async function loadResolver(store: CodeStore, root: string, updates: [number, string | null, number][]): Promise<{ resolver: Resolver; files: Map<string, FileInfo>; imports: Import[]; entities: Ent[] }> {
   // Rows are used as they come, renamed in SQL: a second object per row (90,000 on redis) cost
   // more in garbage collection than the lookups themselves.
   const entities = await loadEntities(store);
@@ -637,26 +1098,52 @@ export async function resolveGraph(store: CodeStore, root: string): Promise<Reso
   const imports = await store.query<Import>('SELECT file, line, module, name, alias FROM imports ORDER BY file, line, module, name, alias');
   if (store.dialect !== 'sqlite') for (const i of imports) i.line = Number(i.line);
   const resolver = new Resolver(entities, files, imports, root);
-  const updates: [number, string | null, number][] = [];
-  const decide = (ref: Ref): string | null => {
-    const dst = resolver.resolveRef(ref);
-    if (dst !== ref.dst || (dst !== null) !== (ref.resolved === 1)) updates.push([ref.id, dst, dst === null ? 0 : 1]);
-    return dst;
-  };
-  const types = await pagedRefs(store, "kind IN ('returns', 'extends', 'implements')", 0);
+  const types = await pagedRefs(store, "kind IN ('returns', 'extends', 'implements', 'bounds')", 0);
   for (const ref of types) {
     if (ref.kind === 'returns') resolver.noteReturns(ref);
+    if (ref.kind === 'bounds') resolver.noteBounds(ref);
     if (ref.kind !== 'extends' && ref.kind !== 'implements') continue;
     // The source of a base reference is the class (or impl) whose header names it.
     resolver.noteBase(ref.src);
-    const dst = decide(ref);
+    const dst = resolver.resolveRef(ref);
+    noteChange(updates, ref, dst);
     if (dst) resolver.setBases(ref.src, dst);
   }
   for (const ref of types) {
-    if (ref.kind !== 'returns') continue;
-    const dst = resolver.returnedClass(ref);
-    if (dst !== ref.dst || (dst !== null) !== (ref.resolved === 1)) updates.push([ref.id, dst, dst === null ? 0 : 1]);
+    if (ref.kind === 'returns' || ref.kind === 'bounds') noteChange(updates, ref, ref.kind === 'returns' ? resolver.returnedClass(ref) : resolver.boundTrait(ref));
   }
+  return { resolver, files, imports, entities };
+}
+
+function noteChange(updates: [number, string | null, number][], ref: Ref, dst: string | null): void {
+  if (dst !== ref.dst || (dst !== null) !== (ref.resolved === 1)) updates.push([ref.id, dst, dst === null ? 0 : 1]);
+}
+
+/**
+ * Ids of the unresolved calls whose callee is certainly outside the indexed tree (Resolver.outsideTree):
+ * bench/code.ts reports resolution among calls to in-repo names with and without them.
+ */
+export async function callsOutsideTree(store: CodeStore, root: string): Promise<Set<number>> {
+  const { resolver } = await loadResolver(store, root, []);
+  const out = new Set<number>();
+  for (let after = 0; ;) {
+    const page = await pagedRefs(store, "kind = 'calls' AND resolved = 0", after, CALL_PAGE);
+    if (page.length === 0) break;
+    after = page[page.length - 1]!.id;
+    for (const ref of page) if (resolver.outsideTree(ref)) out.add(ref.id);
+  }
+  return out;
+}
+
+/** Resolves every edge of the graph again and rebuilds the import edges. */
+export async function resolveGraph(store: CodeStore, root: string): Promise<ResolutionStats> {
+  const updates: [number, string | null, number][] = [];
+  const { resolver, files, imports, entities } = await loadResolver(store, root, updates);
+  const decide = (ref: Ref): string | null => {
+    const dst = resolver.resolveRef(ref);
+    noteChange(updates, ref, dst);
+    return dst;
+  };
   const stats: ResolutionStats = { byLanguage: {} };
   // Calls page by page (spring-framework has 504,000): the resolver holds the definitions, not every call.
   for (let after = 0; ;) {
