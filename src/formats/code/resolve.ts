@@ -29,16 +29,19 @@ const CONTAINER = new Set(['class', 'struct', 'interface', 'trait', 'impl', 'enu
 /** Methods that take a `Result`/`Option` to its value (when the type is one). */
 const UNWRAPS = new Set(['unwrap', 'expect', 'unwrap_unchecked', 'unwrap_or', 'unwrap_or_else', 'unwrap_or_default']);
 /**
- * Methods Rust's `Arc`, `Rc` and `Box` have themselves, through the std traits they implement
- * (`Clone`, `AsRef`, `PartialEq`, `Iterator`/`Future`/`Read`/`Write` for a `Box` of one, …): a
- * call of one of these names on the pointer is the pointer's, not its target's.
+ * Methods Rust's std pointers have themselves, through the std traits they implement (`Clone`,
+ * `AsRef`, `PartialEq`, `Error`, …; a `Box` of an iterator, future, reader or writer is one too;
+ * `Pin`'s inherent methods): a call of one of these names on the pointer is the pointer's, not
+ * its target's. A method taking `self: Pin<&mut Self>` (`poll`) is the target's, called on the Pin.
  */
-const POINTER_OWN = new Set(['clone', 'clone_from', 'to_owned', 'to_string', 'into', 'try_into', 'borrow', 'borrow_mut', 'as_ref', 'as_mut',
-  'deref', 'deref_mut', 'drop', 'eq', 'ne', 'cmp', 'partial_cmp', 'lt', 'le', 'gt', 'ge', 'max', 'min', 'clamp', 'hash', 'fmt', 'type_id',
-  'next', 'size_hint', 'next_back', 'poll', 'read', 'read_exact', 'read_to_end', 'read_to_string', 'write', 'write_all', 'flush', 'seek', 'source', 'call']);
-/** `Pin`'s own methods; a method taking `self: Pin<&mut Self>` (`poll`) is the target's, called on the Pin. */
-const PIN_OWN = new Set(['as_mut', 'as_ref', 'set', 'get_mut', 'get_ref', 'into_ref', 'get_unchecked_mut', 'map_unchecked', 'map_unchecked_mut',
-  'into_inner', 'as_deref_mut', 'clone', 'eq', 'ne', 'cmp', 'partial_cmp', 'hash', 'fmt', 'to_string', 'into', 'deref', 'deref_mut']);
+const SHARED_OWN = ['clone', 'clone_from', 'to_owned', 'to_string', 'into', 'try_into', 'borrow', 'borrow_mut', 'as_ref', 'as_mut',
+  'deref', 'deref_mut', 'drop', 'eq', 'ne', 'cmp', 'partial_cmp', 'lt', 'le', 'gt', 'ge', 'max', 'min', 'clamp', 'hash', 'fmt', 'type_id', 'source'];
+const POINTER_OWN: Record<string, ReadonlySet<string>> = {
+  Arc: new Set(SHARED_OWN),
+  Rc: new Set(SHARED_OWN),
+  Box: new Set([...SHARED_OWN, 'next', 'size_hint', 'next_back', 'poll', 'read', 'read_exact', 'read_to_end', 'read_to_string', 'write', 'write_all', 'flush', 'seek', 'call']),
+  Pin: new Set([...SHARED_OWN, 'set', 'get_mut', 'get_ref', 'into_ref', 'get_unchecked_mut', 'map_unchecked', 'map_unchecked_mut', 'into_inner', 'as_deref_mut']),
+};
 /** Rust path roots that are the tree's own, and the standard library's. */
 const RUST_TREE_ROOTS = new Set(['crate', 'self', 'super', 'Self']);
 const RUST_STD_ROOTS = new Set(['std', 'core', 'alloc']);
@@ -162,7 +165,7 @@ export class Resolver {
       const p = this.pointerOf(v);
       if (p) {
         if (this.implsHave(p.ptr, name)) return false;
-        if ((p.ptr === 'Pin' ? PIN_OWN : POINTER_OWN).has(name)) return this.nameOutside(p.ptr, v.ctx, true);
+        if (POINTER_OWN[p.ptr]!.has(name)) return this.nameOutside(p.ptr, v.ctx, true);
         v = p.inner;
         continue;
       }
@@ -519,7 +522,7 @@ export class Resolver {
    * methods it has, or one the tree gives it (implsHave).
    */
   private pointerHas(ptr: string, name: string): boolean {
-    return (ptr === 'Pin' ? PIN_OWN : POINTER_OWN).has(name) || this.implsHave(ptr, name);
+    return POINTER_OWN[ptr]!.has(name) || this.implsHave(ptr, name);
   }
 
   private readonly implMethods = new Map<string, boolean>();
@@ -527,8 +530,9 @@ export class Resolver {
 
   /**
    * Whether the tree gives a type it does not define (`Box`, `Vec`) a method `name`: an impl for
-   * that type name (`impl<T> AsyncRead for Box<T>`), or a trait implemented for every type (a
-   * blanket impl): either may be the method called.
+   * that type name (`impl<T> AsyncRead for Box<T>`), or a blanket impl whose bounds it may meet
+   * (a bound outside the tree, or the tree's traits all implemented for that type name): either
+   * may be the method called.
    */
   private implsHave(typeName: string, name: string): boolean {
     if (!this.rustImpls) {
@@ -538,8 +542,11 @@ export class Resolver {
     const id = `${typeName}|${name}`;
     let has = this.implMethods.get(id);
     if (has === undefined) {
-      has = (this.rustImpls.get(typeName) ?? []).some((e) => this.member(e, name, new Set()).length > 0)
-        || this.blanketImpls().some((b) => (this.bases.get(b.impl.key) ?? []).some((t) => this.member(this.byKey.get(t)!, name, new Set()).length > 0));
+      const impls = this.rustImpls.get(typeName) ?? [];
+      const implemented = this.traitsOf(impls.map((e) => e.key));
+      has = impls.some((e) => this.member(e, name, new Set()).length > 0)
+        || this.blanketImpls().some((b) => (!b.bounds || b.bounds.every((t) => implemented.has(t.key)))
+          && (this.bases.get(b.impl.key) ?? []).some((t) => this.member(this.byKey.get(t)!, name, new Set()).length > 0));
       this.implMethods.set(id, has);
     }
     return has;
@@ -1213,6 +1220,8 @@ async function loadEntities(store: CodeStore): Promise<Ent[]> {
       entities.push(e);
     }
     after = page[page.length - 1]!.key;
+    // The rows' own copies of the shared strings are garbage now; collected, the heap stays near what is kept.
+    collectGarbageSometimes();
   }
   for (const e of entities) if (e.parent !== null) e.parent = one(e.parent);
   return entities;
