@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const all = ['verifiers', 'nostr', 'nostr-scale', 'fastq', 'bam', 'fsscan'];
+const all = ['verifiers', 'nostr', 'nostr-scale', 'fastq', 'bam', 'fsscan', 'code-huge'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of chosen) {
