@@ -26,12 +26,14 @@ import type { Language } from './languages.js';
 import type { FileFacts } from './facts.js';
 import type { CodeTaskOptions, FileItem } from './task.js';
 import { FactsWriter } from './write.js';
-import { withPieces } from './huge-files.js';
+import { withPieces, type PieceOptions } from './huge-files.js';
 import { DEFAULT_MAX_FILE_SIZE, extractorVersion, finishGraph } from './index-run.js';
 
 const FACTS_FILE = 'facts.jsonl';
 
-export interface CodeShardOptions { root: string; threads?: number; languages?: Language[]; includeCode?: boolean; maxFileSize?: number; signal?: AbortSignal; progress?: Progress; errorLog?: ErrorLog }
+export interface CodeShardOptions extends Pick<PieceOptions, 'hugeFile' | 'pieceChars'> {
+  root: string; threads?: number; languages?: Language[]; includeCode?: boolean; maxFileSize?: number; signal?: AbortSignal; progress?: Progress; errorLog?: ErrorLog;
+}
 
 /** A shard's share of the walked tree, and the options that make parts one run. */
 export interface CodeSharePlan { root: string; options: Record<string, unknown>; items: FileItem[]; skipped: Skip[]; maxFileSize: number; includeCode: boolean }
@@ -62,7 +64,7 @@ export async function writeCodeShare(plan: CodeSharePlan, dir: string, o: CodeSh
   writeFileSync(factsFile, '');
   await runManyInputs<CodeTaskOptions, FileItem, FileFacts>({
     taskModule: moduleBeside(import.meta.url, './task'),
-    taskOptions: { maxFileSize: plan.maxFileSize, includeCode: plan.includeCode }, items: withPieces(plan.items, plan), threads: o.threads ?? defaultThreads(), signal: o.signal, progress: o.progress, errorLog: o.errorLog,
+    taskOptions: { maxFileSize: plan.maxFileSize, includeCode: plan.includeCode }, items: withPieces(plan.items, { maxFileSize: plan.maxFileSize, hugeFile: o.hugeFile, pieceChars: o.pieceChars }), threads: o.threads ?? defaultThreads(), signal: o.signal, progress: o.progress, errorLog: o.errorLog,
     onBatch(batch) {
       appendFileSync(factsFile, batch.map((facts) => `${JSON.stringify(facts)}\n`).join(''));
     },

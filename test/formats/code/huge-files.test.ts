@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { indexCode } from '../../../src/formats/code/index-run.js';
 import { withPieces } from '../../../src/formats/code/huge-files.js';
 import { factsOfFile, type FileItem } from '../../../src/formats/code/task.js';
+import { mergeCode, planCodeShare, writeCodeShare } from '../../../src/formats/code/shard.js';
+import type { Part } from '../../../src/engine/parts.js';
 import { dumpDb } from './helpers.js';
 
 /** 60 top-level blocks of ~190 bytes: classes, functions, a nested arrow, an anonymous callback. */
@@ -71,4 +73,22 @@ test('a huge file changed between the plan and its parse stops the run with INPU
     assert.match(err.message, /big\.js changed while it was indexed/);
     return true;
   });
+});
+
+test('shards of a tree with a huge file, merged, give the graph of one run; the file counts once', async () => {
+  const root = folder({ 'big.js': bigJs(), 'q.js': 'export function q() { return f1(1); }\n', 'small.py': 'def s():\n    return 2\n' });
+  const dir = mkdtempSync(join(tmpdir(), 'tm-huge-shard-'));
+  await indexCode({ root, db: join(dir, 'whole.db'), threads: 1 });
+  const parts: Part[] = [];
+  for (const index of [0, 1]) {
+    const o = { root, threads: 2, hugeFile: 100, pieceChars: 500 };
+    const plan = planCodeShare(o, { index, count: 2 });
+    const path = join(dir, `p${index}`);
+    mkdirSync(path);
+    const w = await writeCodeShare(plan, path, o);
+    parts.push({ path, manifest: { options: plan.options, data: { root: w.root, skipped: w.skipped, files: w.files } } as unknown as Part['manifest'] });
+  }
+  const merged = await mergeCode(parts, join(dir, 'merged.db'));
+  assert.equal(merged.files, 3);
+  assert.deepEqual(dumpDb(join(dir, 'merged.db')), dumpDb(join(dir, 'whole.db')));
 });
