@@ -199,6 +199,10 @@ if (process.argv.includes('--resolution')) {
   process.exit(0);
 }
 
+/** Issue #17 measured memory on spring-framework (9,199 Java files): ≤ 600 MB at -j 2. */
+const SPRING = { name: 'spring', url: 'https://github.com/spring-projects/spring-framework', language: 'Java' };
+const MEASURED = [...REPOS, ...RESOLUTION_REPOS.filter((r) => !REPOS.some((q) => q.name === r.name)), SPRING];
+
 const cores = availableParallelism();
 const threadCounts = [...new Set([1, 2, cores].filter((n) => n <= cores))];
 const hasCtags = spawnSync('ctags', ['--version']).status === 0;
@@ -206,7 +210,7 @@ const work = mkdtempSync(join(tmpdir(), 'tm-bench-code-'));
 const rows: string[] = [];
 const recalls: string[] = [];
 const resolution: string[] = [];
-for (const repo of REPOS) {
+for (const repo of MEASURED) {
   const dir = join(reposDir, repo.name);
   if (!existsSync(dir)) {
     process.stderr.write(`bench code: ${dir} missing, skipped (git clone --depth 1 ${repo.url} ${dir})\n`);
@@ -217,7 +221,7 @@ for (const repo of REPOS) {
   const ctags = hasCtags ? ctagsTime(dir) : { seconds: NaN, cpuSeconds: NaN };
   for (const r of runs) {
     const ct = Number.isNaN(ctags.seconds) ? 'n/a' : `${ctags.seconds.toFixed(2)} (${ctags.cpuSeconds.toFixed(2)})`;
-    rows.push(`| ${repo.name} (${repo.language}) | ${r.threads} | ${r.files} | ${r.mb.toFixed(1)} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${Math.round(r.files / r.seconds)} | ${Math.round(r.files / r.cpuSeconds)} | ${(r.mb / r.seconds).toFixed(2)} | ${Math.round(r.rssMiB)} | ${ct} |`);
+    rows.push(`| ${repo.name} (${repo.language}) | ${r.threads} | ${r.files} | ${r.mb.toFixed(1)} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${Math.round(r.files / r.seconds)} | ${Math.round(r.files / r.cpuSeconds)} | ${(r.mb / r.seconds).toFixed(2)} | ${(r.mb / r.cpuSeconds).toFixed(2)} | ${Math.round(r.rssMiB)} | ${ct} |`);
     process.stderr.write(`bench code: ${repo.name} -j ${r.threads}: ${r.files} files in ${r.seconds.toFixed(2)} s, ${Math.round(r.rssMiB)} MiB\n`);
   }
   const last = runs[runs.length - 1]!;
@@ -234,14 +238,14 @@ if (rows.length === 0) {
 } else {
   writeSection('code', `## code index (${new Date().toISOString().slice(0, 10)}, ${cores} cores)
 
-Real repositories (see \`REPOS\` in bench/code.ts), indexed from scratch into SQLite; wall time of
+Real repositories (\`REPOS\`, \`RESOLUTION_REPOS\` and spring-framework in bench/code.ts), indexed from scratch into SQLite; wall time of
 the whole command (start-up, walk, parse, write, resolve) and its CPU time (user + sys of all
 threads). ctags: \`ctags -R\` on the same tree (it also reads files we skip: vendored, ignored,
 docs). Load average when this ran: ${loadavg()[0]!.toFixed(1)} (${cores} cores); on a shared machine
 the CPU columns are the comparable ones.
 
-| repository | -j | files | MB | wall s | CPU s | files/s (wall) | files per CPU s | MB/s (wall) | peak RSS MiB | ctags -R wall s (CPU s) |
-|---|---|---|---|---|---|---|---|---|---|---|
+| repository | -j | files | MB | wall s | CPU s | files/s (wall) | files per CPU s | MB/s (wall) | MB per CPU s | peak RSS MiB | ctags -R wall s (CPU s) |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Recall of universal-ctags' function/class/method definitions (Python \`member\` = method) in the
