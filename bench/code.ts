@@ -115,7 +115,7 @@ const IN_REPO_NAME = "kind = 'calls' AND dst_name IN (SELECT name FROM entities 
  * outside the tree although the tree defines the name too (`Arc::new`, `Poll::Ready`,
  * `json.dumps`; resolve.ts `outsideTree`, decision 0035), reported as a second figure without them.
  */
-export async function inRepoResolution(db: string, root: string): Promise<{ calls: number; resolved: number; outside: number }> {
+export async function inRepoResolution(db: string, root: string, withOutside = true): Promise<{ calls: number; resolved: number; outside: number | null }> {
   const g = new Database(db, { readonly: true });
   let counts: { n: number; r: number };
   let unresolved: number[];
@@ -125,6 +125,7 @@ export async function inRepoResolution(db: string, root: string): Promise<{ call
   } finally {
     g.close();
   }
+  if (!withOutside) return { calls: counts.n, resolved: counts.r, outside: null };
   const store = await openStore(db, 'read');
   try {
     const outside = await callsOutsideTree(store, root);
@@ -169,12 +170,13 @@ async function resolutionOnly(): Promise<void> {
       const db = join(dir, `${repo.name}-${tag}.db`);
       const t = measure(process.execPath, [cliPath, 'code', 'index', tree, '--db', db, '-j', '2', '--json', '-q']);
       if (t.status !== 0) throw new Error(`code index failed on ${tree}: ${t.stderr}`);
-      const r = await inRepoResolution(db, tree);
+      // An older build's facts are not read by this classifier: it wrote a Rust call on a value (`x.f()`) like a path.
+      const r = await inRepoResolution(db, tree, tag === 'after');
       if (tag === 'after' && sample > 0) {
         process.stdout.write(`## ${repo.name}: ${sample} resolved edges (seed 17)\n`);
         for (const e of sampleEdges(db, sample)) process.stdout.write(`${e.file}:${e.line}  ${e.receiver ? `${e.receiver}.` : ''}${e.name}  →  ${e.dst}\n`);
       }
-      return `${rate(r.resolved, r.calls)} | ${rate(r.resolved, r.calls - r.outside)} | ${t.cpuSeconds.toFixed(1)} | ${Math.round(t.rssMiB)}`;
+      return `${rate(r.resolved, r.calls)} | ${r.outside === null ? 'n/a' : rate(r.resolved, r.calls - r.outside)} | ${t.cpuSeconds.toFixed(1)} | ${Math.round(t.rssMiB)}`;
     };
     out.push(`| ${repo.name} (${repo.language}) | ${before ? await cell(before, 'before') : 'n/a | | | '} | ${await cell(cli, 'after')} |`);
   }
@@ -185,8 +187,8 @@ Of the calls whose callee name is defined somewhere in the repository, how many 
 one definition (bench/code.ts \`--resolution\`, -j 2). "before" is the build before issue #17.
 "w/o outside": the same without the unresolved calls whose text shows they call something outside
 the tree although the tree defines that name too (\`Arc::new\`, \`Poll::Ready\`, \`json.dumps\`;
-decision 0035), classified by this build's resolver on each database. CPU s and peak RSS of the
-whole index.
+decision 0035), classified by this build's resolver (not for the older build, whose facts it does
+not read: a Rust call on a value was written like a path). CPU s and peak RSS of the whole index.
 
 | repository | before: resolved / calls | w/o outside | CPU s | RSS MiB | after: resolved / calls | w/o outside | CPU s | RSS MiB |
 |---|---|---|---|---|---|---|---|---|
