@@ -9,6 +9,7 @@
 import type { CodeStore } from '../../sinks/code-store.js';
 import { EDGE_COLUMNS } from '../../sinks/code-store.js';
 import { ByName } from './by-name.js';
+import { checkpoint } from './checkpoint.js';
 import { ModuleIndex, familyOf, type Family, type FileInfo } from './modules.js';
 import { collectGarbage } from './parsers.js';
 import { classOfText, elementOf, isPythonTestModule, optionMethod, sequenceMethod, parseChain, pointee, pointerMethod, traitBounds, tupleElement, unwrapped, type Value } from './values.js';
@@ -42,9 +43,24 @@ const POINTER_OWN: Record<string, ReadonlySet<string>> = {
   Box: new Set([...SHARED_OWN, 'next', 'size_hint', 'next_back', 'poll', 'read', 'read_exact', 'read_to_end', 'read_to_string', 'write', 'write_all', 'flush', 'seek', 'call']),
   Pin: new Set([...SHARED_OWN, 'set', 'get_mut', 'get_ref', 'into_ref', 'get_unchecked_mut', 'map_unchecked', 'map_unchecked_mut', 'into_inner', 'as_deref_mut']),
 };
+/**
+ * The pointers' methods whatever they point at (`Arc<T>: Clone` for every T, `Box<T>: Clone`
+ * only for a `Clone` T): a call counted outside the tree must be one of these.
+ */
+const ALWAYS_OWN: Record<string, ReadonlySet<string>> = {
+  Arc: new Set(['clone', 'as_ref', 'borrow', 'deref', 'drop', 'into', 'try_into', 'type_id']),
+  Rc: new Set(['clone', 'as_ref', 'borrow', 'deref', 'drop', 'into', 'try_into', 'type_id']),
+  Box: new Set(['as_ref', 'as_mut', 'borrow', 'borrow_mut', 'deref', 'deref_mut', 'drop', 'into', 'try_into']),
+  Pin: new Set(['as_mut', 'as_ref', 'set', 'get_mut', 'get_ref', 'into_ref', 'get_unchecked_mut', 'map_unchecked', 'map_unchecked_mut', 'into_inner', 'as_deref_mut', 'deref', 'into']),
+};
 /** Rust path roots that are the tree's own, and the standard library's. */
 const RUST_TREE_ROOTS = new Set(['crate', 'self', 'super', 'Self']);
 const RUST_STD_ROOTS = new Set(['std', 'core', 'alloc']);
+/** Names Rust's prelude brings into every module (types, traits, functions, constructors), and its primitive types. */
+const RUST_PRELUDE = new Set(['Vec', 'Box', 'Option', 'Some', 'None', 'Ok', 'Err', 'Result', 'String', 'ToString', 'ToOwned', 'Default',
+  'Iterator', 'IntoIterator', 'DoubleEndedIterator', 'ExactSizeIterator', 'Extend', 'From', 'Into', 'TryFrom', 'TryInto', 'FromIterator',
+  'Clone', 'Copy', 'Send', 'Sync', 'Sized', 'Unpin', 'Drop', 'Fn', 'FnMut', 'FnOnce', 'AsRef', 'AsMut', 'PartialEq', 'Eq', 'PartialOrd', 'Ord', 'drop',
+  'bool', 'char', 'str', 'u8', 'u16', 'u32', 'u64', 'u128', 'usize', 'i8', 'i16', 'i32', 'i64', 'i128', 'isize', 'f32', 'f64']);
 /** Rust's prelude functions and constructors a bare call may mean. */
 const RUST_PRELUDE_CALLS = new Set(['drop', 'Some', 'Ok', 'Err']);
 /** Definitions of every kind a name may be bound to (modules are reached through imports). */
@@ -165,12 +181,13 @@ export class Resolver {
       const p = this.pointerOf(v);
       if (p) {
         if (this.implsHave(p.ptr, name)) return false;
-        if (POINTER_OWN[p.ptr]!.has(name)) return this.nameOutside(p.ptr, v.ctx, true);
+        if (ALWAYS_OWN[p.ptr]!.has(name)) return this.nameOutside(p.ptr, v.ctx, true);
+        if (POINTER_OWN[p.ptr]!.has(name)) return false;
         v = p.inner;
         continue;
       }
       const t = outsideType(v.text);
-      if (!t || !this.nameOutside(t.path.split('::')[0]!, v.ctx, true)) return false;
+      if (!t || (t.path !== '' && !this.nameOutside(t.path.split('::')[0]!, v.ctx, true))) return false;
       return !t.deref.some((n) => this.implsHave(n, name));
     }
     return false;
@@ -192,7 +209,10 @@ export class Resolver {
     const imports = this.importsOf.get(file) ?? [];
     const bindings = imports.filter((i) => i.alias === name && i.name !== '*');
     if (bindings.length > 0) return bindings.every((i) => this.importOutside(i, file, 8));
-    return unboundCounts && imports.every((i) => i.name !== '*' || this.modules.resolve(file, i.module).length > 0 || this.pathOutside(i.module, file));
+    // A glob of the tree may bring in a module of that name (`use super::*` and a `mod pool { … }`):
+    // only the prelude's names, which no module is called, are certain past one.
+    const prelude = RUST_PRELUDE.has(name);
+    return unboundCounts && imports.every((i) => i.name !== '*' || this.pathOutside(i.module, file) || (prelude && this.modules.resolve(file, i.module).length > 0));
   }
 
   /**
@@ -542,7 +562,8 @@ export class Resolver {
     const id = `${typeName}|${name}`;
     let has = this.implMethods.get(id);
     if (has === undefined) {
-      const impls = this.rustImpls.get(typeName) ?? [];
+      // '[]': impls for any slice (`impl Foo for [u8]`), which a `Vec` hands calls on to.
+      const impls = typeName === '[]' ? [...this.rustImpls].filter(([n]) => n.startsWith('[')).flatMap(([, l]) => l) : this.rustImpls.get(typeName) ?? [];
       const implemented = this.traitsOf(impls.map((e) => e.key));
       has = impls.some((e) => this.member(e, name, new Set()).length > 0)
         || this.blanketImpls().some((b) => (!b.bounds || b.bounds.every((t) => implemented.has(t.key)))
@@ -1042,7 +1063,7 @@ const HOLDS_NOTHING = new Map<string, string[]>([
   ...['Option', 'Result', 'VecDeque', 'HashMap', 'HashSet', 'BTreeMap', 'BTreeSet', 'LinkedList', 'BinaryHeap', 'Cell', 'RefCell',
     'UnsafeCell', 'NonNull', 'Mutex', 'RwLock', 'Condvar', 'OnceCell', 'OnceLock', 'AtomicPtr', 'PhantomData', 'Weak', 'JoinHandle']
     .map((n): [string, string[]] => [n, [n]]),
-  ['Vec', ['Vec', '[T]', '[u8]']], ['String', ['String', 'str']],
+  ['Vec', ['Vec', '[]']], ['String', ['String', 'str']],
 ]);
 
 /**
@@ -1051,7 +1072,10 @@ const HOLDS_NOTHING = new Map<string, string[]>([
  * generic types not in HOLDS_NOTHING (they may hand a call on to a type argument).
  */
 function outsideType(text: string): { path: string; deref: string[] } | null {
-  const m = /^([\p{L}_][\p{L}\p{N}_]*(?:::[\p{L}_][\p{L}\p{N}_]*)*)\s*(?:<(.*)>)?$/su.exec(text.replace(/^(?:&\s*(?:'\w+\s+)?(?:mut\s+)?)+/, '').trim());
+  const t = text.replace(/^(?:&\s*(?:'\w+\s+)?(?:mut\s+)?)+/, '').trim();
+  // A slice or array: the language's own type ('' needs no name looked up), with what the tree implements for slices.
+  if (/^\[.*\]$/s.test(t)) return { path: '', deref: ['[]'] };
+  const m = /^([\p{L}_][\p{L}\p{N}_]*(?:::[\p{L}_][\p{L}\p{N}_]*)*)\s*(?:<(.*)>)?$/su.exec(t);
   if (!m) return null;
   const last = m[1]!.slice(m[1]!.lastIndexOf(':') + 1);
   const args = (m[2] ?? '').replace(/'\w+|'_|,/g, '').trim();
@@ -1093,10 +1117,10 @@ function add2(map: Map<string, Ent[]>, key: string, e: Ent): void {
  * The resolver over the store's definitions and imports, with the type facts noted (bases,
  * declared return types, generic bounds); the type edges' new destinations go to `updates`.
  */
-async function loadResolver(store: CodeStore, root: string, updates: [number, string | null, number][]): Promise<{ resolver: Resolver; files: Map<string, FileInfo>; imports: Import[]; entities: Ent[] }> {
+async function loadResolver(store: CodeStore, root: string, updates: [number, string | null, number][], signal?: AbortSignal): Promise<{ resolver: Resolver; files: Map<string, FileInfo>; imports: Import[]; entities: Ent[] }> {
   // Rows are used as they come, renamed in SQL: a second object per row (90,000 on redis) cost
   // more in garbage collection than the lookups themselves.
-  const entities = await loadEntities(store);
+  const entities = await loadEntities(store, signal);
   const files = new Map<string, FileInfo>();
   for (const r of await store.query<{ path: string; language: string; package: string | null }>("SELECT path, language, package FROM files WHERE status = 'indexed' ORDER BY path")) {
     files.set(r.path, { path: r.path, language: r.language, family: familyOf(r.language), pkg: r.package });
@@ -1143,9 +1167,10 @@ export async function callsOutsideTree(store: CodeStore, root: string): Promise<
 }
 
 /** Resolves every edge of the graph again and rebuilds the import edges. */
-export async function resolveGraph(store: CodeStore, root: string): Promise<ResolutionStats> {
+/** `signal` is looked at between pages: an interrupt stops a long resolution within a page. */
+export async function resolveGraph(store: CodeStore, root: string, signal?: AbortSignal): Promise<ResolutionStats> {
   const updates: [number, string | null, number][] = [];
-  const { resolver, files, imports, entities } = await loadResolver(store, root, updates);
+  const { resolver, files, imports, entities } = await loadResolver(store, root, updates, signal);
   const decide = (ref: Ref): string | null => {
     const dst = resolver.resolveRef(ref);
     noteChange(updates, ref, dst);
@@ -1168,6 +1193,7 @@ export async function resolveGraph(store: CodeStore, root: string): Promise<Reso
     await store.updateEdges(updates);
     updates.length = 0;
     collectGarbageSometimes();
+    await checkpoint(signal);
   }
   await rebuildImportEdges(store, resolver, imports, entities);
   return stats;
@@ -1197,7 +1223,7 @@ let lastLive = 0;
  * 50 MB file's 933,831 entities held ~125 MB more RSS than reading them in pages, and sharing
  * took its entities from 336 to 187 MB of heap (measured 2026-12-04).
  */
-async function loadEntities(store: CodeStore): Promise<Ent[]> {
+async function loadEntities(store: CodeStore, signal: AbortSignal | undefined): Promise<Ent[]> {
   const seen = new Map<string, string>();
   const one = (s: string): string => {
     const t = seen.get(s);
@@ -1222,6 +1248,7 @@ async function loadEntities(store: CodeStore): Promise<Ent[]> {
     after = page[page.length - 1]!.key;
     // The rows' own copies of the shared strings are garbage now; collected, the heap stays near what is kept.
     collectGarbageSometimes();
+    await checkpoint(signal);
   }
   for (const e of entities) if (e.parent !== null) e.parent = one(e.parent);
   return entities;
