@@ -464,7 +464,7 @@ export class Resolver {
   private memberOfValue(v: Value, name: string, src: Ent): Ent[] {
     if ('cls' in v && v.projected) return [];
     for (let hops = 0; hops < 4; hops++) {
-      if ('cls' in v && v.ptr && this.pointerHas(v.ptr, name)) return [];
+      if ('cls' in v && v.ptr && this.pointerHas(v.ptr, name, v.cls)) return [];
       const cls = this.classOf(v);
       if (cls) {
         const own = this.member(cls, name, new Set());
@@ -476,7 +476,7 @@ export class Resolver {
         return own.length > 0 ? own : this.extensionMembers(this.traitsOf(traits.map((t) => t.key)), name, src);
       }
       const p = this.pointerOf(v);
-      if (!p || this.pointerHas(p.ptr, name)) return [];
+      if (!p || this.pointerHas(p.ptr, name, this.classOf(p.inner))) return [];
       v = p.inner;
     }
     return [];
@@ -540,8 +540,32 @@ export class Resolver {
    * Whether a call `name` on a std pointer may be the pointer's own method: one of the std
    * methods it has, or one the tree gives it (implsHave).
    */
-  private pointerHas(ptr: string, name: string): boolean {
-    return POINTER_OWN[ptr]!.has(name) || this.implsHave(ptr, name);
+  private pointerHas(ptr: string, name: string, target: Ent | null): boolean {
+    return POINTER_OWN[ptr]!.has(name) || this.implsHave(ptr, name, target);
+  }
+
+  /** The type an impl for a std pointer is written for (`Arc<Handle>` of `impl Schedule for Arc<Handle>`), from its signature. */
+  private readonly pointerImplTypes = new Map<string, string>();
+
+  noteImplType(key: string, signature: string): void {
+    const m = /\bfor\s+((?:(?:std|alloc|core)::(?:sync|rc|boxed|pin)::)?(?:Arc|Rc|Box|Pin)\s*<.*)$/s.exec(signature.replace(/\s+where\s.*$/s, '').replace(/\s*\{.*$/s, ''));
+    if (m) this.pointerImplTypes.set(key, m[1]!.trim());
+  }
+
+  /**
+   * Whether an impl for a std pointer may be for a pointer to `target`: its pointee is a generic
+   * parameter of the impl, a type not known for certain, or `target` itself (`impl Schedule for
+   * Arc<Handle>` is not for an `Arc<Semaphore>`).
+   */
+  private pointerImplFor(impl: Ent, target: Ent): boolean {
+    const text = this.pointerImplTypes.get(impl.key);
+    const inner = text ? pointee({ text, ctx: impl })?.inner : undefined;
+    if (!inner || 'cls' in inner) return true;
+    const arg = classOfText(inner.text, 'rust');
+    if (!arg || this.generics.get(impl.key)?.has(arg)) return true;
+    const cls = this.classOf(inner);
+    const want = target.kind === 'impl' ? this.implType(target) : target.key;
+    return !cls || (cls.kind === 'impl' ? this.implType(cls) : cls.key) === want;
   }
 
   private readonly implMethods = new Map<string, boolean>();
@@ -553,16 +577,18 @@ export class Resolver {
    * (a bound outside the tree, or the tree's traits all implemented for that type name): either
    * may be the method called.
    */
-  private implsHave(typeName: string, name: string): boolean {
+  private implsHave(typeName: string, name: string, target: Ent | null = null): boolean {
     if (!this.rustImpls) {
       this.rustImpls = new Map();
-      for (const e of this.byKey.values()) if (e.kind === 'impl' && e.language === 'rust') add2(this.rustImpls, e.name, e);
+      // By the type's last name: `impl … for std::sync::Arc<X>` is an impl for `Arc`.
+      for (const e of this.byKey.values()) if (e.kind === 'impl' && e.language === 'rust') add2(this.rustImpls, e.name.slice(e.name.lastIndexOf(':') + 1), e);
     }
-    const id = `${typeName}|${name}`;
+    const id = `${typeName}|${name}|${target?.key ?? ''}`;
     let has = this.implMethods.get(id);
     if (has === undefined) {
       // '[]': impls for any slice (`impl Foo for [u8]`), which a `Vec` hands calls on to.
-      const impls = typeName === '[]' ? [...this.rustImpls].filter(([n]) => n.startsWith('[')).flatMap(([, l]) => l) : this.rustImpls.get(typeName) ?? [];
+      const named = typeName === '[]' ? [...this.rustImpls].filter(([n]) => n.startsWith('[')).flatMap(([, l]) => l) : this.rustImpls.get(typeName) ?? [];
+      const impls = target ? named.filter((e) => this.pointerImplFor(e, target)) : named;
       const implemented = this.traitsOf(impls.map((e) => e.key));
       has = impls.some((e) => this.member(e, name, new Set()).length > 0)
         || this.blanketImpls().some((b) => (!b.bounds || b.bounds.every((t) => implemented.has(t.key)))
@@ -1128,6 +1154,11 @@ async function loadResolver(store: CodeStore, root: string, updates: [number, st
   const imports = await store.query<Import>('SELECT file, line, module, name, alias FROM imports ORDER BY file, line, module, name, alias');
   if (store.dialect !== 'sqlite') for (const i of imports) i.line = Number(i.line);
   const resolver = new Resolver(entities, files, imports, root);
+  // What the tree's impls for std pointers are for (`impl Schedule for Arc<Handle>`): their signatures.
+  for (const r of await store.query<{ key: string; signature: string }>(`SELECT key, signature FROM entities WHERE kind = 'impl' AND language = 'rust'
+    AND (name IN ('Arc', 'Rc', 'Box', 'Pin') OR name LIKE '%::Arc' OR name LIKE '%::Rc' OR name LIKE '%::Box' OR name LIKE '%::Pin')`)) {
+    resolver.noteImplType(r.key, r.signature);
+  }
   const types = await pagedRefs(store, "kind IN ('returns', 'extends', 'implements', 'bounds')", 0);
   for (const ref of types) {
     if (ref.kind === 'returns') resolver.noteReturns(ref);

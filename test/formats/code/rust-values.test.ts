@@ -31,6 +31,7 @@ const LIB = [
   'pub fn imp(s: impl Shape) { s.area(); } // L:impl',
   'pub fn dyn_ref(s: &dyn Shape) { s.area(); } // L:dyn',
   'pub fn arc() { let a = Arc::new(Square::new()); a.side(); a.clone(); } // L:arc',
+  'pub fn arc_impl() { let b = Arc::new(crate::shapes::Boxed); b.side(); } // L:arcimpl',
   'pub struct Holder { shared: Arc<Square>, next: Option<Square>, items: Vec<Square> }',
   'impl Holder {',
   '    pub fn run(&self) { self.shared.side(); self.next.as_ref().unwrap().side(); self.items[0].side(); } // L:fields',
@@ -60,6 +61,9 @@ const SHAPES = [
   'impl Shape for Square { fn area(&self) -> u32 { 1 } fn make() -> Self { Square } }',
   'pub struct Boxed;',
   'impl<B: Shape> Shape for Box<B> { fn area(&self) -> u32 { 2 } fn make() -> Self { unimplemented!() } }',
+  'impl Boxed { pub fn side(&self) -> u32 { 4 } }',
+  'pub trait Sided { fn side(&self) -> u32; }',
+  'impl Sided for std::sync::Arc<Boxed> { fn side(&self) -> u32 { 5 } }',
   '',
 ].join('\n');
 
@@ -160,6 +164,8 @@ test('rust: extension traits from a blanket impl, only where the trait is in sco
 test('rust: Arc/Box/Pin are seen through unless the pointer has the method itself', () => {
   assert.deepEqual(to(LIB_RS, 'arc', 'side'), ['Square::side'], 'let a = Arc::new(Square::new())');
   assert.deepEqual(to(LIB_RS, 'arc', 'clone'), [null], 'Arc::clone is the pointer’s');
+  assert.deepEqual(to(LIB_RS, 'arc', 'side'), ['Square::side'], 'the tree’s impl Sided for Arc<Boxed> is not for an Arc<Square>');
+  assert.deepEqual(to(LIB_RS, 'arcimpl', 'side'), [null], 'an Arc<Boxed> has side() of its own (impl Sided for std::sync::Arc<Boxed>)');
   assert.deepEqual(to('app/src/uses.rs', 'box', 'area'), [null], 'the tree implements Shape for Box<B>: either may be called');
   assert.deepEqual(to(LIB_RS, 'pin', 'step'), ['Task::step', 'Task::step'], 'self: Pin<&mut Self>, as_mut() and get_mut()');
 });
