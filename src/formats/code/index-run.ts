@@ -8,7 +8,7 @@ import { collectGarbage } from './parsers.js';
 import { resolve as resolvePath } from 'node:path';
 import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { ThreadmillError, InterruptedError } from '../../engine/errors.js';
+import { ThreadmillError } from '../../engine/errors.js';
 import type { ErrorLog } from '../../engine/error-log.js';
 import { runManyInputs } from '../../engine/many-inputs.js';
 import { WorkerPool } from '../../engine/pool.js';
@@ -23,6 +23,7 @@ import type { CodeTaskOptions, FileItem } from './task.js';
 import { IndexWriter, type SyntaxErrorAt } from './index-writer.js';
 import { withPieces } from './huge-files.js';
 import { resolveGraph, type ResolutionStats } from './resolve.js';
+import { checkpoint } from './checkpoint.js';
 import { QUERY_SOURCE } from './queries.js';
 
 /** Bump when extract.ts, imports.ts or task.ts change what they return for the same file. */
@@ -186,23 +187,13 @@ export async function finishGraph(store: CodeStore, root: string, meta: { includ
     await store.execute(sql);
     await checkpoint(signal);
   }
-  const resolution = await resolveGraph(store, root);
+  const resolution = await resolveGraph(store, root, signal);
   await checkpoint(signal);
   for (const [key, value] of [['schema_version', CODE_SCHEMA_VERSION], ['root', root], ['include_code', String(meta.includeCode)], ['extractor', meta.extractor]] as const) {
     await store.execute('DELETE FROM meta WHERE key = ?', [key]);
     await store.execute('INSERT INTO meta (key, value) VALUES (?, ?)', [key, value]);
   }
   return resolution;
-}
-
-/**
- * SQLite work is synchronous: a SIGINT is only seen when the event loop turns. Between the steps
- * of the graph's end (each may take seconds on a large tree) it turns, and an abort stops the run.
- */
-async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
-  if (!signal) return;
-  await new Promise((resolve) => setImmediate(resolve));
-  if (signal.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
 }
 
 async function totals(store: CodeStore): Promise<{ entities: number; edges: number }> {

@@ -9,6 +9,7 @@
 import type { CodeStore } from '../../sinks/code-store.js';
 import { EDGE_COLUMNS } from '../../sinks/code-store.js';
 import { ByName } from './by-name.js';
+import { checkpoint } from './checkpoint.js';
 import { ModuleIndex, familyOf, type Family, type FileInfo } from './modules.js';
 import { collectGarbage } from './parsers.js';
 import { classOfText, elementOf, isPythonTestModule, optionMethod, sequenceMethod, parseChain, pointee, pointerMethod, traitBounds, tupleElement, unwrapped, type Value } from './values.js';
@@ -1142,10 +1143,10 @@ function add2(map: Map<string, Ent[]>, key: string, e: Ent): void {
  * The resolver over the store's definitions and imports, with the type facts noted (bases,
  * declared return types, generic bounds); the type edges' new destinations go to `updates`.
  */
-async function loadResolver(store: CodeStore, root: string, updates: [number, string | null, number][]): Promise<{ resolver: Resolver; files: Map<string, FileInfo>; imports: Import[]; entities: Ent[] }> {
+async function loadResolver(store: CodeStore, root: string, updates: [number, string | null, number][], signal?: AbortSignal): Promise<{ resolver: Resolver; files: Map<string, FileInfo>; imports: Import[]; entities: Ent[] }> {
   // Rows are used as they come, renamed in SQL: a second object per row (90,000 on redis) cost
   // more in garbage collection than the lookups themselves.
-  const entities = await loadEntities(store);
+  const entities = await loadEntities(store, signal);
   const files = new Map<string, FileInfo>();
   for (const r of await store.query<{ path: string; language: string; package: string | null }>("SELECT path, language, package FROM files WHERE status = 'indexed' ORDER BY path")) {
     files.set(r.path, { path: r.path, language: r.language, family: familyOf(r.language), pkg: r.package });
@@ -1197,9 +1198,10 @@ export async function callsOutsideTree(store: CodeStore, root: string): Promise<
 }
 
 /** Resolves every edge of the graph again and rebuilds the import edges. */
-export async function resolveGraph(store: CodeStore, root: string): Promise<ResolutionStats> {
+/** `signal` is looked at between pages: an interrupt stops a long resolution within a page. */
+export async function resolveGraph(store: CodeStore, root: string, signal?: AbortSignal): Promise<ResolutionStats> {
   const updates: [number, string | null, number][] = [];
-  const { resolver, files, imports, entities } = await loadResolver(store, root, updates);
+  const { resolver, files, imports, entities } = await loadResolver(store, root, updates, signal);
   const decide = (ref: Ref): string | null => {
     const dst = resolver.resolveRef(ref);
     noteChange(updates, ref, dst);
@@ -1222,6 +1224,7 @@ export async function resolveGraph(store: CodeStore, root: string): Promise<Reso
     await store.updateEdges(updates);
     updates.length = 0;
     collectGarbageSometimes();
+    await checkpoint(signal);
   }
   await rebuildImportEdges(store, resolver, imports, entities);
   return stats;
@@ -1251,7 +1254,7 @@ let lastLive = 0;
  * 50 MB file's 933,831 entities held ~125 MB more RSS than reading them in pages, and sharing
  * took its entities from 336 to 187 MB of heap (measured 2026-12-04).
  */
-async function loadEntities(store: CodeStore): Promise<Ent[]> {
+async function loadEntities(store: CodeStore, signal: AbortSignal | undefined): Promise<Ent[]> {
   const seen = new Map<string, string>();
   const one = (s: string): string => {
     const t = seen.get(s);
@@ -1276,6 +1279,7 @@ async function loadEntities(store: CodeStore): Promise<Ent[]> {
     after = page[page.length - 1]!.key;
     // The rows' own copies of the shared strings are garbage now; collected, the heap stays near what is kept.
     collectGarbageSometimes();
+    await checkpoint(signal);
   }
   for (const e of entities) if (e.parent !== null) e.parent = one(e.parent);
   return entities;
