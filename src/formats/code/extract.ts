@@ -88,7 +88,11 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
     if (c.name === 'gparam') return { start: n.startIndex, end: n.endIndex, order: 1, gparam: { name: n.text, line: n.startPosition.row + 1, bounds: capture(captures, 'gbounds') } };
     if (c.name === 'fxparam') return { start: n.startIndex, end: n.endIndex, order: 1, fxparam: n.text };
     if (c.name === 'import') return { start: n.startIndex, end: n.endIndex, order: 1, imp: n };
-    if (c.name === 'local') return { start: n.startIndex, end: n.endIndex, order: 1, local: n.text, localFrom: language === 'rust' && n.parent?.type === 'let_declaration' ? n.parent.endIndex : 0 };
+    if (c.name === 'local') {
+      // `Some(x) =>` binds x, not the variant's name.
+      if (n.parent?.type === 'tuple_struct_pattern' && n.parent.childForFieldName('type')?.startIndex === n.startIndex) return null;
+      return { start: n.startIndex, end: n.endIndex, order: 1, local: n.text, localFrom: language === 'rust' && n.parent?.type === 'let_declaration' ? n.parent.endIndex : 0 };
+    }
     if (c.name === 'package') return 'package';
   }
   return null;

@@ -142,6 +142,8 @@ const RUST = `
 (parameter pattern: (identifier) @var type: [(abstract_type) @ctor (reference_type type: [(abstract_type) (dynamic_type)] @ctor)]) @bind
 (parameter pattern: (self) @var type: (_) @ctor) @bind
 (for_expression pattern: (identifier) @var value: (_) @chain) @bind
+(match_expression value: (_) @chain body: (match_block (match_arm pattern: (match_pattern (tuple_struct_pattern type: (identifier) @_k (identifier) @var)))) (#match? @_k "^(Some|Ok)$")) @bind
+(match_arm pattern: (match_pattern (tuple_struct_pattern (identifier) @local)))
 (for_expression pattern: (identifier) @local)
 (trait_item bounds: (trait_bounds [(type_identifier) (scoped_type_identifier) (generic_type)] @base.extends))
 (type_parameters (type_identifier) @gparam)

@@ -49,6 +49,10 @@ const LIB = [
   'pub fn closure() { let f = |other: u8| other.worker_index(); } // L:closure',
   'pub fn outside(h: &Holder) -> Poll<()> { let v: Vec<u8> = Vec::new(); drop(v); h.items.len(); Poll::Ready(()) } // L:outside',
   'pub fn inside() { crate::other::new(); } // L:inside',
+  'pub fn opt() -> Option<Square> { None }',
+  'pub fn opt_boxed() -> Option<crate::shapes::Boxed> { None }',
+  'pub fn arms() { match opt() { Some(s) => { s.side(); } None => {} } } // L:arms',
+  'pub fn arms2() { match opt() { Some(s) => { s.side(); } None => {} } match opt_boxed() { Some(s) => { s.side(); } None => {} } } // L:arms2',
   '',
 ].join('\n');
 
@@ -174,6 +178,11 @@ test('rust: fields through Arc and Option, elements of a Vec, consts and statics
   assert.deepEqual(to(LIB_RS, 'fields', 'side'), ['Square::side', 'Square::side', 'Square::side']);
   assert.deepEqual(to(LIB_RS, 'for', 'side'), ['Square::side'], 'for s in self.items.iter()');
   assert.deepEqual(to(LIB_RS, 'static', 'side'), ['Square::side'], 'static SQUARE: Square');
+});
+
+test('rust: a match arm Some(x) / Ok(x) binds x to the value inside; bound again to another value, x is unknown from there', () => {
+  assert.deepEqual(to(LIB_RS, 'arms', 'side'), ['Square::side']);
+  assert.deepEqual(to(LIB_RS, 'arms2', 'side'), ['Square::side', null], 'after s is bound again (a Boxed), s is not known any more');
 });
 
 test('rust: pin-project’s project() gives the struct’s fields, pinned ones as Pin<&mut T>', () => {
