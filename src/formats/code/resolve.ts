@@ -332,8 +332,9 @@ export class Resolver {
   /**
    * What a chain (extract.ts chainOf) evaluates to where `src` is: each call's callee resolved
    * by the usual rules and its declared (or, in Python, single returned) type taken; `?` and
-   * `unwrap()`/`expect()` on a `Result`/`Option` take its first type argument. Any step that is
-   * not certain (a field, an unknown callee, two candidates) gives null.
+   * `unwrap()`/`expect()` on a `Result`/`Option` take its first type argument; `!Arc` wraps in a
+   * pointer, `.*` dereferences, `.[]` takes an element (decision 0035). Any step that is not
+   * certain (an unknown callee, two candidates) gives null.
    */
   private valueOf(chain: string, src: Ent, depth: number): Value | null {
     const parsed = depth > 8 ? null : parseChain(chain);
@@ -355,21 +356,32 @@ export class Resolver {
       else if (step === '.*') cur = this.derefValue(cur);
       else if (step === '.[]') cur = elementOf(cur);
       else if (steps[i + 1] === '()') {
-        const name = step.slice(1);
-        const p = this.pointerOf(cur);
-        const u = UNWRAPS.has(name) ? unwrapped(cur) : optionMethod(cur, name) ?? (p ? pointerMethod(cur, p, name) : null) ?? this.iterated(cur, name);
-        const callees = u ? [] : this.memberOfValue(cur, name, src);
-        cur = u ?? (callees.length === 0 ? this.projection(cur, name) : this.callValue(callees, depth));
+        cur = this.methodValue(cur, step.slice(1), src, depth);
         i++;
-      } else {
-        // A field: its declared type (Rust struct fields, also through an `Arc`/`Box`; a pinned one of a projection is pinned).
-        const cls = this.classOf(this.pointeeOf(cur) ?? cur);
-        const field = cls ? this.fieldOf(cls, step.slice(1)) : null;
-        const v = field ? this.returned(field, depth) : null;
-        cur = v && 'text' in v && 'cls' in cur && cur.projected && this.pinnedFields.has(field!.key) ? { text: `Pin<&mut ${v.text}>`, ctx: v.ctx } : v;
-      }
+      } else cur = this.fieldValue(cur, step.slice(1), depth);
     }
     return cur;
+  }
+
+  /**
+   * The value of calling `name()` on a value: what std's `Option`/`Result`, pointers and
+   * sequences give back, else the one callee's declared type, else pin-project's projection.
+   */
+  private methodValue(v: Value, name: string, src: Ent, depth: number): Value | null {
+    const p = this.pointerOf(v);
+    const std = UNWRAPS.has(name) ? unwrapped(v) : optionMethod(v, name) ?? (p ? pointerMethod(v, p, name) : null) ?? this.iterated(v, name);
+    if (std) return std;
+    const callees = this.memberOfValue(v, name, src);
+    return callees.length === 0 ? this.projection(v, name) : this.callValue(callees, depth);
+  }
+
+  /** A field's declared type (Rust struct fields, also through an `Arc`/`Box`; a pinned field of a projection is pinned). */
+  private fieldValue(v: Value, name: string, depth: number): Value | null {
+    const cls = this.classOf(this.pointeeOf(v) ?? v);
+    const field = cls ? this.fieldOf(cls, name) : null;
+    const value = field ? this.returned(field, depth) : null;
+    const pinned = value && 'text' in value && 'cls' in v && v.projected && this.pinnedFields.has(field!.key);
+    return pinned ? { text: `Pin<&mut ${value.text}>`, ctx: value.ctx } : value;
   }
 
   /** The one field `name` of a struct (of an impl's type), or a Python class's attribute (its own, else its bases'). */
