@@ -100,6 +100,7 @@ function itemOf(language: Language, captures: ParserType.QueryCapture[]): Item |
 
 function defOf(language: Language, kindName: string, node: Node, captures: ParserType.QueryCapture[]): Def | null {
   if (kindName === 'decl') return cDeclarator(node, capture(captures, 'decl'));
+  if (kindName === 'tfield') return tupleField(language, node);
   const nameNode = capture(captures, 'name');
   if (!nameNode) return null;
   let name = stripGenerics(nameNode.text);
@@ -124,6 +125,13 @@ function defOf(language: Language, kindName: string, node: Node, captures: Parse
   const owner = capture(captures, 'owner')?.text;
   const pinned = language === 'rust' && kind === 'field' && pinAttribute(node);
   return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text, aliasOf, returns: returnType(language, node, capture(captures, 'ret')), pinned };
+}
+
+/** A Rust tuple struct's field (`struct ReadHalf<'a>(&'a TcpStream)`): named by its position, `self.0`. */
+function tupleField(language: Language, type: Node): Def | null {
+  const index = type.parent?.childrenForFieldName('type').findIndex((t) => t.startIndex === type.startIndex) ?? -1;
+  if (index < 0) return null;
+  return { node: type, name: String(index), kind: 'field', returns: returnType(language, type, type), pinned: pinAttribute(type) };
 }
 
 /** A Rust field marked `#[pin]` (pin-project: its projection is a `Pin<&mut T>`). */

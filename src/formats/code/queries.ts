@@ -125,6 +125,7 @@ const RUST = `
 (macro_definition name: (identifier) @name) @def.macro
 (associated_type name: (type_identifier) @name) @def.type_alias
 (field_declaration_list (field_declaration name: (field_identifier) @name type: (_) @ret) @def.field)
+(ordered_field_declaration_list type: (_) @def.tfield)
 (call_expression function: (_) @callee) @call
 (let_declaration pattern: (identifier) @local)
 (parameter pattern: (identifier) @local)

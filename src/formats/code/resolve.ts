@@ -351,7 +351,7 @@ export class Resolver {
       const step = steps[i]!;
       if (step === '?') cur = unwrapped(cur);
       else if (step === '.await') cur = 'text' in cur && cur.text.startsWith('async ') ? { text: cur.text.slice(6), ctx: cur.ctx } : null;
-      else if (step.startsWith('.#')) cur = tupleElement(cur, Number(step.slice(2)));
+      else if (step.startsWith('.#')) cur = tupleElement(cur, Number(step.slice(2))) ?? this.fieldValue(cur, step.slice(2), depth);
       else if (step.startsWith('!')) cur = this.wrapped(cur, step.slice(1), src);
       else if (step === '.*') cur = this.derefValue(cur);
       else if (step === '.[]') cur = elementOf(cur);
@@ -977,6 +977,9 @@ export class Resolver {
     const family = this.family(src.file);
     const qname = text.replace(/\.|::|->/g, sepOf(family));
     const hits = (this.byQname.get(family)?.get(qname) ?? []).filter((e) => CLASS_KINDS.has(e.kind));
+    // Rust nests no type in a type: by qualified name, only a `mod` of this file (`state::AtomicState`
+    // beside `mod state { … }`), never another file's (`sync::RwLock` with `use std::sync` is std's).
+    if (family === 'rust') return hits.filter((e) => e.file === src.file && this.rustModuleNamed(q.qualifier.split('::')[0]!, src.file)).map((e) => e.key);
     return hits.map((e) => e.key);
   }
 

@@ -19,6 +19,7 @@ const LIB = [
   'use std::sync::Arc;',
   'use std::pin::Pin;',
   'use std::task::Poll;',
+  'use std::sync;',
   'use crate::shapes::{Shape, Solid, Square, Twin};',
   'pub struct T;',
   'impl T { pub fn area(&self) -> u32 { 0 } }',
@@ -51,6 +52,13 @@ const LIB = [
   'pub fn inside() { crate::other::new(); } // L:inside',
   'pub fn opt() -> Option<Square> { None }',
   'pub fn opt_boxed() -> Option<crate::shapes::Boxed> { None }',
+  'pub struct Wrap(pub Square);',
+  'impl Wrap { pub fn run(&self) { self.0.side(); } } // L:tuple',
+  'pub struct StdLock(sync::Mutex<u8>);',
+  'impl StdLock { pub fn get(&self) { self.0.lock(); } } // L:stdlock',
+  'mod state { pub struct St; impl St { pub fn load(&self) {} } }',
+  'pub struct HasState { s: state::St }',
+  'impl HasState { pub fn run(&self) { self.s.load(); } } // L:inline',
   'pub fn arms() { match opt() { Some(s) => { s.side(); } None => {} } } // L:arms',
   'pub fn arms2() { match opt() { Some(s) => { s.side(); } None => {} } match opt_boxed() { Some(s) => { s.side(); } None => {} } } // L:arms2',
   '',
@@ -113,7 +121,7 @@ const FILES: Record<string, string> = {
   'rs/src/lib.rs': LIB,
   'rs/src/shapes.rs': SHAPES,
   'rs/src/ext.rs': EXT,
-  'rs/src/other.rs': 'pub struct Walker;\nimpl Walker { pub fn new() -> Walker { Walker } }\npub struct Plain;\nimpl Plain { pub fn new() -> Plain { Plain } }\npub fn new() {}\npub fn worker_index() {}\npub fn len() {}\npub fn drop() {}\npub enum Ready { Ready }\n',
+  'rs/src/other.rs': 'pub mod sync { pub struct Mutex; impl Mutex { pub fn lock(&self) {} } }\npub struct Walker;\nimpl Walker { pub fn new() -> Walker { Walker } }\npub struct Plain;\nimpl Plain { pub fn new() -> Plain { Plain } }\npub fn new() {}\npub fn worker_index() {}\npub fn len() {}\npub fn drop() {}\npub enum Ready { Ready }\n',
   'rs/src/project.rs': PROJECT,
   'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\n',
   'app/src/lib.rs': 'pub mod uses;\npub mod no_ext;\n',
@@ -183,6 +191,12 @@ test('rust: fields through Arc and Option, elements of a Vec, consts and statics
 test('rust: a match arm Some(x) / Ok(x) binds x to the value inside; bound again to another value, x is unknown from there', () => {
   assert.deepEqual(to(LIB_RS, 'arms', 'side'), ['Square::side']);
   assert.deepEqual(to(LIB_RS, 'arms2', 'side'), ['Square::side', null], 'after s is bound again (a Boxed), s is not known any more');
+});
+
+test('rust: tuple struct fields by position; a type path by qualified name only through a mod of the same file', () => {
+  assert.deepEqual(to(LIB_RS, 'tuple', 'side'), ['Square::side'], 'self.0 of struct Wrap(Square)');
+  assert.deepEqual(to(LIB_RS, 'inline', 'load'), ['state::St::load'], 'state::St beside mod state { … }');
+  assert.deepEqual(to(LIB_RS, 'stdlock', 'lock'), [null], 'sync::Mutex with use std::sync is std’s, not other.rs’s sync::Mutex');
 });
 
 test('rust: pin-project’s project() gives the struct’s fields, pinned ones as Pin<&mut T>', () => {
