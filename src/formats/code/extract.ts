@@ -123,7 +123,7 @@ function defOf(language: Language, kindName: string, node: Node, captures: Parse
   }
   if (kind === 'namespace' || kind === 'module') name = name.replace(/\s+/g, '');
   const owner = capture(captures, 'owner')?.text;
-  const pinned = language === 'rust' && kind === 'field' && pinAttribute(node);
+  const pinned = language === 'rust' && (kind === 'field' ? pinAttribute(node) : kind === 'function' && pinnedSelf(node));
   return { node, name, kind, owner, recvName: capture(captures, 'recvname')?.text, aliasOf, returns: returnType(language, node, capture(captures, 'ret')), pinned };
 }
 
@@ -132,6 +132,13 @@ function tupleField(language: Language, type: Node): Def | null {
   const index = type.parent?.childrenForFieldName('type').findIndex((t) => t.startIndex === type.startIndex) ?? -1;
   if (index < 0) return null;
   return { node: type, name: String(index), kind: 'field', returns: returnType(language, type, type), pinned: pinAttribute(type) };
+}
+
+/** A Rust function taking `self: Pin<…>`: a method called only on a Pin of its type. */
+function pinnedSelf(fn: Node): boolean {
+  const first = fn.childForFieldName('parameters')?.namedChildren.find((p) => p.type === 'parameter' || p.type === 'self_parameter');
+  return first?.type === 'parameter' && first.childForFieldName('pattern')?.type === 'self'
+    && /^(?:(?:std|core)::pin::)?Pin\s*</.test(first.childForFieldName('type')?.text ?? '');
 }
 
 /** A Rust field marked `#[pin]` (pin-project: its projection is a `Pin<&mut T>`). */
@@ -278,8 +285,9 @@ function sweep(language: Language, text: string, items: Item[], includeCode: boo
         open.overload = decorated.some((t) => /^@\s*(?:typing\s*\.\s*|t\s*\.\s*)?overload\s*$/.test(t));
         open.declared = d.returns;
         pyFunctions.push(open);
-      } else if (d.returns !== undefined && FOLLOWS_VALUES.has(language)) {
-        refs.push([open.index, 'returns', row[3], cut(d.returns, MAX_NAME), d.pinned ? 'pin' : '']);
+      } else if ((d.returns !== undefined || d.pinned) && FOLLOWS_VALUES.has(language)) {
+        // A pinned field or `self: Pin<…>` method gets its row even without a declared type (marker `pin`).
+        refs.push([open.index, 'returns', row[3], cut(d.returns ?? '', MAX_NAME), d.pinned ? 'pin' : '']);
       }
     } else if (it.ref) {
       const r = refOf(it.ref.kind, it.ref.callee, it.ref.receiver, stack, language);

@@ -17,7 +17,8 @@ export type EntityRow = [string, string, EntityKind, number, number, string, num
  * function returns (extract.ts chainOf); receiver `fixture` / `fixture:NAME` marks a pytest fixture,
  * `overload` a Python `@overload` stub. `bounds`: a Rust generic parameter (receiver) of the
  * function, impl or trait and one trait bound it has as written (name; '' only declares it).
- * A Rust field's `returns` has receiver `pin` when it is marked `#[pin]` (pin-project).
+ * A Rust field's `returns` has receiver `pin` when it is marked `#[pin]` (pin-project), a method's
+ * when it takes `self: Pin<…>`.
  */
 export type RefKind = 'calls' | 'new' | 'extends' | 'implements' | 'aliases' | 'returns' | 'bounds';
 

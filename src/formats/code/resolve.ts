@@ -95,8 +95,11 @@ export class Resolver {
   private readonly fixtures = new Map<string, ByName<Ent>>();
   private readonly fixtureKeys = new Set<string>();
   private readonly overloadStubs = new Set<string>();
-  /** Rust fields marked `#[pin]`: their struct is pin-projected (`project()`). */
-  private readonly pinnedFields = new Set<string>();
+  /**
+   * Rust fields marked `#[pin]` (their struct is pin-projected: `project()`), and methods taking
+   * `self: Pin<…>` (called only on a Pin of their type, never on the value itself).
+   */
+  private readonly pinned = new Set<string>();
   /** Rust generic parameters: definition key → parameter → its bounds as written ('' declares it). */
   private readonly generics = new Map<string, Map<string, string[]>>();
   readonly modules: ModuleIndex;
@@ -136,7 +139,7 @@ export class Resolver {
     if (!fn) return;
     this.returnsOf.set(fn.key, ref.name);
     if (ref.receiver === 'overload') this.overloadStubs.add(fn.key);
-    if (ref.receiver === 'pin') this.pinnedFields.add(fn.key);
+    if (ref.receiver === 'pin') this.pinned.add(fn.key);
     if (ref.receiver === 'fixture' || ref.receiver.startsWith('fixture:')) {
       this.fixtureKeys.add(fn.key);
       const parent = fn.parent ? this.byKey.get(fn.parent) : undefined;
@@ -151,8 +154,9 @@ export class Resolver {
    * only by imports from outside the tree (followed through the tree's re-exports), or — in Rust,
    * where a path starts at a name in scope — a path starting at `std`/`core`/`alloc` or at a name
    * nothing in the tree binds (a prelude type, another crate: `Vec::new`, `futures::join`), and
-   * `drop`/`Some`/`Ok`/`Err` where nothing in the tree binds them. A call on a value
-   * (`x.len()`) is never counted: its type is not known. See decision 0035.
+   * `drop`/`Some`/`Ok`/`Err` where nothing in the tree binds them; a call on a value of a type from
+   * outside the tree that answers it itself (valueOutside), and pin-project's generated `project()`.
+   * A call on a value of unknown type (`x.len()`) is never counted. See decision 0035.
    */
   outsideTree(ref: Ref): boolean {
     const src = this.byKey.get(ref.src);
@@ -162,7 +166,10 @@ export class Resolver {
     if (r === '') return this.nameOutside(ref.name, src, rust && RUST_PRELUDE_CALLS.has(ref.name));
     if (rust && (r.startsWith('=') || r.startsWith('new:'))) {
       const v = r.startsWith('=') ? this.valueOf(r.slice(1), src, 0) : { text: r.slice(4), ctx: src };
-      return v !== null && this.valueOutside(v, ref.name);
+      if (!v) return false;
+      // pin-project's `project()`, written by its macro: no `project` of the tree is called.
+      if (this.memberOfValue(v, ref.name, src).length === 0 && this.projection(v, ref.name)) return true;
+      return this.valueOutside(v, ref.name);
     }
     if (!QUALIFIER.test(r) || r === 'self' || r === 'Self' || r === 'super') return false;
     return this.nameOutside(r.split(/::|\./)[0]!, src, rust);
@@ -380,7 +387,7 @@ export class Resolver {
     const cls = this.classOf(this.pointeeOf(v) ?? v);
     const field = cls ? this.fieldOf(cls, name) : null;
     const value = field ? this.returned(field, depth) : null;
-    const pinned = value && 'text' in value && 'cls' in v && v.projected && this.pinnedFields.has(field!.key);
+    const pinned = value && 'text' in value && 'cls' in v && v.projected && this.pinned.has(field!.key);
     return pinned ? { text: `Pin<&mut ${value.text}>`, ctx: value.ctx } : value;
   }
 
@@ -505,7 +512,7 @@ export class Resolver {
     const type = cls?.kind === 'impl' ? this.byKey.get(this.implType(cls) ?? '') : cls;
     if (!type || type.language !== 'rust' || this.member(type, name, new Set()).length > 0) return null;
     const pinned = (this.children.get(type.key)?.values() ?? []);
-    for (const list of pinned) if (list.some((f) => this.pinnedFields.has(f.key))) return { cls: type, projected: true };
+    for (const list of pinned) if (list.some((f) => f.kind === 'field' && this.pinned.has(f.key))) return { cls: type, projected: true };
     return null;
   }
 
@@ -603,9 +610,11 @@ export class Resolver {
       const named = typeName === '[]' ? [...this.rustImpls].filter(([n]) => n.startsWith('[')).flatMap(([, l]) => l) : this.rustImpls.get(typeName) ?? [];
       const impls = target ? named.filter((e) => this.pointerImplFor(e, target)) : named;
       const implemented = this.traitsOf(impls.map((e) => e.key));
-      has = impls.some((e) => this.member(e, name, new Set()).length > 0)
+      // A method taking `self: Pin<&mut Self>` is never called on the value itself: it needs a Pin of it.
+      const callable = (owner: Ent): boolean => this.member(owner, name, new Set()).some((m) => !this.pinned.has(m.key));
+      has = impls.some(callable)
         || this.blanketImpls().some((b) => (!b.bounds || b.bounds.every((t) => implemented.has(t.key)))
-          && (this.bases.get(b.impl.key) ?? []).some((t) => this.member(this.byKey.get(t)!, name, new Set()).length > 0));
+          && (this.bases.get(b.impl.key) ?? []).some((t) => callable(this.byKey.get(t)!)));
       this.implMethods.set(id, has);
     }
     return has;

@@ -113,6 +113,12 @@ const PROJECT = [
   'impl Fut {',
   '    pub fn poll(self: Pin<&mut Self>) { let me = self.project(); me.inner.as_mut().side(); me.plain.side(); } // L:project',
   '}',
+  'pub trait Pollable { fn poll_it(self: Pin<&mut Self>); }',
+  'impl<P> Pollable for Pin<P> { fn poll_it(self: Pin<&mut Self>) {} }',
+  'pub struct Leaf;',
+  'impl Pollable for Leaf { fn poll_it(self: Pin<&mut Self>) {} }',
+  'pin_project! { pub struct Outer { #[pin] leaf: Leaf } }',
+  'impl Outer { pub fn go(self: Pin<&mut Self>) { self.project().leaf.poll_it(); } } // L:pinself',
   '',
 ].join('\n');
 
@@ -121,7 +127,7 @@ const FILES: Record<string, string> = {
   'rs/src/lib.rs': LIB,
   'rs/src/shapes.rs': SHAPES,
   'rs/src/ext.rs': EXT,
-  'rs/src/other.rs': 'pub mod sync { pub struct Mutex; impl Mutex { pub fn lock(&self) {} } }\npub struct Walker;\nimpl Walker { pub fn new() -> Walker { Walker } }\npub struct Plain;\nimpl Plain { pub fn new() -> Plain { Plain } }\npub fn new() {}\npub fn worker_index() {}\npub fn len() {}\npub fn drop() {}\npub enum Ready { Ready }\n',
+  'rs/src/other.rs': 'pub fn project() {}\npub mod sync { pub struct Mutex; impl Mutex { pub fn lock(&self) {} } }\npub struct Walker;\nimpl Walker { pub fn new() -> Walker { Walker } }\npub struct Plain;\nimpl Plain { pub fn new() -> Plain { Plain } }\npub fn new() {}\npub fn worker_index() {}\npub fn len() {}\npub fn drop() {}\npub enum Ready { Ready }\n',
   'rs/src/project.rs': PROJECT,
   'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\n',
   'app/src/lib.rs': 'pub mod uses;\npub mod no_ext;\n',
@@ -203,6 +209,10 @@ test('rust: pin-project’s project() gives the struct’s fields, pinned ones a
   assert.deepEqual(to('rs/src/project.rs', 'project', 'side'), ['Square::side', 'Square::side']);
 });
 
+test('rust: a method taking self: Pin<&mut Self> is called on a Pin of its own type, never as the Pin’s own', () => {
+  assert.deepEqual(to('rs/src/project.rs', 'pinself', 'poll_it'), ['Leaf::poll_it'], 'impl Pollable for Pin<P> does not capture it');
+});
+
 test('rust: let binds after its statement; x.f() on an unknown value is never a module’s function', () => {
   assert.deepEqual(to(LIB_RS, 'rt', 'rt'), ['rt'], 'let rt = rt(); calls the function');
   assert.deepEqual(to(LIB_RS, 'closure', 'worker_index'), [null], 'a closure parameter named other, not mod other’s function');
@@ -227,4 +237,5 @@ test('calls certainly outside the tree: std paths, the prelude, std types’ own
   assert.ok(counted('py/pkg/mod.py', 5, 'getcwd'), 'os.getcwd, os not in the tree');
   assert.ok(!counted(LIB_RS, lineOf(LIB_RS, 'closure'), 'worker_index'), 'a value of unknown type');
   assert.ok(!rows.some((r) => r.line === lineOf(LIB_RS, 'inside') && r.file === LIB_RS), 'crate::other::new() resolves');
+  assert.ok(counted('rs/src/project.rs', lineOf('rs/src/project.rs', 'pinself'), 'project'), 'pin-project’s generated project()');
 });
