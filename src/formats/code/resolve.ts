@@ -1008,6 +1008,10 @@ export class Resolver {
   /** Members named `name` of a type: nested definitions, same-qualified definitions (impls, out-of-class C++, Go methods), then bases. */
   member(cls: Ent, name: string, seen: Set<string>): Ent[] {
     seen.add(cls.key);
+    if (cls.kind === 'impl' && cls.language === 'rust' && this.hasBases.has(cls.key)) {
+      const inherent = this.inherentMethods(cls, name);
+      if (inherent.length > 0) return inherent;
+    }
     const family = familyOf(cls.language);
     const found = new Map<string, Ent>();
     // Rust fields are not members a call can mean (a method may share a field's name).
@@ -1018,6 +1022,19 @@ export class Resolver {
     }
     if (found.size > 0) return [...found.values()];
     return this.inBases(cls, name, seen);
+  }
+
+  /**
+   * Rust: in `impl Trait for T`, `self.m()` and `Self::m()` mean T's inherent `m` before the impl's
+   * own (`Self::poll_accept(self, cx)` in `impl Listener for UnixListener` is UnixListener's).
+   */
+  private inherentMethods(impl: Ent, name: string): Ent[] {
+    const type = this.byKey.get(this.implType(impl) ?? '');
+    if (!type) return [];
+    return this.member(type, name, new Set()).filter((m) => {
+      const owner = m.parent ? this.byKey.get(m.parent) : undefined;
+      return owner?.kind === 'impl' && !this.hasBases.has(owner.key);
+    });
   }
 
   /**

@@ -76,6 +76,9 @@ const SHAPES = [
   'impl Boxed { pub fn side(&self) -> u32 { 4 } }',
   'pub trait Sided { fn side(&self) -> u32; }',
   'impl Sided for std::sync::Arc<Boxed> { fn side(&self) -> u32 { 5 } }',
+  'impl Square { pub fn size(&self) -> u32 { 1 } }',
+  'pub trait Measure { fn size(&self) -> u32; }',
+  'impl Measure for Square { fn size(&self) -> u32 { Self::size(self) } } // L:inherent',
   '',
 ].join('\n');
 
@@ -211,6 +214,13 @@ test('rust: pin-project’s project() gives the struct’s fields, pinned ones a
 
 test('rust: a method taking self: Pin<&mut Self> is called on a Pin of its own type, never as the Pin’s own', () => {
   assert.deepEqual(to('rs/src/project.rs', 'pinself', 'poll_it'), ['Leaf::poll_it'], 'impl Pollable for Pin<P> does not capture it');
+});
+
+test('rust: inside impl Trait for T, Self::m() is T’s inherent m, not the impl’s own', () => {
+  const g = new Database(db, { readonly: true });
+  const dst = (g.prepare("SELECT dst FROM edges WHERE kind = 'calls' AND file = 'rs/src/shapes.rs' AND dst_name = 'size'").get() as { dst: string }).dst;
+  g.close();
+  assert.match(dst, new RegExp(`Square::size:rs/src/shapes\\.rs:${lineOf('rs/src/shapes.rs', 'inherent') - 2}-`), 'the inherent impl’s size, not the Measure impl’s (itself)');
 });
 
 test('rust: let binds after its statement; x.f() on an unknown value is never a module’s function', () => {
