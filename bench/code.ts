@@ -162,6 +162,7 @@ async function resolutionOnly(): Promise<void> {
   const before = arg('--before');
   const sample = Number(arg('--sample') ?? 0);
   const out: string[] = [];
+  const withCtags = spawnSync('ctags', ['--version']).status === 0;
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-code-res-'));
   for (const repo of RESOLUTION_REPOS) {
     const tree = join(reposDir, repo.name);
@@ -176,9 +177,12 @@ async function resolutionOnly(): Promise<void> {
         process.stdout.write(`## ${repo.name}: ${sample} resolved edges (seed 17)\n`);
         for (const e of sampleEdges(db, sample)) process.stdout.write(`${e.file}:${e.line}  ${e.receiver ? `${e.receiver}.` : ''}${e.name}  →  ${e.dst}\n`);
       }
-      return `${rate(r.resolved, r.calls)} | ${r.outside === null ? 'n/a' : rate(r.resolved, r.calls - r.outside)} | ${t.cpuSeconds.toFixed(1)} | ${Math.round(t.rssMiB)}`;
+      const mb = (JSON.parse(t.stdout) as { bytes_parsed?: number }).bytes_parsed ?? NaN;
+      const rc = withCtags ? recall(tree, db) : null;
+      const found = rc ? `${((rc.found / Math.max(1, rc.tags)) * 100).toFixed(1)}%` : 'n/a';
+      return `${rate(r.resolved, r.calls)} | ${r.outside === null ? 'n/a' : rate(r.resolved, r.calls - r.outside)} | ${t.cpuSeconds.toFixed(1)} | ${(mb / 1e6 / t.cpuSeconds).toFixed(2)} | ${Math.round(t.rssMiB)} | ${found}`;
     };
-    out.push(`| ${repo.name} (${repo.language}) | ${before ? await cell(before, 'before') : 'n/a | | | '} | ${await cell(cli, 'after')} |`);
+    out.push(`| ${repo.name} (${repo.language}) | ${before ? await cell(before, 'before') : 'n/a | | | | | '} | ${await cell(cli, 'after')} |`);
   }
   rmSync(dir, { recursive: true, force: true });
   writeSection('code-resolution', `## code index: calls to names defined in the repository (${new Date().toISOString().slice(0, 10)})
@@ -188,10 +192,12 @@ one definition (bench/code.ts \`--resolution\`, -j 2). "before" is the build bef
 "w/o outside": the same without the unresolved calls whose text shows they call something outside
 the tree although the tree defines that name too (\`Arc::new\`, \`Poll::Ready\`, \`json.dumps\`;
 decision 0035), classified by this build's resolver (not for the older build, whose facts it does
-not read: a Rust call on a value was written like a path). CPU s and peak RSS of the whole index.
+not read: a Rust call on a value was written like a path). CPU s, MB of source per CPU s and peak
+RSS of the whole index; "ctags": recall of universal-ctags' function/class/method definitions
+among our entities (as in the code section).
 
-| repository | before: resolved / calls | w/o outside | CPU s | RSS MiB | after: resolved / calls | w/o outside | CPU s | RSS MiB |
-|---|---|---|---|---|---|---|---|---|
+| repository | before: resolved / calls | w/o outside | CPU s | MB per CPU s | RSS MiB | ctags | after: resolved / calls | w/o outside | CPU s | MB per CPU s | RSS MiB | ctags |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${out.join('\n')}
 `);
 }
