@@ -10,6 +10,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { isTemporaryName } from '../../engine/atomic.js';
 import { languageOf, type Language } from './languages.js';
 
 export const VENDORED_DIRS: ReadonlySet<string> = new Set(['node_modules', 'vendor', 'target', 'dist', 'build', '.venv', '__pycache__', '.git']);
@@ -70,6 +71,9 @@ export function walkSources(root: string, options: WalkOptions): WalkResult {
     }
     entries.sort(byteOrder);
     for (const e of entries) {
+      // Another run's unfinished output (a shard's part, a --db inside the tree) is not the tree:
+      // it comes and goes while runs write, and counting it would make the graph depend on timing.
+      if (isTemporaryName(e.name)) continue;
       const rel = dirRel === '' ? e.name : `${dirRel}/${e.name}`;
       if (e.isDirectory()) {
         if (VENDORED_DIRS.has(e.name)) skipped.push({ path: `${rel}/`, reason: 'vendored', bytes: 0 });

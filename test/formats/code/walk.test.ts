@@ -80,3 +80,15 @@ test('a file with a syntax error is indexed, and the first error is located by l
   assert.ok(f.entities.some((e) => e[1] === 'ok'));
 });
 
+
+test("another run's unfinished outputs in the tree (a part, a --db temporary) are neither walked nor counted", () => {
+  const root = tree({
+    'a.py': 'x = 1\n',
+    '.graph.db.threadmill-tmp-123-1@abcdef012345': 'not a source file',
+    '.1.threadmill-tmp-9-2@abcdef012345/facts.jsonl': '{}\n',
+    '.1.threadmill-tmp-9-2@abcdef012345/m.py': 'y = 2\n',
+  });
+  const w = walkSources(root, { maxFileSize: 1 << 20 });
+  assert.deepEqual(w.files.map((f) => f.path), ['a.py']);
+  assert.deepEqual(w.skipped, []);
+});
