@@ -19,10 +19,14 @@ export function textEncoding(bytes: Uint8Array): 'utf8' | 'latin1' {
   return isUtf8(bytes) ? 'utf8' : 'latin1';
 }
 
+/** Line breaks (`\n` bytes) in `bytes`. */
+export function newlines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) n++;
+  return n;
+}
+
 /** Lines as an editor counts them: a last line without its newline still counts. */
 export function lineCount(bytes: Uint8Array): number {
-  let lines = 0;
-  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
-  if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) lines++;
-  return lines;
+  return newlines(bytes) + (bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0);
 }

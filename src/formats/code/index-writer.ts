@@ -18,7 +18,6 @@ export class IndexWriter {
   private unchanged = 0;
   private removed = 0;
   private parseErrors = 0;
-  private fileParseErrors = 0;
   private bytesParsed = 0;
   private readonly syntaxErrors: SyntaxErrorAt[] = [];
   private readonly skipped: Partial<Record<SkipReason, number>> = {};
@@ -64,21 +63,18 @@ export class IndexWriter {
     await this.writer.flush();
   }
 
-  /** A huge file comes as pieces (huge-files.ts): counted once, at its last piece; its first syntax error named. */
+  /** A huge file comes as pieces (huge-files.ts): counted once, when the writer has its last; its first syntax error named. */
   private add(facts: FileFacts): void {
-    const [index, count] = facts.piece ?? [0, 1];
-    if (index === 0) this.fileParseErrors = 0;
-    this.fileParseErrors = Math.max(this.fileParseErrors, facts.parseErrors);
-    if (index === count - 1) {
+    const done = this.writer.add(facts);
+    if (done) {
       this.parsed++;
       this.bytesParsed += facts.bytes;
-      this.parseErrors += this.fileParseErrors;
+      this.parseErrors += done.parseErrors;
     }
     if (facts.errorAt && this.syntaxErrors.length < SYNTAX_ERRORS_KEPT && this.syntaxErrors.at(-1)?.file !== facts.path) {
       const [line, column, offset] = facts.errorAt;
       this.syntaxErrors.push({ file: facts.path, line, column, offset });
     }
-    this.writer.add(facts);
   }
 
   private skip(path: string, language: string | null, bytes: number, reason: SkipReason): void {

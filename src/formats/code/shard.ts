@@ -94,12 +94,14 @@ export async function mergeCode(parts: Part[], db: string): Promise<{ db: string
       for await (const line of createInterface({ input: createReadStream(join(p.path, FACTS_FILE)), crlfDelay: Infinity })) {
         if (!line) continue;
         const facts = JSON.parse(line) as FileFacts;
-        // A huge file's pieces are one file (huge-files.ts).
-        if (!facts.piece || facts.piece[0] === facts.piece[1] - 1) files++;
         if (facts.status === 'indexed') {
-          writer.add(facts);
+          // A huge file's pieces are one file (huge-files.ts): the writer says when it is whole.
+          if (writer.add(facts)) files++;
           if (++added % 256 === 0) await writer.flush();
-        } else skipRows.push([facts.path, facts.language, facts.bytes, 0, null, 'skipped', facts.status, null, 0]);
+        } else {
+          files++;
+          skipRows.push([facts.path, facts.language, facts.bytes, 0, null, 'skipped', facts.status, null, 0]);
+        }
       }
     }
     await writer.flush();

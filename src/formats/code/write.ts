@@ -31,9 +31,10 @@ export class FactsWriter {
   /**
    * One file's facts, or one piece of a huge file's: the module entity comes with the first
    * piece, the `files` row with the last. Keys stay unique without seeing the other pieces:
-   * pieces hold disjoint lines, and a key names its lines.
+   * pieces hold disjoint lines, and a key names its lines. Returns the file's `files` row values
+   * once its last piece is in (callers count files by it), else null.
    */
-  add(f: FileFacts): void {
+  add(f: FileFacts): { parseErrors: number } | null {
     const [index, count] = f.piece ?? [0, 1];
     const modKey = moduleKey(f.language, f.path, f.lines);
     if (index === 0) {
@@ -44,7 +45,8 @@ export class FactsWriter {
     }
     this.pieces.parseErrors = Math.max(this.pieces.parseErrors, f.parseErrors);
     this.pieces.pkg ||= f.pkg;
-    if (index === count - 1) this.files.push([f.path, f.language, f.bytes, f.lines, f.sha256, 'indexed', null, this.pieces.pkg || null, this.pieces.parseErrors]);
+    const done = index === count - 1 ? { parseErrors: this.pieces.parseErrors } : null;
+    if (done) this.files.push([f.path, f.language, f.bytes, f.lines, f.sha256, 'indexed', null, this.pieces.pkg || null, done.parseErrors]);
     const keys: string[] = [];
     const used = new Set<string>([modKey]);
     for (const [name, qualified, kind, start, end, signature, parent, code] of f.entities) {
@@ -61,6 +63,7 @@ export class FactsWriter {
       else this.edges.push([srcKey, null, kind, f.path, line, name, receiver.startsWith('@') ? `@${keys[Number(receiver.slice(1))] ?? ''}` : receiver, 0]);
     }
     for (const [line, module, name, alias] of f.imports) this.imports.push([f.path, line, module, name, alias]);
+    return done;
   }
 
   /** Writes what was added since the last flush (call before deleting rows, and at the end). */
