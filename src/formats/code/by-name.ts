@@ -3,7 +3,8 @@
  * and it is stored bare: a one-element array costs ~56 bytes more per entry. For a 50 MB file's
  * 933,831 definitions, the resolver's tables took 304 MB of heap beside the entities with arrays
  * and `family|qname` keys, 117 MB with bare singletons and a table per family (measured
- * 2026-12-04, /tmp/tmc-big50; bench/code.ts --huge).
+ * 2026-12-04 by building the resolver over that file's graph, after a full collection; the file
+ * is like bench/code-huge.ts's).
  */
 export class ByName<V extends object> {
   private readonly map = new Map<string, V | V[]>();

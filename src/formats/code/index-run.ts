@@ -45,7 +45,7 @@ export interface CodeIndexOptions {
   replace?: boolean;
   /** Files over this many bytes are parsed in pieces (huge-files.ts; default 4 MiB); tests force it small. */
   hugeFile?: number;
-  /** Characters a piece of a huge file holds at least (default 1 Mi). */
+  /** Characters a piece of a huge file holds at least (default 256 Ki). */
   pieceChars?: number;
   /**
    * Files indexed despite syntax errors go here as record errors (category `syntax_error`, the

@@ -130,11 +130,15 @@ function syntaxError(facts: FileFacts): RecordError[] | undefined {
   return [{ category: 'syntax_error', reason: `syntax error at column ${column}; indexed what parsed`, offset, line, input: facts.path }];
 }
 
+/** Whole files parsed since the trees were last freed (a piece's tree is freed at once). */
+let treesLeft = false;
+
 /**
  * Frees the parse trees left behind. The worker chains queued batches as microtasks; this turn of
  * its event loop is what runs the finalizers that free the trees.
  */
 async function freeTrees(): Promise<void> {
+  treesLeft = false;
   releaseTrees();
   await new Promise((resolve) => setImmediate(resolve));
 }
@@ -144,7 +148,11 @@ export default defineItemsTask<CodeTaskOptions, FileItem, FileFacts>({
     const value = await factsOfFile(item, options);
     // A batch may hold several pieces of a huge file: each tree goes before the next is parsed.
     if (item.piece) await freeTrees();
+    else treesLeft = true;
     return { value, errors: syntaxError(value) };
   },
-  afterBatch: freeTrees,
+  // A batch of pieces has nothing left to free: its last collection would be a second one.
+  async afterBatch() {
+    if (treesLeft) await freeTrees();
+  },
 });

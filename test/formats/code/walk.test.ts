@@ -80,7 +80,6 @@ test('a file with a syntax error is indexed, and the first error is located by l
   assert.ok(f.entities.some((e) => e[1] === 'ok'));
 });
 
-
 test("another run's unfinished outputs in the tree (a part, a --db temporary) are neither walked nor counted", () => {
   const root = tree({
     'a.py': 'x = 1\n',
