@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { arg, writeSection } from './report.js';
+import { arg, timeCommand, writeSection } from './report.js';
 import { openStore } from '../src/sinks/code-store.js';
 import { callsOutsideTree } from '../src/formats/code/resolve.js';
 
@@ -49,24 +49,12 @@ const reposDir = arg('--repos') ?? join(tmpdir(), 'threadmill-code-repos');
 
 interface IndexRun { threads: number; seconds: number; cpuSeconds: number; files: number; mb: number; rssMiB: number; summary: Record<string, unknown> }
 
-/**
- * Wall seconds, CPU seconds (user + sys, from GNU time) and peak RSS of one command. CPU seconds
- * are reported beside wall time because a shared machine's load changes wall time several-fold.
- */
-function measure(cmd: string, args: string[], cwd?: string): { seconds: number; cpuSeconds: number; rssMiB: number; status: number | null; stdout: string; stderr: string } {
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '__TM=%U %S %M', cmd, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
-  const seconds = (performance.now() - start) / 1000;
-  const m = /__TM=([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
-  return { seconds, cpuSeconds: m ? Number(m[1]) + Number(m[2]) : NaN, rssMiB: m ? Number(m[3]) / 1024 : NaN, status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
 function indexOnce(dir: string, threads: number, db: string): IndexRun {
   rmSync(db, { force: true });
-  const t = measure(process.execPath, [cli, 'code', 'index', dir, '--db', db, '-j', String(threads), '--json', '-q']);
+  const t = timeCommand(process.execPath, [cli, 'code', 'index', dir, '--db', db, '-j', String(threads), '--json', '-q']);
   if (t.status !== 0) throw new Error(`code index failed on ${dir}: ${t.stderr}`);
   const summary = JSON.parse(t.stdout) as { files_parsed: number; bytes_parsed: number };
-  return { threads, seconds: t.seconds, cpuSeconds: t.cpuSeconds, files: summary.files_parsed, mb: summary.bytes_parsed / 1e6, rssMiB: t.rssMiB, summary };
+  return { threads, seconds: t.seconds, cpuSeconds: t.cpuSeconds, files: summary.files_parsed, mb: summary.bytes_parsed / 1e6, rssMiB: t.peakRssMiB, summary };
 }
 
 /** Python's `member` is a method; elsewhere `member` is a field. */
@@ -102,7 +90,7 @@ function recall(dir: string, db: string): { tags: number; found: number; seconds
 }
 
 function ctagsTime(dir: string): { seconds: number; cpuSeconds: number } {
-  return measure('ctags', ['-R', '-f', '/dev/null', '.'], dir);
+  return timeCommand('ctags', ['-R', '-f', '/dev/null', '.'], { cwd: dir });
 }
 
 const IN_REPO_NAME = "kind = 'calls' AND dst_name IN (SELECT name FROM entities WHERE kind NOT IN ('module', 'field'))";
@@ -169,7 +157,7 @@ async function resolutionOnly(): Promise<void> {
     if (!existsSync(tree)) { process.stderr.write(`bench code: ${tree} missing, skipped (git clone --depth 1 ${repo.url} ${tree})\n`); continue; }
     const cell = async (cliPath: string, tag: string): Promise<string> => {
       const db = join(dir, `${repo.name}-${tag}.db`);
-      const t = measure(process.execPath, [cliPath, 'code', 'index', tree, '--db', db, '-j', '2', '--json', '-q']);
+      const t = timeCommand(process.execPath, [cliPath, 'code', 'index', tree, '--db', db, '-j', '2', '--json', '-q']);
       if (t.status !== 0) throw new Error(`code index failed on ${tree}: ${t.stderr}`);
       // An older build's facts are not read by this classifier: it wrote a Rust call on a value (`x.f()`) like a path.
       const r = await inRepoResolution(db, tree, tag === 'after');
@@ -180,7 +168,7 @@ async function resolutionOnly(): Promise<void> {
       const mb = (JSON.parse(t.stdout) as { bytes_parsed?: number }).bytes_parsed ?? NaN;
       const rc = withCtags ? recall(tree, db) : null;
       const found = rc ? `${((rc.found / Math.max(1, rc.tags)) * 100).toFixed(1)}%` : 'n/a';
-      return `${rate(r.resolved, r.calls)} | ${r.outside === null ? 'n/a' : rate(r.resolved, r.calls - r.outside)} | ${t.cpuSeconds.toFixed(1)} | ${(mb / 1e6 / t.cpuSeconds).toFixed(2)} | ${Math.round(t.rssMiB)} | ${found}`;
+      return `${rate(r.resolved, r.calls)} | ${r.outside === null ? 'n/a' : rate(r.resolved, r.calls - r.outside)} | ${t.cpuSeconds.toFixed(1)} | ${(mb / 1e6 / t.cpuSeconds).toFixed(2)} | ${Math.round(t.peakRssMiB)} | ${found}`;
     };
     out.push(`| ${repo.name} (${repo.language}) | ${before ? await cell(before, 'before') : 'n/a | | | | | '} | ${await cell(cli, 'after')} |`);
   }

@@ -24,12 +24,12 @@ export function writeSection(name: string, markdown: string): void {
 export interface Timed { seconds: number; cpuSeconds: number; peakRssMiB: number; status: number | null; stdout: string; stderr: string }
 
 /** Runs a command and reports wall seconds, CPU seconds and peak RSS (via GNU time when present, else -1). */
-export function timeCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Timed {
+export function timeCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Timed {
   const useTime = existsSync('/usr/bin/time');
   const start = performance.now();
   const r = useTime
-    ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M __CPU=%U+%S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: opts.env ?? process.env, ...(opts.input ? { stdio: [openSync(opts.input, 'r'), 'pipe', 'pipe'] } : {}) })
-    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env: opts.env ?? process.env });
+    ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M __CPU=%U+%S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: opts.cwd, env: opts.env ?? process.env, ...(opts.input ? { stdio: [openSync(opts.input, 'r'), 'pipe', 'pipe'] } : {}) })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, cwd: opts.cwd, env: opts.env ?? process.env });
   const seconds = (performance.now() - start) / 1000;
   const m = /__RSS_KB=(\d+) __CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr ?? '');
   const cpuSeconds = m ? Number(m[2]) + Number(m[3]) : -1;
