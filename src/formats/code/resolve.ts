@@ -889,7 +889,9 @@ export class Resolver {
         if (i.alias === name && i.name !== '' && i.name !== '*') out.push(...this.exported(this.modules.resolve(f, i.module), i.name, kinds, depth - 1));
       }
     }
-    if (out.length > 0) return out;
+    // Two re-exports of one definition (tokio's sync/mod.rs: `pub use mutex::Mutex` under cfg_sync!
+    // and again under cfg_not_sync!) name one thing, not two.
+    if (out.length > 0) return distinct(out);
     for (const f of files) {
       for (const i of this.importsOf.get(f) ?? []) {
         if (i.name === '*' && (i.alias === '' || i.alias === '*') && this.family(f) !== 'c') out.push(...this.exported(this.modules.resolve(f, i.module), name, kinds, depth - 1));
@@ -952,7 +954,7 @@ export class Resolver {
         out.push(...this.exported(this.modules.resolve(file, i.module), i.name, kinds));
       }
     }
-    return out.length > 0 ? out : globs;
+    return out.length > 0 ? distinct(out) : distinct(globs);
   }
 
   /** Same package: Go's directory, Java's package; C/C++: included headers and their sources. */

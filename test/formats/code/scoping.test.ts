@@ -106,10 +106,11 @@ test('rust: workspace crates by Cargo.toml name, 2018 relative use paths, items 
   const files: Record<string, string> = {
     'Cargo.toml': '[workspace]\nmembers = ["rt", "app"]\n',
     'rt/Cargo.toml': '[package]\nname = "my-rt"\nversion = "0.1.0"\n',
-    'rt/src/lib.rs': 'macro_rules! cfg_rt { ($($i:item)*) => { $($i)* } }\npub mod task;\ncfg_rt! {\n    pub use task::spawn;\n}\n',
-    'rt/src/task.rs': 'cfg_rt! {\n    pub fn spawn(f: u32) -> u32 { f }\n}\n',
+    // Pool is re-exported twice (as tokio's sync/mod.rs does under cfg_sync! and cfg_not_sync!): one definition.
+    'rt/src/lib.rs': 'macro_rules! cfg_rt { ($($i:item)*) => { $($i)* } }\npub mod task;\ncfg_rt! {\n    pub use task::spawn;\n    pub use task::Pool;\n}\ncfg_not_rt! {\n    pub(crate) use task::Pool;\n}\n',
+    'rt/src/task.rs': 'cfg_rt! {\n    pub fn spawn(f: u32) -> u32 { f }\n}\npub struct Pool;\nimpl Pool { pub fn new() -> Pool { Pool } }\n',
     'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\n',
-    'app/src/main.rs': 'use my_rt::task;\n\nfn main() {\n    my_rt::spawn(1);\n    task::spawn(2);\n}\n',
+    'app/src/main.rs': 'use my_rt::task;\nuse my_rt::Pool;\nfn main() {\n    my_rt::spawn(1);\n    task::spawn(2);\n    Pool::new();\n}\n',
   };
   const root = mkdtempSync(join(tmpdir(), 'tm-code-crates-'));
   for (const [rel, text] of Object.entries(files)) {
@@ -118,7 +119,7 @@ test('rust: workspace crates by Cargo.toml name, 2018 relative use paths, items 
   }
   await indexCode({ root: join(root, 'tree'), db: join(root, 'g.db'), threads: 1 });
   const calls = edgesOf(join(root, 'g.db')).filter((e) => e.file === 'app/src/main.rs' && e.kind === 'calls').map((e) => [e.line, e.receiver, e.to]);
-  assert.deepEqual(calls, [[4, 'my_rt', 'spawn'], [5, 'task', 'spawn']]);
+  assert.deepEqual(calls, [[4, 'my_rt', 'spawn'], [5, 'task', 'spawn'], [6, 'Pool', 'Pool::new']]);
 });
 
 test('a function and a method of one name are both listed; Java overloads are one group', async () => {
