@@ -11,6 +11,7 @@ import { EDGE_COLUMNS } from '../../sinks/code-store.js';
 import { ByName } from './by-name.js';
 import { checkpoint } from './checkpoint.js';
 import { ModuleIndex, familyOf, type Family, type FileInfo } from './modules.js';
+import { RustInlineModules } from './rust-inline-modules.js';
 import { collectGarbage } from './parsers.js';
 import { classOfText, elementOf, isPythonTestModule, optionMethod, sequenceMethod, parseChain, pointee, pointerMethod, traitBounds, tupleElement, unwrapped, type Value } from './values.js';
 
@@ -103,25 +104,38 @@ export class Resolver {
   /** Rust generic parameters: definition key → parameter → its bounds as written ('' declares it). */
   private readonly generics = new Map<string, Map<string, string[]>>();
   readonly modules: ModuleIndex;
+  private readonly inline: RustInlineModules;
+  /** The `use`s written inside a Rust inline module (a file's own scope does not have them). */
+  private readonly innerImports = new Set<Import>();
 
   constructor(entities: Ent[], readonly files: Map<string, FileInfo>, imports: Import[], root: string) {
     for (const e of entities) this.byKey.set(e.key, e);
+    this.modules = new ModuleIndex(files, root);
+    this.inline = new RustInlineModules(entities, this.byKey, (m) => this.modules.resolve(m.file, `self::${m.name}`).length > 0);
     for (const e of entities) {
       if (e.kind === 'module') continue;
       // The definition itself is reachable only inside its anonymous expression; what it contains
       // (a class's methods, a function's nested functions) is scoped as usual below it.
       // includes() first: the two strings built per definition were ~300 MB of garbage for a 50 MB file.
       const hidden = e.qname.includes(ANONYMOUS) && (e.qname.endsWith(`${ANONYMOUS}.${e.name}`) || e.qname.endsWith(`${ANONYMOUS}::${e.name}`));
-      if (!hidden && this.isFileLevel(e)) add(this.fileLevel, e.file, e.name, e);
+      if (!hidden && this.isFileLevel(e)) {
+        add(this.fileLevel, e.file, e.name, e);
+        // Also the top level of its inline module (still the file's too, as before inline modules were scopes).
+        const scope = this.inline.size > 0 && e.language === 'rust' ? this.inline.scopeOf(e) : e.file;
+        if (scope !== e.file) add(this.fileLevel, scope, e.name, e);
+      }
       if (e.parent && !hidden) add(this.children, e.parent, e.name, e);
       add(this.byQname, familyOf(e.language), e.qname, e);
     }
     for (const i of imports) {
-      const list = this.importsOf.get(i.file);
-      if (list) list.push(i);
-      else this.importsOf.set(i.file, [i]);
+      // A `use` inside an inline module is written as seen from the file's module, and is also its module's own.
+      const placed = this.inline.size > 0 && this.family(i.file) === 'rust' ? this.inline.place(i, this.modules.rustCrates()) : null;
+      if (placed) {
+        this.innerImports.add(placed.imp);
+        pushTo(this.importsOf, placed.scope, placed.imp);
+      }
+      pushTo(this.importsOf, i.file, placed?.imp ?? i);
     }
-    this.modules = new ModuleIndex(files, root);
   }
 
   /** Top level of its file, or inside namespaces only (C++ `namespace geo { … }`). */
@@ -295,7 +309,7 @@ export class Resolver {
   }
 
   private family(file: string): Family {
-    return this.files.get(file)?.family ?? 'c';
+    return this.files.get(this.inline.fileOfScope(file))?.family ?? 'c';
   }
 
   /** The one definition `ref` means, or null. */
@@ -720,7 +734,7 @@ export class Resolver {
     if (trait.file === src.file && this.ancestorsOf(src).has(trait.parent ?? '') && !this.inlineModuleBetween(src, trait.parent)) return true;
     for (const i of this.importsOf.get(src.file) ?? []) {
       if ((i.name !== '*' && i.name !== trait.name) || !this.importReaches(i, src)) continue;
-      if (this.exported(this.modules.resolve(src.file, i.module), trait.name, CLASS_KINDS).some((e) => e.key === trait.key)) return true;
+      if (this.exported(this.scopesOf(src.file, i.module), trait.name, CLASS_KINDS).some((e) => e.key === trait.key)) return true;
     }
     return false;
   }
@@ -832,22 +846,75 @@ export class Resolver {
   private moduleFiles(qualifier: string, file: string): string[] | null {
     const family = this.family(file);
     if (family === 'rust' && (/^(crate|self|super)(::|$)/.test(qualifier) || this.modules.rustCrates().has(qualifier.split('::')[0]!))) {
-      const files = nonEmpty(this.modules.resolve(file, qualifier));
+      const files = nonEmpty(this.scopesOf(file, qualifier));
       if (files) return files;
     }
     // The same path imported twice (at the top and again in a function) is one binding.
     const binding = [...new Map((this.importsOf.get(file) ?? []).filter((i) => i.alias === qualifier).map((i) => [`${i.module}\n${i.name}`, i])).values()];
     // Rust: a path may start at a child module of the current one (`b::Sender` beside `mod b;`).
-    if (binding.length === 0 && family === 'rust') return nonEmpty(this.modules.resolve(file, qualifier));
+    if (binding.length === 0 && family === 'rust') return nonEmpty(this.scopesOf(file, qualifier));
     if (binding.length !== 1) return null;
     const b = binding[0]!;
-    if (b.name === '') return nonEmpty(this.modules.resolve(file, b.module));
+    if (b.name === '') return nonEmpty(family === 'rust' ? this.scopesOf(file, b.module) : this.modules.resolve(file, b.module));
     if (family === 'rust' || family === 'py') {
       // `use crate::geom;` / `from pkg import mod`: the imported name may be a module itself.
-      const files = family === 'rust' ? this.modules.resolve(file, `${b.module}::${b.name}`) : this.modules.pythonSubmodule(file, b.module, b.name);
-      if (files.length === 1 && this.inFiles(this.modules.resolve(file, b.module), b.name, CLASS_KINDS).length === 0) return files;
+      const files = family === 'rust' ? this.scopesOf(file, `${b.module}::${b.name}`) : this.modules.pythonSubmodule(file, b.module, b.name);
+      if (files.length === 1 && this.inFiles(this.scopesOf(file, b.module), b.name, CLASS_KINDS).length === 0) return files;
     }
     return null;
+  }
+
+  private readonly inlinePaths = new Map<string, string[]>();
+
+  /**
+   * The scopes a module path names from `from` (a file, or a Rust inline module's key): files, else
+   * (Rust) inline modules reached by rust-inline-modules.ts's walk. Several scopes where cfg
+   * alternatives both bring a module of that name (tokio's loom: `std` and `mocked`): a name is
+   * then certain only where one of them defines it (exported()).
+   */
+  private scopesOf(from: string, spec: string, depth = 0): string[] {
+    const file = this.inline.fileOfScope(from);
+    const files = this.modules.resolve(file, spec);
+    if (files.length > 0 || this.inline.size === 0 || depth > 8 || this.family(file) !== 'rust') return files;
+    const id = `${file}\n${spec}`;
+    let hit = this.inlinePaths.get(id);
+    if (!hit) {
+      this.inlinePaths.set(id, []);
+      hit = this.inlinePath(file, spec, depth);
+      this.inlinePaths.set(id, hit);
+    }
+    return hit;
+  }
+
+  /** The longest prefix of `spec` that is a file module, then one inline module per segment. */
+  private inlinePath(file: string, spec: string, depth: number): string[] {
+    const segs = spec.split('::');
+    for (let i = segs.length - 1; i >= 0; i--) {
+      if (i === 0 && /^(std|core|alloc|crate|self|super)$/.test(segs[0]!)) return [];
+      let scopes = i === 0 ? [file] : this.modules.resolve(file, segs.slice(0, i).join('::'));
+      if (scopes.length === 0) continue;
+      for (const seg of segs.slice(i)) {
+        scopes = [...new Set(scopes.flatMap((scope) => this.moduleIn(scope, seg, depth)))];
+        if (scopes.length === 0 || scopes.length > 4) return [];
+      }
+      return scopes;
+    }
+    return [];
+  }
+
+  /** The module `seg` names inside `scope`: an inline module declared there, a child file, or one a `use` or glob brings in. */
+  private moduleIn(scope: string, seg: string, depth: number): string[] {
+    const own = this.inline.declaredIn(scope, seg);
+    if (own.length > 0) return own.map((m) => m.key);
+    if (!this.inline.isInline(scope)) {
+      const child = this.modules.resolve(scope, `self::${seg}`);
+      if (child.length > 0) return child;
+    }
+    const imports = this.scopeImports(scope);
+    const named = imports.filter((i) => i.alias === seg && i.name !== '*')
+      .flatMap((i) => this.scopesOf(scope, i.name === '' ? i.module : `${i.module}::${i.name}`, depth + 1));
+    if (named.length > 0) return named;
+    return imports.filter((i) => i.name === '*').flatMap((i) => this.scopesOf(scope, i.module, depth + 1).flatMap((t) => this.moduleIn(t, seg, depth + 1)));
   }
 
   /** Python: the submodule `from m import name` imports, when name is a module and m defines no such name. */
@@ -870,6 +937,9 @@ export class Resolver {
    * leave it ambiguous, as in ES), followed through barrels up to 8 files deep.
    */
   private exported(files: string[], name: string, kinds: Set<string>, depth = 8): Ent[] {
+    // Rust modules that cfg alternatives both bring in (scopesOf) answer each for itself: one's own
+    // `Mutex` must not hide the other's re-exported one.
+    if (files.length > 1 && this.family(files[0]!) === 'rust') return distinct(files.flatMap((f) => this.exported([f], name, kinds, depth)));
     const id = `${files.join('\0')}|${name}|${kinds === CALLABLE ? 'c' : kinds === CLASS_KINDS ? 't' : [...kinds].join(',')}|${depth}`;
     let hit = this.exportCache.get(id);
     if (!hit) {
@@ -882,22 +952,50 @@ export class Resolver {
 
   private exportedUncached(files: string[], name: string, kinds: Set<string>, depth: number): Ent[] {
     const own = this.inFiles(files, name, kinds);
+    if (own.length > 0 && files.length === 1 && this.cfgAlternative(files[0]!, name, own, kinds)) return [];
     if (own.length > 0 || depth === 0) return own;
     const out: Ent[] = [];
+    let outside = false;
     for (const f of files) {
-      for (const i of this.importsOf.get(f) ?? []) {
-        if (i.alias === name && i.name !== '' && i.name !== '*') out.push(...this.exported(this.modules.resolve(f, i.module), i.name, kinds, depth - 1));
+      for (const i of this.scopeImports(f)) {
+        if (i.alias !== name || i.name === '' || i.name === '*') continue;
+        const got = this.exported(this.scopesOf(f, i.module), i.name, kinds, depth - 1);
+        outside ||= got.length === 0 && this.atModuleLevel(i);
+        out.push(...got);
       }
     }
     // Two re-exports of one definition (tokio's sync/mod.rs: `pub use mutex::Mutex` under cfg_sync!
-    // and again under cfg_not_sync!) name one thing, not two.
-    if (out.length > 0) return distinct(out);
+    // and again under cfg_not_sync!) name one thing, not two; a Rust name bound again to something
+    // outside the tree (`use std::sync::Condvar` as the other cfg alternative) is not certain.
+    if (out.length > 0) return outside && this.family(files[0]!) === 'rust' ? [] : distinct(out);
     for (const f of files) {
-      for (const i of this.importsOf.get(f) ?? []) {
-        if (i.name === '*' && (i.alias === '' || i.alias === '*') && this.family(f) !== 'c') out.push(...this.exported(this.modules.resolve(f, i.module), name, kinds, depth - 1));
+      for (const i of this.scopeImports(f)) {
+        if (i.name === '*' && (i.alias === '' || i.alias === '*') && this.family(f) !== 'c') out.push(...this.exported(this.scopesOf(f, i.module), name, kinds, depth - 1));
       }
     }
     return out;
+  }
+
+  /**
+   * Rust: a module that defines `name` and also imports it by name. Both in one scope is a compile
+   * error unless cfg attributes keep one (tokio's blocking.rs: `pub(crate) use
+   * crate::runtime::spawn_blocking` under cfg_rt!, a panicking `fn spawn_blocking` under
+   * cfg_not_rt!), so which one a call means depends on the build: neither is certain. A `use`
+   * inside a function binds only there (bounded.rs imports the trait `chan::Semaphore` in methods).
+   */
+  private cfgAlternative(scope: string, name: string, own: Ent[], kinds: Set<string>): boolean {
+    if (this.family(scope) !== 'rust' || !own.some((e) => this.inline.scopeOf(e) === scope)) return false;
+    // Only a `use` of the tree's own definition of that kind is known to clash: a function and an
+    // imported macro of one name live in different namespaces (tokio_test's assert_pending! beside a
+    // test file's fn assert_pending).
+    return this.scopeImports(scope).some((i) => i.alias === name && i.name !== '*' && i.name !== '' && this.atModuleLevel(i)
+      && this.exported(this.scopesOf(scope, i.module), i.name, kinds).some((e) => !own.includes(e) && (e.kind === 'macro') === (own[0]!.kind === 'macro')));
+  }
+
+  /** The `use`s of a scope: a file's own, without those written inside its inline modules. */
+  private scopeImports(scope: string): Import[] {
+    const all = this.importsOf.get(scope) ?? [];
+    return this.innerImports.size === 0 || this.inline.isInline(scope) ? all : all.filter((i) => !this.innerImports.has(i));
   }
 
   private inFiles(files: string[], name: string, kinds: Set<string>): Ent[] {
@@ -937,7 +1035,7 @@ export class Resolver {
       }
     }
     const local = this.inFiles([file], name, kinds);
-    if (local.length > 0) return local;
+    if (local.length > 0) return this.cfgAlternative(file, name, local, kinds) ? [] : local;
     const imported = this.imported(name, file, kinds);
     if (imported.length > 0) return imported;
     return this.inFiles(this.packageScope(info), name, kinds);
@@ -947,14 +1045,20 @@ export class Resolver {
   private imported(name: string, file: string, kinds: Set<string>): Ent[] {
     const out: Ent[] = [];
     const globs: Ent[] = [];
+    let outside = false;
     for (const i of this.importsOf.get(file) ?? []) {
       if (i.name === '*' && i.alias !== '') {
-        globs.push(...this.inFiles(this.modules.resolve(file, i.module), name, kinds));
+        globs.push(...this.inFiles(this.scopesOf(file, i.module), name, kinds));
       } else if (i.alias === name && i.name !== '' && i.name !== '*') {
-        out.push(...this.exported(this.modules.resolve(file, i.module), i.name, kinds));
+        const got = this.exported(this.scopesOf(file, i.module), i.name, kinds);
+        outside ||= got.length === 0 && this.atModuleLevel(i);
+        out.push(...got);
       }
     }
-    return out.length > 0 ? distinct(out) : distinct(globs);
+    // Rust: the same name imported twice, once from outside the tree (or from something
+    // uncertain), is two cfg alternatives (fs/file.rs: mocks under cfg(test), else the real one).
+    if (out.length > 0) return outside && this.family(file) === 'rust' ? [] : distinct(out);
+    return distinct(globs);
   }
 
   /** Same package: Go's directory, Java's package; C/C++: included headers and their sources. */
@@ -1177,9 +1281,13 @@ function add<K>(map: Map<K, ByName<Ent>>, outer: K, name: string, e: Ent): void 
 
 /** Appends to the list under `key`. */
 function add2(map: Map<string, Ent[]>, key: string, e: Ent): void {
+  pushTo(map, key, e);
+}
+
+function pushTo<V>(map: Map<string, V[]>, key: string, v: V): void {
   const list = map.get(key);
-  if (list) list.push(e);
-  else map.set(key, [e]);
+  if (list) list.push(v);
+  else map.set(key, [v]);
 }
 
 /**

@@ -122,6 +122,60 @@ test('rust: workspace crates by Cargo.toml name, 2018 relative use paths, items 
   assert.deepEqual(calls, [[4, 'my_rt', 'spawn'], [5, 'task', 'spawn'], [6, 'Pool', 'Pool::new']]);
 });
 
+test('rust: paths through inline modules and glob re-exports; cfg alternatives stay unresolved', async () => {
+  const { edges } = await indexedTree('inline-mods', {
+    'src/lib.rs': 'pub mod io;\nmod loom;\npub mod blocking;\npub mod rt;\nmod mocks;\nmod user;\n',
+    // tokio's io/mod.rs: a public path that exists only as an inline module re-exporting a file module's type.
+    'src/io/mod.rs': 'mod async_fd;\npub mod unix {\n    pub use super::async_fd::AsyncFd;\n}\n',
+    'src/io/async_fd.rs': 'pub struct AsyncFd;\nimpl AsyncFd { pub fn new() -> AsyncFd { AsyncFd } }\n',
+    // tokio's loom: a glob re-export of a module whose `sync` and `sync::atomic` are inline.
+    'src/loom/mod.rs': 'mod std;\npub(crate) use self::std::*;\n',
+    'src/loom/std.rs': [
+      'mod atomic_usize;',
+      'mod pl;',
+      'pub(crate) mod sync {',
+      '    pub(crate) mod atomic {',
+      '        pub(crate) use crate::loom::std::atomic_usize::AtomicUsize;',
+      '    }',
+      '    #[cfg(feature = "pl")]',
+      '    pub(crate) use crate::loom::std::pl::Condvar;',
+      '    #[cfg(not(feature = "pl"))]',
+      '    pub(crate) use std::sync::Condvar;',
+      '}',
+      '',
+    ].join('\n'),
+    'src/loom/std/atomic_usize.rs': 'pub(crate) struct AtomicUsize;\nimpl AtomicUsize { pub(crate) fn new() -> Self { AtomicUsize } }\n',
+    'src/loom/std/pl.rs': 'pub(crate) struct Condvar;\nimpl Condvar { pub(crate) fn new() -> Self { Condvar } }\n',
+    // tokio's blocking.rs: a re-export under one cfg, a stub of the same name under the other.
+    'src/blocking.rs': '#[cfg(feature = "rt")]\npub(crate) use crate::rt::spawn_blocking;\n#[cfg(not(feature = "rt"))]\npub(crate) fn spawn_blocking() {}\n',
+    'src/rt.rs': 'pub fn spawn_blocking() {}\n',
+    'src/mocks.rs': 'pub(crate) mod pool {\n    pub(crate) fn run_one() {}\n}\n',
+    'src/user.rs': [
+      'use crate::io::unix::AsyncFd;',
+      'use crate::loom::sync::atomic::AtomicUsize;',
+      'use crate::loom::sync::Condvar;',
+      'use crate::mocks::*;',
+      'use crate::blocking::spawn_blocking;',
+      'pub fn f() {',
+      '    AsyncFd::new();',
+      '    AtomicUsize::new();',
+      '    Condvar::new();',
+      '    pool::run_one();',
+      '    spawn_blocking();',
+      '}',
+      '',
+    ].join('\n'),
+  });
+  const calls = edges.filter((e) => e.file === 'src/user.rs' && e.kind === 'calls').map((e) => [e.line, e.receiver, e.to]);
+  assert.deepEqual(calls, [
+    [7, 'AsyncFd', 'AsyncFd::new'],
+    [8, 'AtomicUsize', 'AtomicUsize::new'],
+    [9, 'Condvar', null],
+    [10, 'pool', 'pool::run_one'],
+    [11, '', null],
+  ]);
+});
+
 test('a function and a method of one name are both listed; Java overloads are one group', async () => {
   const files: Record<string, string> = {
     'app.py': 'def url_for(x):\n    return x\n\nclass Flask:\n    def url_for(self, x):\n        return url_for(x)\n',
