@@ -35,7 +35,7 @@ export function parseChain(chain: string): { head: string; steps: string[] } | n
   }
   const head = chain.slice(0, i);
   const steps: string[] = [];
-  const step = /\(\)|\?|\.#\d+|\.\*|\.\[\]|!(?:Arc|Rc|Box)|(?:\.|::)[\p{L}_$][\p{L}\p{N}_$]*/uy;
+  const step = /\(\)|\?|\.#\d+|\.\*|\.\[\]|!(?:Arc|Rc|Box|Pin)|(?:\.|::)[\p{L}_$][\p{L}\p{N}_$]*/uy;
   while (i < chain.length) {
     step.lastIndex = i;
     const m = step.exec(chain);

@@ -61,6 +61,7 @@ const LIB = [
   'impl HasState { pub fn run(&self) { self.s.load(); } } // L:inline',
   'pub fn arms() { match opt() { Some(s) => { s.side(); } None => {} } } // L:arms',
   'pub fn arms2() { match opt() { Some(s) => { s.side(); } None => {} } match opt_boxed() { Some(s) => { s.side(); } None => {} } } // L:arms2',
+  'pub fn pinned(mut s: Square) { Pin::new(&mut s).side(); Pin::new(&mut s).set(Square); } // L:pinnew',
   '',
 ].join('\n');
 
@@ -189,6 +190,8 @@ test('rust: Arc/Box/Pin are seen through unless the pointer has the method itsel
   assert.deepEqual(to(LIB_RS, 'arcimpl', 'side'), [null], 'an Arc<Boxed> has side() of its own (impl Sided for std::sync::Arc<Boxed>)');
   assert.deepEqual(to('app/src/uses.rs', 'box', 'area'), [null], 'the tree implements Shape for Box<B>: either may be called');
   assert.deepEqual(to(LIB_RS, 'pin', 'step'), ['Task::step', 'Task::step'], 'self: Pin<&mut Self>, as_mut() and get_mut()');
+  assert.deepEqual(to(LIB_RS, 'pinnew', 'side'), ['Square::side'], 'Pin::new(&mut s) holds s');
+  assert.deepEqual(to(LIB_RS, 'pinnew', 'set'), [null], 'Pin::set is the pin’s own');
 });
 
 test('rust: fields through Arc and Option, elements of a Vec, consts and statics', () => {
