@@ -955,19 +955,20 @@ export class Resolver {
     if (own.length > 0 && files.length === 1 && this.cfgAlternative(files[0]!, name, own, kinds)) return [];
     if (own.length > 0 || depth === 0) return own;
     const out: Ent[] = [];
+    const rust = this.family(files[0]!) === 'rust';
     let outside = false;
     for (const f of files) {
       for (const i of this.scopeImports(f)) {
         if (i.alias !== name || i.name === '' || i.name === '*') continue;
         const got = this.exported(this.scopesOf(f, i.module), i.name, kinds, depth - 1);
-        outside ||= got.length === 0 && this.atModuleLevel(i);
+        outside ||= got.length === 0 && rust && this.atModuleLevel(i);
         out.push(...got);
       }
     }
     // Two re-exports of one definition (tokio's sync/mod.rs: `pub use mutex::Mutex` under cfg_sync!
     // and again under cfg_not_sync!) name one thing, not two; a Rust name bound again to something
     // outside the tree (`use std::sync::Condvar` as the other cfg alternative) is not certain.
-    if (out.length > 0) return outside && this.family(files[0]!) === 'rust' ? [] : distinct(out);
+    if (out.length > 0) return outside ? [] : distinct(out);
     for (const f of files) {
       for (const i of this.scopeImports(f)) {
         if (i.name === '*' && (i.alias === '' || i.alias === '*') && this.family(f) !== 'c') out.push(...this.exported(this.scopesOf(f, i.module), name, kinds, depth - 1));
@@ -1045,19 +1046,20 @@ export class Resolver {
   private imported(name: string, file: string, kinds: Set<string>): Ent[] {
     const out: Ent[] = [];
     const globs: Ent[] = [];
+    const rust = this.family(file) === 'rust';
     let outside = false;
     for (const i of this.importsOf.get(file) ?? []) {
       if (i.name === '*' && i.alias !== '') {
         globs.push(...this.inFiles(this.scopesOf(file, i.module), name, kinds));
       } else if (i.alias === name && i.name !== '' && i.name !== '*') {
         const got = this.exported(this.scopesOf(file, i.module), i.name, kinds);
-        outside ||= got.length === 0 && this.atModuleLevel(i);
+        outside ||= got.length === 0 && rust && this.atModuleLevel(i);
         out.push(...got);
       }
     }
     // Rust: the same name imported twice, once from outside the tree (or from something
     // uncertain), is two cfg alternatives (fs/file.rs: mocks under cfg(test), else the real one).
-    if (out.length > 0) return outside && this.family(file) === 'rust' ? [] : distinct(out);
+    if (out.length > 0) return outside ? [] : distinct(out);
     return distinct(globs);
   }
 
