@@ -10,12 +10,13 @@
  *       RESOLUTION_REPOS), this build beside an older one, and a seeded random sample of resolved
  *       edges per repository to judge by hand (docs/code.md lists the judged samples)
  *
- * Get the repositories with e.g. `git clone --depth 1 https://github.com/pallets/flask
- * /tmp/threadmill-code-repos/flask` for each of REPOS below; missing ones are skipped with a
- * message. Not under bench/: tsconfig compiles bench/**, and a cloned TypeScript repository there
- * would break the build.
+ * A repository missing under --repos is fetched there (`git fetch --depth 1`): RESOLUTION_REPOS at
+ * the commits the judged samples of docs/code.md were drawn from, the others at their default
+ * branch; one that cannot be fetched (offline, `--no-fetch`) is skipped with a message. Not under
+ * bench/: tsconfig compiles bench/**, and a fetched TypeScript repository there would break the
+ * build.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,9 @@ import { arg, timeCommand, writeSection } from './report.js';
 import { openStore } from '../src/sinks/code-store.js';
 import { callsOutsideTree } from '../src/formats/code/resolve.js';
 
-export const REPOS: { name: string; url: string; language: string }[] = [
+interface Repo { name: string; url: string; language: string; commit?: string }
+
+export const REPOS: Repo[] = [
   { name: 'flask', url: 'https://github.com/pallets/flask', language: 'Python' },
   { name: 'express', url: 'https://github.com/expressjs/express', language: 'JavaScript' },
   { name: 'gin', url: 'https://github.com/gin-gonic/gin', language: 'Go' },
@@ -36,16 +39,43 @@ export const REPOS: { name: string; url: string; language: string }[] = [
 ];
 
 /** The repositories issue #17 measured resolution on (the sample in docs/code.md is from these). */
-export const RESOLUTION_REPOS: { name: string; url: string; language: string }[] = [
-  { name: 'flask', url: 'https://github.com/pallets/flask', language: 'Python' },
-  { name: 'cobra', url: 'https://github.com/spf13/cobra', language: 'Go' },
-  { name: 'gson', url: 'https://github.com/google/gson', language: 'Java' },
-  { name: 'tokio', url: 'https://github.com/tokio-rs/tokio', language: 'Rust' },
-  { name: 'vue', url: 'https://github.com/vuejs/core', language: 'TypeScript' },
+/** The issue #17 repositories, at the commits docs/code.md's judged samples come from. */
+export const RESOLUTION_REPOS: Repo[] = [
+  { name: 'flask', url: 'https://github.com/pallets/flask', language: 'Python', commit: '2ac89889f4cc330eabd50f295dcef02828522c69' },
+  { name: 'cobra', url: 'https://github.com/spf13/cobra', language: 'Go', commit: 'adbc8813901bba65827259daa8e22ff94ec1f30e' },
+  { name: 'gson', url: 'https://github.com/google/gson', language: 'Java', commit: '9835b6f90192f79cdf5300c528fc6212455fb6c1' },
+  { name: 'tokio', url: 'https://github.com/tokio-rs/tokio', language: 'Rust', commit: 'ea91b33ca57ff0581b38e735cc108f831bccbdaa' },
+  { name: 'vue', url: 'https://github.com/vuejs/core', language: 'TypeScript', commit: 'e2bede96134f757aad5c5b33ac9be055022dbfc8' },
 ];
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const reposDir = arg('--repos') ?? join(tmpdir(), 'threadmill-code-repos');
+
+/**
+ * The repository's tree under reposDir, fetched there when missing (at its pinned commit, if it has
+ * one); null when it cannot be had. A tree already there at another commit is used, with a warning:
+ * its sample will not be docs/code.md's.
+ */
+function ensureRepo(repo: Repo): string | null {
+  const tree = join(reposDir, repo.name);
+  const git = (...args: string[]): { status: number | null; stdout: string } => spawnSync('git', ['-C', tree, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (existsSync(tree)) {
+    const head = git('rev-parse', 'HEAD').stdout.trim();
+    if (repo.commit && head && head !== repo.commit) process.stderr.write(`bench code: ${tree} is at ${head.slice(0, 12)}, not ${repo.commit.slice(0, 12)}: its figures and sample are not docs/code.md's\n`);
+    return tree;
+  }
+  if (process.argv.includes('--no-fetch')) {
+    process.stderr.write(`bench code: ${tree} missing, skipped (--no-fetch)\n`);
+    return null;
+  }
+  process.stderr.write(`bench code: fetching ${repo.url} ${repo.commit ?? '(default branch)'} into ${tree}\n`);
+  mkdirSync(tree, { recursive: true });
+  const ok = git('init', '-q').status === 0 && git('fetch', '-q', '--depth', '1', repo.url, repo.commit ?? 'HEAD').status === 0 && git('checkout', '-q', 'FETCH_HEAD').status === 0;
+  if (ok) return tree;
+  rmSync(tree, { recursive: true, force: true });
+  process.stderr.write(`bench code: could not fetch ${repo.url}; ${repo.name} skipped\n`);
+  return null;
+}
 
 interface IndexRun { threads: number; seconds: number; cpuSeconds: number; files: number; mb: number; rssMiB: number; summary: Record<string, unknown> }
 
@@ -153,8 +183,8 @@ async function resolutionOnly(): Promise<void> {
   const withCtags = spawnSync('ctags', ['--version']).status === 0;
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-code-res-'));
   for (const repo of RESOLUTION_REPOS) {
-    const tree = join(reposDir, repo.name);
-    if (!existsSync(tree)) { process.stderr.write(`bench code: ${tree} missing, skipped (git clone --depth 1 ${repo.url} ${tree})\n`); continue; }
+    const tree = ensureRepo(repo);
+    if (!tree) continue;
     const cell = async (cliPath: string, tag: string): Promise<string> => {
       const db = join(dir, `${repo.name}-${tag}.db`);
       const t = timeCommand(process.execPath, [cliPath, 'code', 'index', tree, '--db', db, '-j', '2', '--json', '-q']);
@@ -173,6 +203,10 @@ async function resolutionOnly(): Promise<void> {
     out.push(`| ${repo.name} (${repo.language}) | ${before ? await cell(before, 'before') : 'n/a | | | | | '} | ${await cell(cli, 'after')} |`);
   }
   rmSync(dir, { recursive: true, force: true });
+  if (out.length === 0) {
+    process.stderr.write('bench code: no repository could be had; docs/benchmarks.md left as it is\n');
+    return;
+  }
   writeSection('code-resolution', `## code index: calls to names defined in the repository (${new Date().toISOString().slice(0, 10)})
 
 Of the calls whose callee name is defined somewhere in the repository, how many are resolved to
@@ -196,7 +230,7 @@ if (process.argv.includes('--resolution')) {
 }
 
 /** Issue #17 measured memory on spring-framework (9,199 Java files): ≤ 600 MB at -j 2. */
-const SPRING = { name: 'spring', url: 'https://github.com/spring-projects/spring-framework', language: 'Java' };
+const SPRING: Repo = { name: 'spring', url: 'https://github.com/spring-projects/spring-framework', language: 'Java' };
 const MEASURED = [...REPOS, ...RESOLUTION_REPOS.filter((r) => !REPOS.some((q) => q.name === r.name)), SPRING];
 
 const cores = availableParallelism();
@@ -207,11 +241,8 @@ const rows: string[] = [];
 const recalls: string[] = [];
 const resolution: string[] = [];
 for (const repo of MEASURED) {
-  const dir = join(reposDir, repo.name);
-  if (!existsSync(dir)) {
-    process.stderr.write(`bench code: ${dir} missing, skipped (git clone --depth 1 ${repo.url} ${dir})\n`);
-    continue;
-  }
+  const dir = ensureRepo(repo);
+  if (!dir) continue;
   const db = join(work, `${repo.name}.db`);
   const runs = threadCounts.map((j) => indexOnce(dir, j, db));
   const ctags = hasCtags ? ctagsTime(dir) : { seconds: NaN, cpuSeconds: NaN };
