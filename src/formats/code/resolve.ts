@@ -894,12 +894,24 @@ export class Resolver {
       let scopes = i === 0 ? [file] : this.modules.resolve(file, segs.slice(0, i).join('::'));
       if (scopes.length === 0) continue;
       for (const seg of segs.slice(i)) {
-        scopes = [...new Set(scopes.flatMap((scope) => this.moduleIn(scope, seg, depth)))];
+        const next = scopes.map((scope) => this.moduleIn(scope, seg, depth));
+        if (this.unknownInAlternative(scopes, next)) return [];
+        scopes = [...new Set(next.flat())];
         if (scopes.length === 0 || scopes.length > 4) return [];
       }
       return scopes;
     }
     return [];
+  }
+
+  /**
+   * Of cfg alternatives (scopes one path reaches), one that found nothing but glob-imports
+   * something outside the tree may have it from there: tokio's `cfg(loom)` `sync` takes `atomic`
+   * from `loom::sync::*`, so `crate::loom::sync::atomic::AtomicUsize` is tokio's wrapper in one
+   * build and loom's in the other, and neither is certain.
+   */
+  private unknownInAlternative(scopes: string[], found: unknown[][]): boolean {
+    return scopes.length > 1 && found.some((f, k) => f.length === 0 && this.scopeImports(scopes[k]!).some((i) => i.name === '*' && this.scopesOf(scopes[k]!, i.module).length === 0));
   }
 
   /** The module `seg` names inside `scope`: an inline module declared there, a child file, or one a `use` or glob brings in. */
@@ -914,7 +926,9 @@ export class Resolver {
     const named = imports.filter((i) => i.alias === seg && i.name !== '*')
       .flatMap((i) => this.scopesOf(scope, i.name === '' ? i.module : `${i.module}::${i.name}`, depth + 1));
     if (named.length > 0) return named;
-    return imports.filter((i) => i.name === '*').flatMap((i) => this.scopesOf(scope, i.module, depth + 1).flatMap((t) => this.moduleIn(t, seg, depth + 1)));
+    const targets = imports.filter((i) => i.name === '*').flatMap((i) => this.scopesOf(scope, i.module, depth + 1));
+    const found = targets.map((t) => this.moduleIn(t, seg, depth + 1));
+    return this.unknownInAlternative(targets, found) ? [] : found.flat();
   }
 
   /** Python: the submodule `from m import name` imports, when name is a module and m defines no such name. */
@@ -939,7 +953,10 @@ export class Resolver {
   private exported(files: string[], name: string, kinds: Set<string>, depth = 8): Ent[] {
     // Rust modules that cfg alternatives both bring in (scopesOf) answer each for itself: one's own
     // `Mutex` must not hide the other's re-exported one.
-    if (files.length > 1 && this.family(files[0]!) === 'rust') return distinct(files.flatMap((f) => this.exported([f], name, kinds, depth)));
+    if (files.length > 1 && this.family(files[0]!) === 'rust') {
+      const per = files.map((f) => this.exported([f], name, kinds, depth));
+      return this.unknownInAlternative(files, per) ? [] : distinct(per.flat());
+    }
     const id = `${files.join('\0')}|${name}|${kinds === CALLABLE ? 'c' : kinds === CLASS_KINDS ? 't' : [...kinds].join(',')}|${depth}`;
     let hit = this.exportCache.get(id);
     if (!hit) {
@@ -969,12 +986,16 @@ export class Resolver {
     // and again under cfg_not_sync!) name one thing, not two; a Rust name bound again to something
     // outside the tree (`use std::sync::Condvar` as the other cfg alternative) is not certain.
     if (out.length > 0) return outside ? [] : distinct(out);
+    const targets: string[][] = [];
     for (const f of files) {
       for (const i of this.scopeImports(f)) {
-        if (i.name === '*' && (i.alias === '' || i.alias === '*') && this.family(f) !== 'c') out.push(...this.exported(this.scopesOf(f, i.module), name, kinds, depth - 1));
+        if (i.name === '*' && (i.alias === '' || i.alias === '*') && this.family(f) !== 'c') targets.push(this.scopesOf(f, i.module));
       }
     }
-    return out;
+    const found = targets.map((t) => this.exported(t, name, kinds, depth - 1));
+    // Rust: two glob re-exports are cfg alternatives (loom/mod.rs: `self::std::*`, `self::mocked::*`).
+    if (rust && this.unknownInAlternative(targets.filter((t) => t.length === 1).map((t) => t[0]!), found.filter((_, k) => targets[k]!.length === 1))) return [];
+    return found.flat();
   }
 
   /**

@@ -124,7 +124,7 @@ test('rust: workspace crates by Cargo.toml name, 2018 relative use paths, items 
 
 test('rust: paths through inline modules and glob re-exports; cfg alternatives stay unresolved', async () => {
   const { edges } = await indexedTree('inline-mods', {
-    'src/lib.rs': 'pub mod io;\nmod loom;\npub mod blocking;\npub mod rt;\nmod mocks;\nmod user;\n',
+    'src/lib.rs': 'pub mod io;\nmod loom;\nmod loom2;\npub mod blocking;\npub mod rt;\nmod mocks;\nmod user;\n',
     // tokio's io/mod.rs: a public path that exists only as an inline module re-exporting a file module's type.
     'src/io/mod.rs': 'mod async_fd;\npub mod unix {\n    pub use super::async_fd::AsyncFd;\n}\n',
     'src/io/async_fd.rs': 'pub struct AsyncFd;\nimpl AsyncFd { pub fn new() -> AsyncFd { AsyncFd } }\n',
@@ -144,6 +144,10 @@ test('rust: paths through inline modules and glob re-exports; cfg alternatives s
       '}',
       '',
     ].join('\n'),
+    // …and as tokio has it: cfg(loom) takes `sync` from a mock whose `atomic` comes from the loom crate.
+    'src/loom2/mod.rs': '#[cfg(not(loom))]\nmod std2;\n#[cfg(not(loom))]\npub(crate) use self::std2::*;\n#[cfg(loom)]\nmod mocked;\n#[cfg(loom)]\npub(crate) use self::mocked::*;\n',
+    'src/loom2/std2.rs': 'pub(crate) mod sync {\n    pub(crate) mod atomic {\n        pub(crate) use crate::loom::std::atomic_usize::AtomicUsize;\n    }\n}\n',
+    'src/loom2/mocked.rs': 'pub(crate) use loom::*;\npub(crate) mod sync {\n    pub(crate) use loom::sync::*;\n}\n',
     'src/loom/std/atomic_usize.rs': 'pub(crate) struct AtomicUsize;\nimpl AtomicUsize { pub(crate) fn new() -> Self { AtomicUsize } }\n',
     'src/loom/std/pl.rs': 'pub(crate) struct Condvar;\nimpl Condvar { pub(crate) fn new() -> Self { Condvar } }\n',
     // tokio's blocking.rs: a re-export under one cfg, a stub of the same name under the other.
@@ -156,23 +160,26 @@ test('rust: paths through inline modules and glob re-exports; cfg alternatives s
       'use crate::loom::sync::Condvar;',
       'use crate::mocks::*;',
       'use crate::blocking::spawn_blocking;',
+      'use crate::loom2::sync::atomic::AtomicUsize as Either;',
       'pub fn f() {',
       '    AsyncFd::new();',
       '    AtomicUsize::new();',
       '    Condvar::new();',
       '    pool::run_one();',
       '    spawn_blocking();',
+      '    Either::new();',
       '}',
       '',
     ].join('\n'),
   });
   const calls = edges.filter((e) => e.file === 'src/user.rs' && e.kind === 'calls').map((e) => [e.line, e.receiver, e.to]);
   assert.deepEqual(calls, [
-    [7, 'AsyncFd', 'AsyncFd::new'],
-    [8, 'AtomicUsize', 'AtomicUsize::new'],
-    [9, 'Condvar', null],
-    [10, 'pool', 'pool::run_one'],
-    [11, '', null],
+    [8, 'AsyncFd', 'AsyncFd::new'],
+    [9, 'AtomicUsize', 'AtomicUsize::new'],
+    [10, 'Condvar', null],
+    [11, 'pool', 'pool::run_one'],
+    [12, '', null],
+    [13, 'Either', null],
   ]);
 });
 
