@@ -8,6 +8,7 @@ import type ParserType from 'tree-sitter';
 import { memberSeparator, type Language } from './languages.js';
 import { CLASS_LIKE, type EntityKind, type EntityRow, type ImportRow, type RefKind, type RefRow } from './facts.js';
 import { parseImport } from './imports.js';
+import { STD_POINTER_PATH } from './values.js';
 
 type Node = ParserType.SyntaxNode;
 
@@ -523,10 +524,12 @@ function chainOf(n: Node, stack: Open[], language: Language, depth = 0): string 
  * Rust `Arc::new(x)`, `Rc::new(x)`, `Box::new(x)`, `Pin::new(&mut x)` (also by std path): the pointer and its one
  * argument, whose value the pointer holds (resolve.ts checks the tree defines no such type).
  */
+const POINTER_PATH = new RegExp(`^${STD_POINTER_PATH}$`);
+
 function pointerNew(call: Node): { ptr: string; arg: Node | undefined } | null {
   const f = call.childForFieldName('function');
   if (f?.type !== 'scoped_identifier' || f.childForFieldName('name')?.text !== 'new') return null;
-  const ptr = /^(?:(?:std|alloc|core)::(?:sync|rc|boxed|pin)::)?(Arc|Rc|Box|Pin)$/.exec(f.childForFieldName('path')?.text.replace(/\s+/g, '') ?? '')?.[1];
+  const ptr = POINTER_PATH.exec(f.childForFieldName('path')?.text.replace(/\s+/g, '') ?? '')?.[1];
   if (!ptr) return null;
   const args = call.childForFieldName('arguments')?.namedChildren ?? [];
   return { ptr, arg: args.length === 1 ? args[0] : undefined };

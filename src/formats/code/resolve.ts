@@ -12,8 +12,9 @@ import { ByName } from './by-name.js';
 import { checkpoint } from './checkpoint.js';
 import { ModuleIndex, familyOf, type Family, type FileInfo } from './modules.js';
 import { RustInlineModules } from './rust-inline-modules.js';
+import { keyLines } from './write.js';
 import { collectGarbage } from './parsers.js';
-import { classOfText, elementOf, isPythonTestModule, optionMethod, sequenceMethod, parseChain, pointee, pointerMethod, traitBounds, tupleElement, unwrapped, type Value } from './values.js';
+import { classOfText, elementOf, isPythonTestModule, optionMethod, sequenceMethod, parseChain, pointee, pointerMethod, STD_POINTER_PATH, traitBounds, tupleElement, unwrapped, type Value } from './values.js';
 
 interface Ent { key: string; name: string; qname: string; kind: string; language: string; file: string; parent: string | null }
 interface Ref { id: number; src: string; kind: string; file: string; name: string; receiver: string; dst: string | null; resolved: number }
@@ -67,6 +68,8 @@ const RUST_PRELUDE_CALLS = new Set(['drop', 'Some', 'Ok', 'Err']);
 /** Definitions of every kind a name may be bound to (modules are reached through imports). */
 const ANY_DEFINITION = new Set(['function', 'method', 'class', 'struct', 'enum', 'trait', 'interface', 'impl', 'namespace', 'type_alias', 'constant', 'macro', 'field']);
 /** A receiver that is a qualifier path as written (not a value marker: `=…`, `new:…`, `local:…`, `?`). */
+/** The type an impl is written for, when it is a std pointer (`impl Schedule for Arc<Handle>`). */
+const IMPL_FOR_POINTER = new RegExp(String.raw`\bfor\s+(${STD_POINTER_PATH}\s*<.*)$`, 's');
 const QUALIFIER = /^[\p{L}_$][\p{L}\p{N}_$]*(?:(?:\.|::)[\p{L}_$][\p{L}\p{N}_$]*)*$/u;
 /** Languages where a bare name inside a class may mean a member (implicit `this`). */
 const IMPLICIT_THIS = new Set(['java', 'cpp']);
@@ -582,7 +585,7 @@ export class Resolver {
   private readonly pointerImplTypes = new Map<string, string>();
 
   noteImplType(key: string, signature: string): void {
-    const m = /\bfor\s+((?:(?:std|alloc|core)::(?:sync|rc|boxed|pin)::)?(?:Arc|Rc|Box|Pin)\s*<.*)$/s.exec(signature.replace(/\s+where\s.*$/s, '').replace(/\s*\{.*$/s, ''));
+    const m = IMPL_FOR_POINTER.exec(signature.replace(/\s+where\s.*$/s, '').replace(/\s*\{.*$/s, ''));
     if (m) this.pointerImplTypes.set(key, m[1]!.trim());
   }
 
@@ -855,7 +858,7 @@ export class Resolver {
     if (binding.length === 0 && family === 'rust') return nonEmpty(this.scopesOf(file, qualifier));
     if (binding.length !== 1) return null;
     const b = binding[0]!;
-    if (b.name === '') return nonEmpty(family === 'rust' ? this.scopesOf(file, b.module) : this.modules.resolve(file, b.module));
+    if (b.name === '') return nonEmpty(this.scopesOf(file, b.module));
     if (family === 'rust' || family === 'py') {
       // `use crate::geom;` / `from pkg import mod`: the imported name may be a module itself.
       const files = family === 'rust' ? this.scopesOf(file, `${b.module}::${b.name}`) : this.modules.pythonSubmodule(file, b.module, b.name);
@@ -869,8 +872,8 @@ export class Resolver {
   /**
    * The scopes a module path names from `from` (a file, or a Rust inline module's key): files, else
    * (Rust) inline modules reached by rust-inline-modules.ts's walk. Several scopes where cfg
-   * alternatives both bring a module of that name (tokio's loom: `std` and `mocked`): a name is
-   * then certain only where one of them defines it (exported()).
+   * alternatives both bring a module of that name (tokio's loom: `std` and `mocked`): each is
+   * asked for a name, and it is certain only where they agree (exported(), unknownInAlternative()).
    */
   private scopesOf(from: string, spec: string, depth = 0): string[] {
     const file = this.inline.fileOfScope(from);
@@ -1246,8 +1249,8 @@ function overloadOrOne(list: Ent[]): string | null {
 
 /** Whether an entity's key (`…:start-end`) spans a line. */
 function containsLine(key: string, line: number): boolean {
-  const m = /:(\d+)-(\d+)(?:#\d+)?$/.exec(key);
-  return m !== null && Number(m[1]) <= line && line <= Number(m[2]);
+  const lines = keyLines(key);
+  return lines !== null && lines[0] <= line && line <= lines[1];
 }
 
 /**
@@ -1284,7 +1287,7 @@ function distinct(list: Ent[]): Ent[] {
 }
 
 function startLine(key: string): number {
-  return Number(/:(\d+)-\d+(?:#\d+)?$/.exec(key)?.[1] ?? 0);
+  return keyLines(key)?.[0] ?? 0;
 }
 
 function one(keys: (string | Ent)[]): string | null {

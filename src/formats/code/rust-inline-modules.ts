@@ -8,14 +8,14 @@
  * most of its synchronisation types and its public `io::unix` and `task` paths this way.
  */
 import { ByName } from './by-name.js';
+import { keyLines } from './write.js';
 
 interface Ent { key: string; name: string; kind: string; language: string; file: string; parent: string | null }
 interface Import { file: string; line: number; module: string; name: string; alias: string }
 
-/** A definition's key ends in its line range (`…:47-81`). */
+/** A definition's lines, from its key (`…:47-81`). */
 function lineRange(key: string): [number, number] {
-  const m = /:(\d+)-(\d+)(?:#\d+)?$/.exec(key);
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  return keyLines(key) ?? [0, 0];
 }
 
 export class RustInlineModules {

@@ -16,6 +16,17 @@ interface Ent { key: string; name: string; qname: string; kind: string; language
 export type Value = { cls: Ent; ptr?: string; projected?: boolean } | { text: string; ctx: Ent };
 
 /**
+ * Rust's std pointers as a path (`Arc`, `std::sync::Arc`, …; the name captured), for every
+ * pattern that names them: extraction's `Arc::new(x)`, chains' `!Arc` step, pointer types, impls
+ * written for a pointer.
+ */
+const STD_POINTERS = 'Arc|Rc|Box|Pin';
+export const STD_POINTER_PATH = `(?:(?:std|alloc|core)::(?:sync|rc|boxed|pin)::)?(${STD_POINTERS})`;
+
+/** One step of a chain (parseChain); `!Arc` wraps the value so far in that pointer. */
+const CHAIN_STEP = new RegExp(String.raw`\(\)|\?|\.#\d+|\.\*|\.\[\]|!(?:${STD_POINTERS})|(?:\.|::)[\p{L}_$][\p{L}\p{N}_$]*`, 'uy');
+
+/**
  * A chain's head (`<…>` or a path) and its steps: `()`, `?`, `.await`, `.#N`, `.name`.
  * null when the text is not one.
  */
@@ -35,7 +46,7 @@ export function parseChain(chain: string): { head: string; steps: string[] } | n
   }
   const head = chain.slice(0, i);
   const steps: string[] = [];
-  const step = /\(\)|\?|\.#\d+|\.\*|\.\[\]|!(?:Arc|Rc|Box|Pin)|(?:\.|::)[\p{L}_$][\p{L}\p{N}_$]*/uy;
+  const step = CHAIN_STEP;
   while (i < chain.length) {
     step.lastIndex = i;
     const m = step.exec(chain);
@@ -146,7 +157,7 @@ export function classOfText(text: string, family: Family): string | null {
  * (also `&`/`&mut` of them), by name or std path. resolve.ts checks the tree defines no type of
  * that name and that the pointer itself has no method of the called name.
  */
-const POINTER = /^(?:(?:std|alloc|core)::(?:sync|rc|boxed|pin)::)?(Arc|Rc|Box|Pin)\s*<(.+)>$/s;
+const POINTER = new RegExp(`^${STD_POINTER_PATH}\\s*<(.+)>$`, 's');
 
 /** The pointer and what it points at, or null when the value is not one of Rust's std pointers. */
 export function pointee(v: Value): { ptr: string; inner: Value } | null {

@@ -12,6 +12,12 @@ export function moduleKey(language: string, path: string, lines: number): string
   return `${language}:module:${path}:${path}:1-${Math.max(1, lines)}`;
 }
 
+/** The first and last line a key names (`…:start-end`, a `#N` suffix aside), or null. */
+export function keyLines(key: string): [number, number] | null {
+  const m = /:(\d+)-(\d+)(?:#\d+)?$/.exec(key);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
 /**
  * Rows of many files gathered per table and written with one insertMany per table: a batch of
  * ~300 files is 4 calls instead of ~1,200 (PostgreSQL: 4 round trips instead of 1,200). Rows
@@ -31,8 +37,8 @@ export class FactsWriter {
   /**
    * One file's facts, or one piece of a huge file's: the module entity comes with the first
    * piece, the `files` row with the last. Keys stay unique without seeing the other pieces:
-   * pieces hold disjoint lines, and a key names its lines. Returns the file's `files` row values
-   * once its last piece is in (callers count files by it), else null.
+   * pieces hold disjoint lines, and a key names its lines. Returns the file's parse errors once
+   * its last piece is in and its `files` row is written (callers count files by it), else null.
    */
   add(f: FileFacts): { parseErrors: number } | null {
     const [index, count] = f.piece ?? [0, 1];
