@@ -618,7 +618,7 @@ export class Resolver {
     if (!this.rustImpls) {
       this.rustImpls = new Map();
       // By the type's last name: `impl … for std::sync::Arc<X>` is an impl for `Arc`.
-      for (const e of this.byKey.values()) if (e.kind === 'impl' && e.language === 'rust') add2(this.rustImpls, e.name.slice(e.name.lastIndexOf(':') + 1), e);
+      for (const e of this.byKey.values()) if (e.kind === 'impl' && e.language === 'rust') pushTo(this.rustImpls, e.name.slice(e.name.lastIndexOf(':') + 1), e);
     }
     const id = `${typeName}|${name}|${target?.key ?? ''}`;
     let has = this.implMethods.get(id);
@@ -767,7 +767,7 @@ export class Resolver {
   /** The definitions of a file (not its own module entity). */
   private definedIn(file: string): Ent[] {
     if (this.fileEntities.size === 0) {
-      for (const e of this.byKey.values()) if (e.parent !== null) add2(this.fileEntities, e.file, e);
+      for (const e of this.byKey.values()) if (e.parent !== null) pushTo(this.fileEntities, e.file, e);
     }
     return this.fileEntities.get(file) ?? [];
   }
@@ -1306,10 +1306,6 @@ function add<K>(map: Map<K, ByName<Ent>>, outer: K, name: string, e: Ent): void 
 }
 
 /** Appends to the list under `key`. */
-function add2(map: Map<string, Ent[]>, key: string, e: Ent): void {
-  pushTo(map, key, e);
-}
-
 function pushTo<V>(map: Map<string, V[]>, key: string, v: V): void {
   const list = map.get(key);
   if (list) list.push(v);
@@ -1374,8 +1370,10 @@ export async function callsOutsideTree(store: CodeStore, root: string): Promise<
   return out;
 }
 
-/** Resolves every edge of the graph again and rebuilds the import edges. */
-/** `signal` is looked at between pages: an interrupt stops a long resolution within a page. */
+/**
+ * Resolves every edge of the graph again and rebuilds the import edges. `signal` is looked at
+ * between pages: an interrupt stops a long resolution within a page.
+ */
 export async function resolveGraph(store: CodeStore, root: string, signal?: AbortSignal): Promise<ResolutionStats> {
   const updates: [number, string | null, number][] = [];
   const { resolver, files, imports, entities } = await loadResolver(store, root, updates, signal);
