@@ -1,7 +1,7 @@
 /** Shared benchmark helpers: peak RSS of a child, and writing one section of docs/benchmarks.md. */
 import { readFileSync, writeFileSync, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 
 export const benchmarksFile = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
@@ -27,9 +27,8 @@ export interface Timed { seconds: number; cpuSeconds: number; peakRssMiB: number
 export function timeCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Timed {
   const useTime = existsSync('/usr/bin/time');
   const start = performance.now();
-  const r = useTime
-    ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M __CPU=%U+%S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: opts.cwd, env: opts.env ?? process.env, ...(opts.input ? { stdio: [openSync(opts.input, 'r'), 'pipe', 'pipe'] } : {}) })
-    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, cwd: opts.cwd, env: opts.env ?? process.env });
+  const spawnOptions: SpawnSyncOptionsWithStringEncoding = { encoding: 'utf8', maxBuffer: 1 << 28, cwd: opts.cwd, env: opts.env ?? process.env, ...(opts.input ? { stdio: [openSync(opts.input, 'r'), 'pipe', 'pipe'] } : {}) };
+  const r = useTime ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M __CPU=%U+%S', cmd, ...args], spawnOptions) : spawnSync(cmd, args, spawnOptions);
   const seconds = (performance.now() - start) / 1000;
   const m = /__RSS_KB=(\d+) __CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr ?? '');
   const cpuSeconds = m ? Number(m[2]) + Number(m[3]) : -1;
